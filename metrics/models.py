@@ -1,0 +1,66 @@
+"""Compose the SQL models under sql/models/ into one query that runs in the warehouse.
+
+Each file holds one model (a SELECT; its grain is stated at its top). Models are chained
+as CTEs in file order behind the warehouse's staging CTEs, so the warehouse does all the
+work and the app pulls only the final result. Placeholders in braces are filled from the
+catalog (constants, never user input); user values are bind parameters (`:as_of`, ...).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from metrics.catalog import TOUCH_EVENT_TYPES
+from metrics.contract import EVENT_TYPES
+from metrics.themes import theme_sql
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "models"
+
+
+def _in_list(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+@cache
+def model_sql() -> dict[str, str]:
+    """Model name → SQL, in dependency (file) order."""
+    fills = {
+        "event_types": _in_list(EVENT_TYPES),
+        "touch_types": _in_list(TOUCH_EVENT_TYPES),
+        "theme_expression": theme_sql(),
+    }
+    models: dict[str, str] = {}
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        name = path.stem.split("_", 1)[1]
+        text = path.read_text()
+        for key, value in fills.items():
+            text = text.replace("{" + key + "}", value)
+        models[name] = text
+    return models
+
+
+def model_comment(name: str) -> str:
+    """The leading comment of a model (its grain and rules), for the Definitions page."""
+    lines = []
+    for line in model_sql()[name].splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    return " ".join(lines)
+
+
+def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, select: str, upto: str | None = None) -> str:
+    """WITH staging..., models... [, extra CTEs] SELECT ... ."""
+    ctes = dict(staging)
+    for name, sql in model_sql().items():
+        ctes[name] = sql
+        if name == upto:
+            break
+    ctes.update(final_ctes or {})
+    body = ",\n".join(f"{name} as (\n{_indent(sql)}\n)" for name, sql in ctes.items())
+    return f"with {body}\n{select}"
+
+
+def _indent(sql: str) -> str:
+    return "\n".join("    " + line if line else line for line in sql.strip().splitlines())

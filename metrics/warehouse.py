@@ -1,0 +1,206 @@
+"""Warehouse access: any SQLAlchemy URL, opened read-only, checked against the contract.
+
+The engine pushes its SQL down through this class and pulls back Polars frames. For
+DuckDB it fetches Arrow from the driver connection (no per-row Python objects); for other
+dialects it reads rows through SQLAlchemy. Sessions run in UTC so timestamps without a
+zone are read as UTC (warehouse.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import polars as pl
+import sqlalchemy as sa
+
+from metrics.contract import BOOLEAN, DATE, DOUBLE, INT, TABLES, TEXT, TIME, TIMESTAMPTZ
+
+SQL_CAST = {
+    TEXT: "varchar",
+    TIMESTAMPTZ: "timestamp with time zone",
+    DATE: "date",
+    TIME: "time",
+    INT: "integer",
+    DOUBLE: "double precision",
+    BOOLEAN: "boolean",
+}
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be used: one line naming the table, column or argument."""
+
+
+@dataclass
+class Warehouse:
+    url: str
+    schema: str | None = None
+    adapter_sql: dict[str, str] = field(default_factory=dict)  # table → SELECT replacing it
+    engine: sa.Engine | None = None
+    _columns: dict[str, list[str]] | None = None
+
+    # -- connection -------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, schema: str | None = None, adapter_sql: dict[str, str] | None = None) -> Warehouse:
+        wh = cls(url=url, schema=schema, adapter_sql=dict(adapter_sql or {}))
+        wh.engine = make_engine(url)
+        try:
+            with wh.engine.connect() as conn:
+                conn.execute(sa.text("select 1"))
+        except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
+            raise WarehouseError(f"--warehouse: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+        return wh
+
+    @property
+    def dialect(self) -> str:
+        assert self.engine is not None
+        return self.engine.dialect.name
+
+    # -- introspection ------------------------------------------------------------------
+    def columns(self) -> dict[str, list[str]]:
+        """Contract tables present (by name) → their column names, from information_schema."""
+        if self._columns is None:
+            schema_filter = "table_schema = :schema" if self.schema else (
+                "table_schema = current_schema()" if self.dialect == "postgresql" else "table_schema = 'main'"
+            )
+            sql = f"select table_name, column_name from information_schema.columns where {schema_filter}"
+            params = {"schema": self.schema} if self.schema else {}
+            found: dict[str, list[str]] = {}
+            with self.engine.connect() as conn:
+                for table, column in conn.execute(sa.text(sql), params):
+                    found.setdefault(table, []).append(column)
+            self._columns = found
+        return self._columns
+
+    def has_table(self, name: str) -> bool:
+        return name in self.adapter_sql or name in self.columns()
+
+    def validate(self) -> None:
+        """Raise WarehouseError naming the first missing required table or column."""
+        present = self.columns()
+        for table in TABLES.values():
+            if table.name in self.adapter_sql:
+                continue
+            if table.name not in present:
+                if table.required:
+                    raise WarehouseError(f"{table.name}: required table is missing from {redact_url(self.url)}")
+                continue
+            cols = set(present[table.name])
+            for col in table.columns:
+                if col.required and col.name not in cols:
+                    kind = "required table" if table.required else "optional table (present)"
+                    raise WarehouseError(f"{table.name}.{col.name}: required column is missing ({kind})")
+
+    def row_counts(self) -> dict[str, int]:
+        counts = {}
+        with self.engine.connect() as conn:
+            for name in TABLES:
+                if self.has_table(name):
+                    counts[name] = int(conn.execute(sa.text(f"select count(*) from ({self.source(name)}) as t")).scalar())
+        return counts
+
+    # -- staging --------------------------------------------------------------------------
+    def source(self, table: str) -> str:
+        if table in self.adapter_sql:
+            return self.adapter_sql[table]
+        prefix = f'"{self.schema}".' if self.schema else ""
+        return f'select * from {prefix}"{table}"'
+
+    def staging_ctes(self) -> dict[str, str]:
+        """One staging CTE per contract table: trimmed text (empty → null), cast types,
+        absent optional columns and tables as typed nulls."""
+        present = self.columns()
+        ctes: dict[str, str] = {}
+        for table in TABLES.values():
+            if table.name in self.adapter_sql:
+                have = {c.name for c in table.columns}
+            else:
+                have = set(present.get(table.name, []))
+            exists = self.has_table(table.name)
+            selects = []
+            for col in table.columns:
+                cast = SQL_CAST[col.type]
+                if exists and col.name in have:
+                    ref = f'src."{col.name}"'
+                    if col.type == TEXT:
+                        expr = f"nullif(trim(cast({ref} as varchar)), '')"
+                    else:
+                        expr = f"cast({ref} as {cast})"
+                else:
+                    expr = f"cast(null as {cast})"
+                selects.append(f"{expr} as {col.name}")
+            body = ",\n        ".join(selects)
+            if exists:
+                ctes[f"stg_{table.name}"] = f"select\n        {body}\n    from ({self.source(table.name)}) as src"
+            else:
+                ctes[f"stg_{table.name}"] = f"select\n        {body}\n    where 1 = 0"
+        return ctes
+
+    # -- queries --------------------------------------------------------------------------
+    def query(self, sql: str, params: dict | None = None) -> pl.DataFrame:
+        params = params or {}
+        with self.engine.connect() as conn:
+            if self.dialect == "duckdb":
+                raw = conn.connection.driver_connection
+                native_sql, native_params = _duckdb_params(sql, params)
+                return pl.from_arrow(raw.sql(native_sql, params=native_params or None).to_arrow_table())
+            result = conn.execute(sa.text(sql), params)
+            names = list(result.keys())
+            rows = result.fetchall()
+        return pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row", infer_schema_length=None)
+
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("duckdb"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:" and not Path(path).exists():
+            raise WarehouseError(f"--warehouse: DuckDB file not found: {path}")
+        args = {"read_only": True} if path and path != ":memory:" else {}
+        engine = sa.create_engine(url, connect_args=args)
+
+        @sa.event.listens_for(engine, "connect")
+        def _duck_utc(dbapi_conn, _record):  # after connect: ICU loads on first use
+            dbapi_conn.execute("set TimeZone = 'UTC'")
+
+        return engine
+    try:
+        engine = sa.create_engine(url, execution_options={"postgresql_readonly": True} if url.startswith("postgres") else {})
+    except Exception as exc:  # noqa: BLE001
+        raise WarehouseError(f"--warehouse: unusable URL {redact_url(url)}: {_first_line(exc)}") from None
+    if engine.dialect.name == "postgresql":
+
+        @sa.event.listens_for(engine, "connect")
+        def _utc(dbapi_conn, _record):  # sessions in UTC: naive timestamps are UTC
+            cur = dbapi_conn.cursor()
+            cur.execute("set time zone 'UTC'")
+            cur.close()
+            dbapi_conn.commit()
+
+    return engine
+
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def _duckdb_params(sql: str, params: dict) -> tuple[str, dict]:
+    used = set(_PARAM.findall(sql))
+    return _PARAM.sub(r"$\1", sql), {k: v for k, v in params.items() if k in used}
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for display."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

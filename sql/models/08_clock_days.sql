@@ -1,0 +1,44 @@
+-- clock_days: one row per (business schedule, UTC day) over the span of clock_pieces,
+-- with the schedule's open seconds before that day starts. Days with no open hours are
+-- present, so an instant on any day finds its row by equality.
+with digits as (
+    select n from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d(n)
+),
+
+numbers as (
+    select d1.n + 10 * d2.n + 100 * d3.n + 1000 * d4.n + 10000 * d5.n as n
+    from digits as d1
+    cross join digits as d2
+    cross join digits as d3
+    cross join digits as d4
+    cross join digits as d5
+),
+
+spans as (
+    select schedule_id, min(utc_day) as first_day, max(utc_day) as last_day
+    from clock_pieces
+    group by schedule_id
+),
+
+days as (
+    select s.schedule_id, cast(s.first_day + n.n as date) as utc_day
+    from spans as s
+    cross join numbers as n
+    where n.n <= s.last_day - s.first_day
+),
+
+daily as (
+    select schedule_id, utc_day, sum(end_epoch - start_epoch) as open_seconds
+    from clock_pieces
+    group by schedule_id, utc_day
+)
+
+select
+    d.schedule_id,
+    d.utc_day,
+    coalesce(sum(coalesce(o.open_seconds, 0)) over (
+        partition by d.schedule_id order by d.utc_day
+        rows between unbounded preceding and 1 preceding
+    ), 0) as cum_before_day_seconds
+from days as d
+left join daily as o on o.schedule_id = d.schedule_id and o.utc_day = d.utc_day
