@@ -161,3 +161,80 @@ def _date(value, name: str) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise WarehouseError(f"{name}: not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+def _report_schema(plan) -> dict[str, pl.DataType]:
+    from metrics.catalog import METRICS
+
+    schema: dict[str, pl.DataType] = {"period_start": pl.Date}
+    for k in plan.keys:
+        schema[k] = pl.Utf8
+    for name in plan.metrics:
+        m = METRICS[name]
+        if m.kind == "count":
+            schema[name] = pl.Int64
+        elif m.kind == "percentile":
+            schema[name] = pl.Float64
+        else:
+            schema[name] = pl.Float64
+            schema[f"{name}_numerator"] = pl.Int64
+            schema[f"{name}_denominator"] = pl.Int64
+    return schema
+
+
+def plan_report(wh: Warehouse, by=None, period="week", date_from=None, date_to=None, metrics=None, tz="UTC",
+                as_of=None, filters=None):
+    from metrics.report_plan import make_plan
+
+    if isinstance(by, str):
+        by = by.split(",")
+    if isinstance(metrics, str):
+        metrics = metrics.split(",")
+    return make_plan(
+        by, metrics, period, tz, resolve_as_of(wh, as_of), _date(date_from, "--from"), _date(date_to, "--to"),
+        filters, wh.has_table("qa_reviews"), wh.has_table("enforcements"),
+    )
+
+
+def report(url=None, by=None, period: str = "week", date_from=None, date_to=None, metrics=None, tz: str = "UTC",
+           as_of=None, filters: dict | None = None, engine: str = "sql") -> pl.DataFrame:
+    """One row per (period, group) as `python -m metrics report` (interfaces.md)."""
+    wh = open_warehouse(url)
+    plan = plan_report(wh, by, period, date_from, date_to, metrics, tz, as_of, filters)
+    schema = _report_schema(plan)
+    if engine == "polars":
+        from metrics import engine_polars
+
+        frames = report_inputs(wh, plan.as_of)
+        out = engine_polars.report(frames["facts"], frames["spans"], frames["qa"], frames["enforcements"], plan)
+        return conform(out, schema)
+    from metrics import engine_sql
+
+    sql, params = engine_sql.compile_report(wh, plan)
+    return conform(wh.query(sql, params), schema)
+
+
+def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
+    """The frames the Polars engine works on, pulled from the warehouse."""
+    wh = open_warehouse(url)
+    as_of_dt = resolve_as_of(wh, as_of)
+    p = {"as_of": as_of_param(as_of_dt)}
+    qa_schema = {"review_id": pl.Utf8, "appeal_id": pl.Utf8, "reviewed_at": pl.Datetime("us", "UTC"),
+                 "decision_correct": pl.Boolean}
+    enf_schema = {"enforcement_id": pl.Utf8, "action": pl.Utf8, "policy": pl.Utf8, "source": pl.Utf8,
+                  "enforced_by": pl.Utf8, "enforced_at": pl.Datetime("us", "UTC")}
+    st = wh.staging_ctes()
+    qa = conform(wh.query(models.with_models(st, None, f"select {', '.join(qa_schema)} from qa_reviews_clean"), p), qa_schema)
+    enf = conform(wh.query(models.with_models(st, None, f"select {', '.join(enf_schema)} from enforcements_clean"), p),
+                  enf_schema)
+    return {"facts": facts(wh, as_of_dt, wide=True), "spans": status_spans(wh, as_of_dt), "qa": qa, "enforcements": enf}
+
+
+def check(url=None, as_of=None):
+    """Run every data check; returns the checks that found something (CheckResult list)."""
+    from metrics import checks
+
+    wh = open_warehouse(url)
+    as_of_dt = resolve_as_of(wh, as_of)
+    rows = wh.query(checks.compile_checks(wh.staging_ctes()), {"as_of": as_of_param(as_of_dt)})
+    return checks.results_from_rows(rows)

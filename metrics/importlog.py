@@ -77,15 +77,45 @@ class ImportResult:
 # --------------------------------------------------------------------------------------------
 
 _TOP_KEYS = {
-    "version", "source", "description", "notes", "case_id", "timestamp", "order_by", "created_at",
-    "actor", "activity", "state", "assignment", "attributes", "rules", "tables",
+    "version",
+    "source",
+    "description",
+    "notes",
+    "case_id",
+    "timestamp",
+    "order_by",
+    "created_at",
+    "actor",
+    "activity",
+    "state",
+    "assignment",
+    "attributes",
+    "rules",
+    "tables",
 }
-_ATTRIBUTE_KEYS = ("enforcement_id", "queue", "priority", "market", "channel", "language", "appeal_text",
-                   "appellant_type")
+_ATTRIBUTE_KEYS = (
+    "enforcement_id",
+    "queue",
+    "priority",
+    "market",
+    "channel",
+    "language",
+    "appeal_text",
+    "appellant_type",
+)
 _REQUIRED_ATTRIBUTES = ("queue", "priority")
 _RULE_WHEN = {"activity", "from", "to", "first_row", "changed"}
 _RULE_THEN = {"events", "skip", "created"}
-_EVENT_KEYS = {"type", "actor", "actor_type", "outcome", "outcome_from", "root_cause", "escalation_target", "note"}
+_EVENT_KEYS = {
+    "type",
+    "actor",
+    "actor_type",
+    "outcome",
+    "outcome_from",
+    "root_cause",
+    "escalation_target",
+    "note",
+}
 _PICKS = ("first", "last", "most_common")
 _REASON_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMPLATE_RE = re.compile(r"\{([^{}]+)\}")
@@ -246,7 +276,9 @@ def _check_zone(zone: str, key: str) -> str:
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _fail(key, f"unknown time zone '{zone}' (use an IANA name such as UTC or Europe/Rome)") from None
+        raise _fail(
+            key, f"unknown time zone '{zone}' (use an IANA name such as UTC or Europe/Rome)"
+        ) from None
     return zone
 
 
@@ -284,7 +316,9 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
         ts = {"column": ts}
     ts = _check_keys(ts if ts is not None else {}, {"column", "timezone", "format"}, "mapping.timestamp")
     ts_column = _as_str(ts.get("column"), "mapping.timestamp.column")
-    ts_zone = _check_zone(_as_str(ts.get("timezone", "UTC"), "mapping.timestamp.timezone"), "mapping.timestamp.timezone")
+    ts_zone = _check_zone(
+        _as_str(ts.get("timezone", "UTC"), "mapping.timestamp.timezone"), "mapping.timestamp.timezone"
+    )
     ts_format = _as_str(ts.get("format"), "mapping.timestamp.format", allow_none=True)
 
     order_by = [] if m.get("order_by") is None else _as_list(m["order_by"], "mapping.order_by")
@@ -303,20 +337,30 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
         else:
             created_column = _as_str(created.get("column"), "mapping.created_at.column")
             if "timezone" in created:
-                created_zone = _check_zone(_as_str(created["timezone"], "mapping.created_at.timezone"),
-                                           "mapping.created_at.timezone")
+                created_zone = _check_zone(
+                    _as_str(created["timezone"], "mapping.created_at.timezone"), "mapping.created_at.timezone"
+                )
             if "format" in created:
                 created_format = _as_str(created["format"], "mapping.created_at.format", allow_none=True)
 
     actor = m.get("actor")
     if isinstance(actor, str):
         actor = {"column": actor}
-    actor = _check_keys(actor if actor is not None else {}, {"column", "actor_type", "system_actors"}, "mapping.actor")
+    actor = _check_keys(
+        actor if actor is not None else {}, {"column", "actor_type", "system_actors"}, "mapping.actor"
+    )
     actor_column = _as_str(actor.get("column"), "mapping.actor.column", allow_none=True)
     actor_type = _as_str(actor.get("actor_type", "specialist"), "mapping.actor.actor_type")
     if actor_type not in ACTOR_TYPES:
-        raise _fail("mapping.actor.actor_type", f"unknown actor type '{actor_type}' (expected one of {', '.join(ACTOR_TYPES)})")
-    system_actors = [] if actor.get("system_actors") is None else _as_list(actor["system_actors"], "mapping.actor.system_actors")
+        raise _fail(
+            "mapping.actor.actor_type",
+            f"unknown actor type '{actor_type}' (expected one of {', '.join(ACTOR_TYPES)})",
+        )
+    system_actors = (
+        []
+        if actor.get("system_actors") is None
+        else _as_list(actor["system_actors"], "mapping.actor.system_actors")
+    )
 
     activity = _as_str(m.get("activity"), "mapping.activity", allow_none=True)
 
@@ -335,7 +379,9 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
             if activity is None:
                 raise _fail("mapping.state.from_activity", "needs 'activity' (the activity column)")
             fa = _as_dict(state["from_activity"], "mapping.state.from_activity")
-            from_activity = {str(k).strip(): _as_str(v, f"mapping.state.from_activity.{k}") for k, v in fa.items()}
+            from_activity = {
+                str(k).strip(): _as_str(v, f"mapping.state.from_activity.{k}") for k, v in fa.items()
+            }
 
     assignment = m.get("assignment")
     assignee = None
@@ -345,7 +391,9 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
             assignment = {"column": assignment}
         assignment = _check_keys(assignment, {"column", "cleared_reason"}, "mapping.assignment")
         assignee = _as_str(assignment.get("column"), "mapping.assignment.column")
-        cleared_reason = _as_str(assignment.get("cleared_reason"), "mapping.assignment.cleared_reason", allow_none=True)
+        cleared_reason = _as_str(
+            assignment.get("cleared_reason"), "mapping.assignment.cleared_reason", allow_none=True
+        )
         if cleared_reason:
             _check_reason(cleared_reason, "mapping.assignment.cleared_reason")
 
@@ -388,12 +436,26 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
     specialists = bool(tables.get("specialists", True))
 
     return Mapping(
-        name=name, case_id=case_id, ts_column=ts_column, ts_timezone=ts_zone, ts_format=ts_format,
-        order_by=order_by, created_column=created_column, created_timezone=created_zone,
-        created_format=created_format, actor_column=actor_column, actor_type=actor_type,
-        system_actors=system_actors, activity=activity, state_column=state_column,
-        state_from_activity=from_activity, assignee=assignee, assignee_cleared_reason=cleared_reason,
-        attributes=attributes, rules=rules, specialists=specialists,
+        name=name,
+        case_id=case_id,
+        ts_column=ts_column,
+        ts_timezone=ts_zone,
+        ts_format=ts_format,
+        order_by=order_by,
+        created_column=created_column,
+        created_timezone=created_zone,
+        created_format=created_format,
+        actor_column=actor_column,
+        actor_type=actor_type,
+        system_actors=system_actors,
+        activity=activity,
+        state_column=state_column,
+        state_from_activity=from_activity,
+        assignee=assignee,
+        assignee_cleared_reason=cleared_reason,
+        attributes=attributes,
+        rules=rules,
+        specialists=specialists,
     )
 
 
@@ -443,7 +505,10 @@ def _parse_event(key: str, raw: Any) -> _Event:
         raise _fail(f"{key}.type", f"unknown event type '{etype}' (expected one of {', '.join(EVENT_TYPES)})")
     actor_type = _as_str(e.get("actor_type"), f"{key}.actor_type", allow_none=True)
     if actor_type is not None and actor_type not in ACTOR_TYPES:
-        raise _fail(f"{key}.actor_type", f"unknown actor type '{actor_type}' (expected one of {', '.join(ACTOR_TYPES)})")
+        raise _fail(
+            f"{key}.actor_type",
+            f"unknown actor type '{actor_type}' (expected one of {', '.join(ACTOR_TYPES)})",
+        )
     outcome = _as_str(e.get("outcome"), f"{key}.outcome", allow_none=True)
     if outcome is not None and outcome not in OUTCOMES:
         raise _fail(f"{key}.outcome", f"unknown outcome '{outcome}' (expected one of {', '.join(OUTCOMES)})")
@@ -456,14 +521,16 @@ def _parse_event(key: str, raw: Any) -> _Event:
         for k, v in vals.items():
             v = _as_str(v, f"{key}.outcome_from.values.{k}", allow_none=True)
             if v is not None and v not in OUTCOMES:
-                raise _fail(f"{key}.outcome_from.values.{k}", f"unknown outcome '{v}' (expected one of {', '.join(OUTCOMES)})")
+                raise _fail(
+                    f"{key}.outcome_from.values.{k}",
+                    f"unknown outcome '{v}' (expected one of {', '.join(OUTCOMES)})",
+                )
             values[str(k).strip()] = v
         outcome_from = {"column": col, "values": values}
         if outcome is not None:
             raise _fail(key, "give either 'outcome' or 'outcome_from', not both")
-    if outcome is not None or outcome_from is not None:
-        if etype != "decided":
-            raise _fail(f"{key}.outcome", "an outcome belongs on a 'decided' event only")
+    if (outcome is not None or outcome_from is not None) and etype != "decided":
+        raise _fail(f"{key}.outcome", "an outcome belongs on a 'decided' event only")
     return _Event(
         type=etype,
         actor=_as_str(e["actor"], f"{key}.actor", allow_none=True) if "actor" in e else _DEFAULT_ACTOR,
@@ -491,7 +558,9 @@ def _read_events(path: Path) -> pl.DataFrame:
         if suffix in (".csv", ".txt", ".tsv"):
             sep = "\t" if suffix == ".tsv" else ","
             # Every column as text: ids keep leading zeros; the mapping says what is a timestamp.
-            return pl.read_csv(path, infer_schema=False, separator=sep, null_values=[""], encoding="utf8-lossy")
+            return pl.read_csv(
+                path, infer_schema=False, separator=sep, null_values=[""], encoding="utf8-lossy"
+            )
     except Exception as exc:  # noqa: BLE001 - any reader failure is a one-line file error
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise EventsFileError(f"cannot read events file {path}: {first}") from None
@@ -504,8 +573,15 @@ def _text(col: str) -> pl.Expr:
     return pl.when(e == "").then(None).otherwise(e)
 
 
-_NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S%.f", "%Y/%m/%d %H:%M",
-                  "%d/%m/%Y %H:%M:%S%.f", "%d/%m/%Y %H:%M", "%Y-%m-%d")
+_NAIVE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S%.f",
+    "%Y/%m/%d %H:%M",
+    "%d/%m/%Y %H:%M:%S%.f",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d",
+)
 _AWARE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 
 
@@ -518,7 +594,9 @@ def _localize(expr: pl.Expr, zone: str) -> pl.Expr:
     if zone == "UTC":
         return expr.dt.replace_time_zone("UTC")
     first = expr.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
-    shifted = (expr + pl.duration(hours=1)).dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+    shifted = (expr + pl.duration(hours=1)).dt.replace_time_zone(
+        zone, ambiguous="earliest", non_existent="null"
+    )
     return pl.coalesce(first, shifted).dt.convert_time_zone("UTC")
 
 
@@ -536,8 +614,12 @@ def _timestamp_expr(df: pl.DataFrame, col: str, zone: str, fmt: str | None) -> p
             return text.str.to_datetime(fmt, strict=False, time_zone="UTC", time_unit="us")
         return _localize(text.str.to_datetime(fmt, strict=False, time_unit="us"), zone)
     norm = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt]", "$1 ").str.replace(r"[Zz]$", "+00:00")
-    has_offset = norm.str.contains(r"[+-]\d{2}:?\d{2}$") & norm.str.contains(r"\d{2}:\d{2}.*[+-]\d{2}:?\d{2}$")
-    aware = pl.coalesce([norm.str.to_datetime(f, strict=False, time_zone="UTC", time_unit="us") for f in _AWARE_FORMATS])
+    has_offset = norm.str.contains(r"[+-]\d{2}:?\d{2}$") & norm.str.contains(
+        r"\d{2}:\d{2}.*[+-]\d{2}:?\d{2}$"
+    )
+    aware = pl.coalesce(
+        [norm.str.to_datetime(f, strict=False, time_zone="UTC", time_unit="us") for f in _AWARE_FORMATS]
+    )
     naive = pl.coalesce([norm.str.to_datetime(f, strict=False, time_unit="us") for f in _NAIVE_FORMATS])
     return pl.when(has_offset).then(aware).otherwise(_localize(naive, zone))
 
@@ -566,7 +648,7 @@ def _template_expr(template: str) -> pl.Expr:
     pos = 0
     for mt in _TEMPLATE_RE.finditer(template):
         if mt.start() > pos:
-            parts.append(pl.lit(template[pos:mt.start()]))
+            parts.append(pl.lit(template[pos : mt.start()]))
         parts.append(_text(mt.group(1)))
         pos = mt.end()
     if pos < len(template):
@@ -605,7 +687,8 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
     cols: dict[str, pl.Expr] = {
         "__case": _text(mp.case_id),
         "__ts": _timestamp_expr(df, mp.ts_column, mp.ts_timezone, mp.ts_format),
-        "__ts_given": _text(mp.ts_column).is_not_null() if df.schema[mp.ts_column] == pl.String
+        "__ts_given": _text(mp.ts_column).is_not_null()
+        if df.schema[mp.ts_column] == pl.String
         else pl.col(mp.ts_column).is_not_null(),
     }
     for i, c in enumerate(mp.order_by):
@@ -625,9 +708,12 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
 
     # Built-in reasons: rows that cannot be placed in any case lifecycle.
     invalid = (
-        pl.when(pl.col("__case").is_null()).then(pl.lit(MISSING_CASE_ID))
-        .when(pl.col("__ts").is_null() & ~pl.col("__ts_given")).then(pl.lit(MISSING_TIMESTAMP))
-        .when(pl.col("__ts").is_null()).then(pl.lit(BAD_TIMESTAMP))
+        pl.when(pl.col("__case").is_null())
+        .then(pl.lit(MISSING_CASE_ID))
+        .when(pl.col("__ts").is_null() & ~pl.col("__ts_given"))
+        .then(pl.lit(MISSING_TIMESTAMP))
+        .when(pl.col("__ts").is_null())
+        .then(pl.lit(BAD_TIMESTAMP))
     )
     if mp.activity:
         invalid = invalid.when(pl.col("__act").is_null()).then(pl.lit(MISSING_ACTIVITY))
@@ -636,20 +722,34 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
     df = df.with_columns(__invalid=invalid.otherwise(None))
 
     # created_at per case: the mapped column (first non-null), else the first event.
-    first_event = df.filter(pl.col("__invalid").is_null()).group_by("__case").agg(__first=pl.col("__ts").min())
+    first_event = (
+        df.filter(pl.col("__invalid").is_null()).group_by("__case").agg(__first=pl.col("__ts").min())
+    )
     cases = df.filter(pl.col("__case").is_not_null()).select("__case").unique()
     created = cases.join(first_event, on="__case", how="left")
     if mp.created_column:
-        col_created = (df.filter(pl.col("__case").is_not_null()).sort(sort_keys, nulls_last=True)
-                       .group_by("__case").agg(__cc=pl.col("__created_col").drop_nulls().first()))
-        created = created.join(col_created, on="__case", how="left").with_columns(
-            __created=pl.coalesce("__cc", "__first")).drop("__cc")
+        col_created = (
+            df.filter(pl.col("__case").is_not_null())
+            .sort(sort_keys, nulls_last=True)
+            .group_by("__case")
+            .agg(__cc=pl.col("__created_col").drop_nulls().first())
+        )
+        created = (
+            created.join(col_created, on="__case", how="left")
+            .with_columns(__created=pl.coalesce("__cc", "__first"))
+            .drop("__cc")
+        )
     else:
         created = created.with_columns(__created=pl.col("__first"))
     no_created = created.filter(pl.col("__created").is_null()).select("__case")
     if no_created.height:
-        df = df.with_columns(__invalid=pl.when(pl.col("__invalid").is_null() & _in(pl.col("__case"), no_created["__case"].to_list()))
-                             .then(pl.lit(NO_CREATED_AT)).otherwise(pl.col("__invalid")))
+        df = df.with_columns(
+            __invalid=pl.when(
+                pl.col("__invalid").is_null() & _in(pl.col("__case"), no_created["__case"].to_list())
+            )
+            .then(pl.lit(NO_CREATED_AT))
+            .otherwise(pl.col("__invalid"))
+        )
     created = created.filter(pl.col("__created").is_not_null())
 
     # Lifecycle of the valid rows.
@@ -660,8 +760,11 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         v = v.with_columns(__state=pl.col("__state_raw"))
     elif mp.state_from_activity:
         keys = list(mp.state_from_activity)
-        v = v.with_columns(__state=pl.col("__act").replace_strict(keys, [mp.state_from_activity[k] for k in keys],
-                                                                   default=None, return_dtype=pl.String))
+        v = v.with_columns(
+            __state=pl.col("__act").replace_strict(
+                keys, [mp.state_from_activity[k] for k in keys], default=None, return_dtype=pl.String
+            )
+        )
         v = v.with_columns(__state=pl.col("__state").forward_fill().over("__case"))
     if mp.state_column or mp.state_from_activity:
         v = v.with_columns(__prev=pl.col("__state").shift(1).over("__case"))
@@ -681,13 +784,16 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         if r.changed is not None:
             conds.append(pl.col("__changed") == r.changed)
         cond = pl.all_horizontal(conds) if conds else pl.lit(True)
-        rule_idx = (pl.when(cond) if rule_idx is None else rule_idx.when(cond)).then(pl.lit(r.index, pl.Int32))
+        rule_idx = (pl.when(cond) if rule_idx is None else rule_idx.when(cond)).then(
+            pl.lit(r.index, pl.Int32)
+        )
     v = v.with_columns(__rule=rule_idx.otherwise(pl.lit(None, pl.Int32)))
 
     if mp.assignee:
         prev_assignee = pl.col("__assignee").shift(1).over("__case")
         v = v.with_columns(
-            __assign=pl.col("__assignee").is_not_null() & (pl.col("__first_row") | pl.col("__assignee").ne_missing(prev_assignee)),
+            __assign=pl.col("__assignee").is_not_null()
+            & (pl.col("__first_row") | pl.col("__assignee").ne_missing(prev_assignee)),
             __cleared=pl.col("__assignee").is_null() & ~pl.col("__first_row") & prev_assignee.is_not_null(),
         )
 
@@ -705,9 +811,17 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
             return pl.when(actor.is_in(system).fill_null(False)).then(pl.lit("system")).otherwise(default)
         return default
 
-    def frame(rows: pl.DataFrame, sub: int, etype: str, actor: pl.Expr, actor_type: pl.Expr,
-              outcome: pl.Expr | None = None, root_cause: str | None = None, target: str | None = None,
-              note: pl.Expr | None = None) -> pl.DataFrame:
+    def frame(
+        rows: pl.DataFrame,
+        sub: int,
+        etype: str,
+        actor: pl.Expr,
+        actor_type: pl.Expr,
+        outcome: pl.Expr | None = None,
+        root_cause: str | None = None,
+        target: str | None = None,
+        note: pl.Expr | None = None,
+    ) -> pl.DataFrame:
         return rows.select(
             *base,
             __sub=pl.lit(sub, pl.Int32),
@@ -730,17 +844,35 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         if rows.height == 0:
             continue
         for j, ev in enumerate(r.events):
-            actor = default_actor if ev.actor == _DEFAULT_ACTOR else (_text(ev.actor) if ev.actor else pl.lit(None, pl.String))
+            actor = (
+                default_actor
+                if ev.actor == _DEFAULT_ACTOR
+                else (_text(ev.actor) if ev.actor else pl.lit(None, pl.String))
+            )
             if ev.outcome_from:
                 vals = ev.outcome_from["values"]
                 src = _text(ev.outcome_from["column"])
-                outcome = src.replace_strict(list(vals), list(vals.values()), default=None, return_dtype=pl.String)
+                outcome = src.replace_strict(
+                    list(vals), list(vals.values()), default=None, return_dtype=pl.String
+                )
             else:
                 outcome = pl.lit(ev.outcome, pl.String)
-            pieces.append(frame(rows, j + 1, ev.type, actor, actor_type_expr(actor, ev.actor_type), outcome,
-                                ev.root_cause, ev.escalation_target,
-                                _template_expr(ev.note) if ev.note else None))
-    events = pl.concat(pieces, how="vertical") if pieces else frame(v.head(0), 0, "assigned", pl.lit(None), pl.lit("x"))
+            pieces.append(
+                frame(
+                    rows,
+                    j + 1,
+                    ev.type,
+                    actor,
+                    actor_type_expr(actor, ev.actor_type),
+                    outcome,
+                    ev.root_cause,
+                    ev.escalation_target,
+                    _template_expr(ev.note) if ev.note else None,
+                )
+            )
+    if not pieces:  # no row produced an event: an empty log with the right columns
+        pieces.append(frame(v.head(0), 0, "assigned", pl.lit(None, pl.String), pl.lit("specialist")))
+    events = pl.concat(pieces, how="vertical")
     # Lifecycle order: the rows' order, then the events' order within a row (assigned first).
     ord_cols = [f"__ord{i}" for i in range(len(mp.order_by))]
     if ord_cols:
@@ -760,24 +892,38 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
     skip_by_rule = {r.index: r.skip for r in mp.rules if r.skip}
     used = pl.col("__emitted")
     if created_rules:
-        used = used | pl.col("__rule").is_in(pl.Series(created_rules, dtype=pl.Int32).implode()).fill_null(False)
+        used = used | pl.col("__rule").is_in(pl.Series(created_rules, dtype=pl.Int32).implode()).fill_null(
+            False
+        )
     reason = pl.when(used).then(None)
     if mp.assignee and mp.assignee_cleared_reason:
         reason = reason.when(pl.col("__cleared")).then(pl.lit(mp.assignee_cleared_reason))
     if skip_by_rule:
         keys = list(skip_by_rule)
-        reason = reason.when(pl.col("__rule").is_in(pl.Series(keys, dtype=pl.Int32).implode()).fill_null(False)).then(
-            pl.col("__rule").replace_strict(keys, [skip_by_rule[k] for k in keys], default=None, return_dtype=pl.String))
+        reason = reason.when(
+            pl.col("__rule").is_in(pl.Series(keys, dtype=pl.Int32).implode()).fill_null(False)
+        ).then(
+            pl.col("__rule").replace_strict(
+                keys, [skip_by_rule[k] for k in keys], default=None, return_dtype=pl.String
+            )
+        )
     reason = reason.otherwise(pl.lit(NO_RULE))
     v = v.with_columns(__reason=reason)
 
-    skipped_rows = pl.concat([
-        df.filter(pl.col("__invalid").is_not_null()).select("__case", "__row", __reason=pl.col("__invalid")),
-        v.filter(pl.col("__reason").is_not_null()).select("__case", "__row", "__reason"),
-    ])
-    skip_summary = (skipped_rows.sort("__row").group_by("__reason", maintain_order=True)
-                    .agg(rows=pl.len(), examples=pl.col("__case").drop_nulls().unique(maintain_order=True).head(5))
-                    .sort("rows", descending=True))
+    skipped_rows = pl.concat(
+        [
+            df.filter(pl.col("__invalid").is_not_null()).select(
+                "__case", "__row", __reason=pl.col("__invalid")
+            ),
+            v.filter(pl.col("__reason").is_not_null()).select("__case", "__row", "__reason"),
+        ]
+    )
+    skip_summary = (
+        skipped_rows.sort("__row")
+        .group_by("__reason", maintain_order=True)
+        .agg(rows=pl.len(), examples=pl.col("__case").drop_nulls().unique(maintain_order=True).head(5))
+        .sort("rows", descending=True)
+    )
     skipped = {r: int(n) for r, n in zip(skip_summary["__reason"], skip_summary["rows"], strict=True)}
     examples = {r: list(ex) for r, ex in zip(skip_summary["__reason"], skip_summary["examples"], strict=True)}
     used_rows = int(v.filter(pl.col("__reason").is_null()).height)
@@ -805,9 +951,14 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         elif a.pick == "last":
             agg = per_case.group_by("__case").agg(pl.col("__v").last())
         else:  # most_common; ties → the value seen last
-            agg = (per_case.with_columns(__i=pl.int_range(pl.len()))
-                   .group_by("__case", "__v").agg(__n=pl.len(), __last=pl.col("__i").max())
-                   .sort(["__case", "__n", "__last"]).group_by("__case").agg(pl.col("__v").last()))
+            agg = (
+                per_case.with_columns(__i=pl.int_range(pl.len()))
+                .group_by("__case", "__v")
+                .agg(__n=pl.len(), __last=pl.col("__i").max())
+                .sort(["__case", "__n", "__last"])
+                .group_by("__case")
+                .agg(pl.col("__v").last())
+            )
         appeals = appeals.join(agg.rename({"__v": key}), left_on="appeal_id", right_on="__case", how="left")
         fill = a.default if a.default is not None else ("unknown" if key in _REQUIRED_ATTRIBUTES else None)
         if fill is not None:
@@ -820,11 +971,16 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
 
     tables: dict[str, pl.DataFrame] = {"appeals": appeals, "appeal_events": appeal_events}
     if mp.specialists:
-        tables["specialists"] = (appeal_events.filter((pl.col("actor_type") == "specialist") & pl.col("actor_id").is_not_null())
-                                 .select(specialist_id=pl.col("actor_id")).unique().sort("specialist_id")
-                                 .with_columns(display_name=pl.col("specialist_id")))
+        tables["specialists"] = (
+            appeal_events.filter((pl.col("actor_type") == "specialist") & pl.col("actor_id").is_not_null())
+            .select(specialist_id=pl.col("actor_id"))
+            .unique()
+            .sort("specialist_id")
+            .with_columns(display_name=pl.col("specialist_id"))
+        )
     tables["import_skipped_rows"] = skip_summary.select(
-        reason=pl.col("__reason"), rows=pl.col("rows").cast(pl.Int64),
+        reason=pl.col("__reason"),
+        rows=pl.col("rows").cast(pl.Int64),
         example_case_ids=pl.col("examples").list.join(", "),
         mapping=pl.lit(mp.name),
     )

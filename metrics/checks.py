@@ -1,0 +1,131 @@
+"""Data checks (warehouse.md "What bad data gets", metrics.md "Controls").
+
+Every row the engine excludes, corrects or ignores is counted here under a named check
+with example ids; controls flag appeals that break an operating rule. All checks run as
+one query in the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from metrics import models
+from metrics.contract import ACTOR_TYPES, EVENT_TYPES, OUTCOMES
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    kind: str  # "excluded", "corrected", "flagged", "control"
+    effect: str
+    sql: str  # returns example_id rows, one per affected row
+
+
+@dataclass
+class CheckResult:
+    name: str
+    kind: str
+    effect: str
+    count: int
+    examples: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        ex = ", ".join(self.examples)
+        return f"{self.name}: {self.count} ({self.kind}; {self.effect}) e.g. {ex}"
+
+
+AS_OF = "cast(:as_of as timestamp with time zone)"
+
+CHECKS: tuple[Check, ...] = (
+    Check("appeal_missing_required_value", "excluded", "row left out of facts (null appeal_id, queue, priority or created_at)",
+          "select coalesce(appeal_id, '(null appeal_id)') from stg_appeals "
+          "where appeal_id is null or queue is null or priority is null or created_at is null"),
+    Check("duplicate_appeal_id", "excluded", "extra rows left out; the earliest-created row is used",
+          "select appeal_id from (select appeal_id, row_number() over (partition by appeal_id order by created_at) rn "
+          "from stg_appeals where appeal_id is not null) d where rn > 1"),
+    Check("appeals_after_as_of", "excluded", "created after as_of: not in facts or reports yet",
+          f"select appeal_id from stg_appeals where created_at > {AS_OF}"),
+    Check("event_missing_required_value", "excluded", "event ignored (null event_id or occurred_at)",
+          "select coalesce(event_id, '(null event_id)') from stg_appeal_events where event_id is null or occurred_at is null"),
+    Check("duplicate_event_id", "excluded", "extra rows ignored; the earliest row of the id is used",
+          "select event_id from (select event_id, row_number() over (partition by event_id order by occurred_at) rn "
+          "from stg_appeal_events where event_id is not null) d where rn > 1"),
+    Check("event_unknown_appeal", "excluded", "event ignored: its appeal_id is not in appeals",
+          "select event_id from stg_appeal_events where appeal_id is null or appeal_id not in "
+          "(select appeal_id from stg_appeals where appeal_id is not null)"),
+    Check("unknown_event_type", "excluded", f"event ignored: event_type not one of {', '.join(EVENT_TYPES)}",
+          f"select event_id from stg_appeal_events where event_type is null or event_type not in ({_in(EVENT_TYPES)})"),
+    Check("unknown_actor_type", "flagged", "event used, but never a specialist touch",
+          f"select event_id from stg_appeal_events where actor_type is null or actor_type not in ({_in(ACTOR_TYPES)})"),
+    Check("event_after_as_of", "excluded", "event in the future of as_of: ignored",
+          f"select event_id from stg_appeal_events where occurred_at > {AS_OF}"),
+    Check("event_before_created_at", "corrected", "used as if at the appeal's created_at",
+          "select e.event_id from stg_appeal_events e join appeals_base a on a.appeal_id = e.appeal_id "
+          "where e.occurred_at < a.created_at"),
+    Check("decided_without_outcome", "flagged", "the appeal is resolved with a null outcome (not in overturn rate)",
+          "select event_id from events_effective where event_type = 'decided' and event_id in "
+          "(select event_id from stg_appeal_events where outcome is null)"),
+    Check("unknown_outcome", "flagged", f"the decision counts with a null outcome (known: {', '.join(OUTCOMES)})",
+          f"select event_id from stg_appeal_events where event_type = 'decided' and outcome is not null "
+          f"and outcome not in ({_in(OUTCOMES)})"),
+    Check("decided_by_non_specialist", "control", "a decision not made by a specialist (no solely automated decisions)",
+          "select appeal_id from events_effective where event_type = 'decided' "
+          "and (actor_type is null or actor_type <> 'specialist')"),
+    Check("self_review", "control", "the final decider also made the enforcement (conflict of interest)",
+          "select appeal_id from appeal_facts where status = 'resolved' and specialist_id is not null "
+          "and specialist_id = enforced_by"),
+    Check("no_sla_policy", "flagged", "SLA metrics n/a for the appeal: no (queue, priority) or ('*', priority) policy",
+          "select appeal_id from appeal_policy where not has_policy"),
+    Check("sla_schedule_without_hours", "flagged",
+          "SLA n/a: business clock without a schedule that has open hours in a week (or unknown clock)",
+          "select appeal_id from appeal_policy where has_policy and not is_clock_usable"),
+    Check("duplicate_sla_policy", "excluded", "extra (queue, priority) rows ignored",
+          "select queue || '/' || priority from (select queue, priority, row_number() over "
+          "(partition by queue, priority order by clock) rn from stg_sla_policies) d where rn > 1"),
+    Check("business_hours_row_opens_nothing", "excluded", "row ignored: end_time not after start_time (and not 00:00)",
+          "select schedule_id || ' weekday ' || cast(weekday as varchar) from schedule_hours where open_seconds = 0"),
+    Check("duplicate_review_id", "excluded", "extra QA rows ignored",
+          "select review_id from (select review_id, row_number() over (partition by review_id order by reviewed_at) rn "
+          "from stg_qa_reviews where review_id is not null) d where rn > 1"),
+    Check("qa_review_unknown_appeal", "excluded", "QA review left out of qa_accuracy: its appeal is not in facts",
+          "select review_id from stg_qa_reviews where appeal_id not in (select appeal_id from appeals_base)"),
+    Check("duplicate_enforcement_id", "excluded", "extra enforcement rows ignored",
+          "select enforcement_id from (select enforcement_id, row_number() over (partition by enforcement_id "
+          "order by enforced_at) rn from stg_enforcements where enforcement_id is not null) d where rn > 1"),
+    Check("appeal_unknown_enforcement", "flagged", "policy and enforcement source null for the appeal",
+          "select appeal_id from appeals_base where enforcement_id is not null and enforcement_id not in "
+          "(select enforcement_id from stg_enforcements where enforcement_id is not null) "
+          "and exists (select 1 from stg_enforcements)"),
+)
+
+CHECKS_BY_NAME = {c.name: c for c in CHECKS}
+
+
+def compile_checks(staging: dict[str, str]) -> str:
+    hits = "\n    union all\n    ".join(
+        f"select '{c.name}' as check_name, cast(example_id as varchar) as example_id from ({c.sql}) as h(example_id)"
+        for c in CHECKS
+    )
+    select = (
+        "select check_name, example_id, n from (\n"
+        "  select check_name, example_id, count(*) over (partition by check_name) as n,\n"
+        "         row_number() over (partition by check_name order by example_id) as rn\n"
+        "  from check_hits) as ranked\nwhere rn <= 5\norder by check_name, example_id"
+    )
+    return models.with_models(staging, {"check_hits": hits}, select)
+
+
+def results_from_rows(rows: pl.DataFrame) -> list[CheckResult]:
+    out = []
+    for check in CHECKS:
+        sub = rows.filter(pl.col("check_name") == check.name)
+        if sub.height:
+            out.append(CheckResult(check.name, check.kind, check.effect, int(sub["n"][0]),
+                                   [str(x) for x in sub["example_id"].to_list()]))
+    return out

@@ -1,0 +1,149 @@
+"""`python -m metrics`: the headless interface of interfaces.md.
+
+Exit status: 0 success; 2 bad arguments or unusable warehouse (one line, no traceback);
+3 from `check` when a required table or column is missing; 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from metrics.warehouse import WarehouseError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(2, f"error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m metrics", description="Appeals operations metrics, headless.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def warehouse_args(sp):
+        sp.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: the bundled sample)")
+        sp.add_argument("--as-of", dest="as_of", default=None, help="ISO-8601 instant (default: latest event)")
+
+    sp = sub.add_parser("facts", help="one row per appeal")
+    warehouse_args(sp)
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--wide", action="store_true", help="add grouping and deadline columns beyond the contract")
+
+    sp = sub.add_parser("report", help="metrics per period and group")
+    warehouse_args(sp)
+    sp.add_argument("--by", default="none")
+    sp.add_argument("--period", default="week", choices=["day", "week", "month"])
+    sp.add_argument("--from", dest="date_from", default=None)
+    sp.add_argument("--to", dest="date_to", default=None)
+    sp.add_argument("--metrics", default=None)
+    sp.add_argument("--tz", default="UTC")
+    sp.add_argument("--engine", default="sql", choices=["sql", "polars"])
+    sp.add_argument("--out", required=True)
+
+    sp = sub.add_parser("check", help="data checks")
+    warehouse_args(sp)
+    sp.add_argument("--out", default=None)
+
+    sp = sub.add_parser("definitions", help="the metric catalog")
+    sp.add_argument("--format", default="md", choices=["md", "json"])
+
+    sp = sub.add_parser("sample", help="write a sample warehouse")
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--appeals", type=int, default=None)
+    sp.add_argument("--seed", type=int, default=None)
+
+    sp = sub.add_parser("wbr", help="weekly business review")
+    warehouse_args(sp)
+    sp.add_argument("--week", required=True, help="ISO week, e.g. 2026-W46")
+    sp.add_argument("--out", default=None)
+
+    sp = sub.add_parser("import-log", help="import a case event log into a contract warehouse")
+    sp.add_argument("--events", required=True)
+    sp.add_argument("--mapping", required=True)
+    sp.add_argument("--out", required=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except WarehouseError as exc:
+        code = 3 if args.command == "check" and _is_contract_error(exc) else 2
+        print(f"error: {exc}", file=sys.stderr)
+        return code
+    except ValueError as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last resort: still one line
+        print(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        return 1
+
+
+def _is_contract_error(exc: WarehouseError) -> bool:
+    return "required" in str(exc)
+
+
+def _run(args) -> int:
+    from metrics import api
+    from metrics.output import write_frame
+
+    if args.command == "facts":
+        write_frame(api.facts(args.warehouse, args.as_of, wide=args.wide), args.out)
+    elif args.command == "report":
+        frame = api.report(args.warehouse, by=args.by, period=args.period, date_from=args.date_from,
+                           date_to=args.date_to, metrics=args.metrics, tz=args.tz, as_of=args.as_of,
+                           engine=args.engine)
+        write_frame(frame, args.out)
+    elif args.command == "check":
+        results = api.check(args.warehouse, args.as_of)
+        for r in results:
+            print(f"{r.name}\t{r.count}\t{', '.join(r.examples)}")
+        if not results:
+            print("all checks passed")
+        if args.out:
+            import polars as pl
+
+            frame = pl.DataFrame(
+                [{"check": r.name, "kind": r.kind, "count": r.count, "examples": ", ".join(r.examples),
+                  "effect": r.effect} for r in results],
+                schema={"check": pl.Utf8, "kind": pl.Utf8, "count": pl.Int64, "examples": pl.Utf8, "effect": pl.Utf8},
+            )
+            write_frame(frame, args.out)
+    elif args.command == "definitions":
+        from metrics import definitions
+
+        print(json.dumps(definitions.as_json(), indent=2) if args.format == "json" else definitions.as_markdown())
+    elif args.command == "sample":
+        from metrics import sample
+
+        kwargs = {}
+        if args.appeals is not None:
+            kwargs["n_appeals"] = args.appeals
+        if args.seed is not None:
+            kwargs["seed"] = args.seed
+        counts = sample.write_sample(args.out, **kwargs)
+        for table, n in counts.items():
+            print(f"{table}\t{n}")
+    elif args.command == "wbr":
+        from metrics import wbr
+
+        text = wbr.render(args.warehouse, args.week, args.out)
+        if not args.out:
+            print(text)
+    elif args.command == "import-log":
+        from metrics import importlog
+
+        result = importlog.import_log(args.events, args.mapping, args.out)
+        print(f"cases\t{result.cases}")
+        print(f"source_rows\t{result.source_rows}")
+        print(f"used_rows\t{result.used_rows}")
+        for reason, n in result.skipped.items():
+            print(f"skipped:{reason}\t{n}")
+        for table, n in result.tables.items():
+            print(f"{table}\t{n}")
+    return 0

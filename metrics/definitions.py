@@ -1,0 +1,48 @@
+"""The catalog rendered for people: `python -m metrics definitions` and the Definitions page."""
+
+from __future__ import annotations
+
+from metrics import catalog, themes
+
+
+def as_json() -> dict:
+    return {
+        "catalog_version": catalog.CATALOG_VERSION,
+        "touch_event_types": list(catalog.TOUCH_EVENT_TYPES),
+        "touch_definition_version": catalog.TOUCH_DEFINITION_VERSION,
+        "min_group_size": catalog.MIN_GROUP_SIZE,
+        "metrics": catalog.as_records(),
+        "themes": {"version": themes.TAXONOMY_VERSION, "themes": themes.as_records()},
+    }
+
+
+def as_markdown() -> str:
+    lines = [
+        f"# Metric catalog v{catalog.CATALOG_VERSION}",
+        "",
+        f"First touch: the earliest event by a specialist of type {', '.join(catalog.TOUCH_EVENT_TYPES)} "
+        f"(touch definition v{catalog.TOUCH_DEFINITION_VERSION}).",
+        f"Groups with a rate denominator under {catalog.MIN_GROUP_SIZE} are marked \"too few to compare\".",
+        "",
+    ]
+    for rec in catalog.as_records():
+        lines += [
+            f"## {rec['name']} — {rec['label']} (v{rec['version']})",
+            "",
+            rec["description"],
+            "",
+            f"- kind: {rec['kind']}; unit: {rec['unit']}; format: `{rec['format']}`; "
+            f"higher is better: {rec['higher_is_better']}",
+            f"- cohort: {rec['cohort']}",
+            f"- formula: {rec['formula']}",
+        ]
+        if rec["needs"]:
+            lines.append(f"- needs: {', '.join(rec['needs'])} (null with a reason when absent)")
+        for edge in rec["edge_cases"]:
+            lines.append(f"- edge case: {edge}")
+        lines.append("")
+    lines += [f"## Root-cause themes (taxonomy v{themes.TAXONOMY_VERSION})", ""]
+    for t in themes.as_records():
+        lines.append(f"- {t['label']} (`{t['theme']}`): codes {t['codes']}; note phrases {t['note_phrases']}")
+    lines.append(f"- `{themes.UNCLASSIFIED}`: overturned appeals no rule matches")
+    return "\n".join(lines)

@@ -1,0 +1,189 @@
+"""The catalog compiled to SQL: a report as one query pushed down to the warehouse.
+
+Each cohort of the requested metrics becomes one grouped aggregate over appeal_facts (or
+status spans, QA reviews, enforcements); the cells (period, group) are the union of the
+cohorts' cells, and every metric is joined onto them. Ratios keep numerator and
+denominator; percentiles are computed from rows in their own group, never averaged.
+"""
+
+from __future__ import annotations
+
+from metrics import models
+from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS
+from metrics.conditions import Always
+from metrics.report_plan import ReportPlan
+from metrics.warehouse import Warehouse
+
+_NUMBERS = """select d1.n + 10 * d2.n + 100 * d3.n + 1000 * d4.n + 10000 * d5.n as n
+    from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d1(n)
+    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d2(n)
+    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d3(n)
+    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d4(n)
+    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d5(n)"""
+
+
+def period_of(expr: str, period: str) -> str:
+    # period is one of PERIODS (validated), the zone is a bind parameter
+    return f"cast(date_trunc('{period}', {expr} at time zone :tz) as date)"
+
+
+def _step(start: str, n: str, period: str) -> str:
+    if period == "day":
+        return f"cast({start} + {n} as date)"
+    if period == "week":
+        return f"cast({start} + 7 * ({n}) as date)"
+    return f"cast({start} + ({n}) * interval '1 month' as date)"
+
+
+def _count(cond) -> str:
+    if isinstance(cond, Always):
+        return "count(*)"
+    return f"sum(case when {cond.sql()} then 1 else 0 end)"
+
+
+def _metric_aggregates(cohort: str, plan: ReportPlan) -> list[str]:
+    out: list[str] = []
+    for name in plan.metrics:
+        m = METRICS[name]
+        if m.cohort != cohort or m.numerator_cohort:
+            if m.numerator_cohort == cohort:
+                out.append(f"count(*) as {name}_numerator")
+            continue
+        if m.kind == "count":
+            out.append(f"{_count(m.where)} as {name}")
+        elif m.kind == "percentile":
+            out.append(f"percentile_cont({m.quantile}) within group (order by {m.value}) as {name}")
+        else:
+            den = m.denominator
+            num = m.numerator & den if not isinstance(den, Always) else m.numerator
+            out.append(f"{_count(num)} as {name}_numerator")
+            out.append(f"{_count(den)} as {name}_denominator")
+    return out
+
+
+def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
+    params: dict = {"as_of": plan.as_of.isoformat(), "tz": plan.tz, "period_to": plan.period_to}
+    params["period_from"] = plan.period_from
+    filter_sql = []
+    for col, values in plan.filters.items():
+        names = []
+        for i, value in enumerate(values):
+            pname = f"f_{col}_{i}"
+            params[pname] = value
+            names.append(f":{pname}")
+        filter_sql.append(f"{col} in ({', '.join(names)})")
+    where = " and ".join(filter_sql) or "1 = 1"
+    keys = plan.keys
+    key_cols = "".join(f", {k}" for k in keys)
+    group_by = ", ".join(str(i) for i in range(1, len(keys) + 2))
+
+    ctes: dict[str, str] = {"report_facts": f"select * from appeal_facts where {where}"}
+    partials: list[str] = []
+    for cohort_name in plan.cohorts():
+        cohort = COHORTS[cohort_name]
+        aggs = _metric_aggregates(cohort_name, plan)
+        if cohort_name == "enforcements":
+            continue
+        if cohort.source == "facts":
+            sql = (
+                f"select {period_of(cohort.timestamp, plan.period)} as period_start{key_cols},\n"
+                f"        {', '.join(aggs)}\n"
+                f"    from report_facts\n    where {cohort.where.sql()}\n    group by {group_by}"
+            )
+        elif cohort.source == "qa_reviews":
+            fk = "".join(f", f.{k}" for k in keys)
+            sql = (
+                f"select {period_of('q.reviewed_at', plan.period)} as period_start{fk},\n"
+                f"        {', '.join(aggs)}\n"
+                "    from qa_reviews_clean as q inner join report_facts as f on f.appeal_id = q.appeal_id\n"
+                f"    group by {group_by}"
+            )
+        else:  # backlog at each period end
+            ctes["period_bounds"] = (
+                "select coalesce(cast(:period_from as date),\n"
+                f"        (select min({period_of('created_at', plan.period)}) from report_facts)) as first_start,\n"
+                "        cast(:period_to as date) as last_start"
+            )
+            ctes["period_list"] = (
+                f"select {_step('b.first_start', 'n.n', plan.period)} as period_start,\n"
+                f"        {_step('b.first_start', 'n.n + 1', plan.period)} as next_start, b.last_start\n"
+                f"    from period_bounds as b cross join ({_NUMBERS}) as n\n"
+                "    where n.n <= b.last_start - b.first_start"
+            )
+            ctes["periods"] = (
+                "select period_start, cast(next_start as timestamp) at time zone :tz as period_end\n"
+                "    from period_list where period_start <= last_start"
+            )
+            fk = "".join(f", f.{k}" for k in keys)
+            ctes["backlog_rows"] = (
+                f"select p.period_start{fk},\n"
+                "        coalesce(f.ttr_deadline_at < least(p.period_end, cast(:as_of as timestamp with time zone)), false)\n"
+                "            as is_breached\n"
+                "    from status_spans as s\n"
+                "    inner join report_facts as f on f.appeal_id = s.appeal_id\n"
+                "    inner join periods as p\n"
+                "        on s.open_from < p.period_end and (s.open_to is null or p.period_end <= s.open_to)"
+            )
+            sql = f"select period_start{key_cols}, {', '.join(aggs)}\n    from backlog_rows\n    group by {group_by}"
+        ctes[f"part_{cohort_name}"] = sql
+        partials.append(cohort_name)
+
+    if plan.appeal_rate_supported:
+        ek = "".join(f", {ENFORCEMENT_KEYS[k]} as {k}" for k in keys)
+        ewhere = []
+        for col, values in plan.filters.items():
+            names = ", ".join(f":f_{col}_{i}" for i in range(len(values)))
+            ewhere.append(f"{ENFORCEMENT_KEYS[col]} in ({names})")
+        ctes["part_enforcements"] = (
+            f"select {period_of('enforced_at', plan.period)} as period_start{ek},\n"
+            "        count(*) as appeal_rate_denominator\n"
+            f"    from enforcements_clean\n    where {' and '.join(ewhere) or '1 = 1'}\n    group by {group_by}"
+        )
+
+    cells = "\n    union\n    ".join(f"select period_start{key_cols} from part_{p}" for p in partials)
+    ctes["cells"] = cells or "select cast(null as date) as period_start where 1 = 0"
+
+    joins = []
+    for p in partials + (["enforcements"] if plan.appeal_rate_supported else []):
+        on = " and ".join([f"part_{p}.period_start = c.period_start"] + [f"part_{p}.{k} is not distinct from c.{k}" for k in keys])
+        joins.append(f"left join part_{p} on {on}")
+
+    selects = ["c.period_start"] + [f"c.{k}" for k in keys]
+    for name in plan.metrics:
+        m = METRICS[name]
+        src = f"part_{m.cohort}"
+        if m.kind == "count":
+            selects.append(f"cast(coalesce({src}.{name}, 0) as bigint) as {name}" if m.cohort in partials else f"cast(null as bigint) as {name}")
+        elif m.kind == "percentile":
+            selects.append(f"cast({src}.{name} as double precision) as {name}")
+        elif m.numerator_cohort:  # appeal_rate
+            if plan.appeal_rate_supported:
+                num = f"coalesce(part_{m.numerator_cohort}.{name}_numerator, 0)"
+                den = f"coalesce({src}.{name}_denominator, 0)"
+                selects += _ratio(name, num, den)
+            else:
+                selects += [f"cast(null as double precision) as {name}", f"cast(null as bigint) as {name}_numerator",
+                            f"cast(null as bigint) as {name}_denominator"]
+        else:
+            if m.cohort in partials:
+                selects += _ratio(name, f"coalesce({src}.{name}_numerator, 0)", f"coalesce({src}.{name}_denominator, 0)")
+            else:  # optional table absent
+                selects += [f"cast(null as double precision) as {name}", f"cast(null as bigint) as {name}_numerator",
+                            f"cast(null as bigint) as {name}_denominator"]
+
+    order = ", ".join(["c.period_start"] + [f"c.{k}" for k in keys])
+    final = (
+        f"select {', '.join(selects)}\nfrom cells as c\n" + "\n".join(joins) +
+        f"\nwhere c.period_start <= cast(:period_to as date)"
+        f" and (cast(:period_from as date) is null or c.period_start >= cast(:period_from as date))"
+        f"\norder by {order}"
+    )
+    return models.with_models(wh.staging_ctes(), ctes, final), params
+
+
+def _ratio(name: str, num: str, den: str) -> list[str]:
+    return [
+        f"case when {den} > 0 then cast({num} as double precision) / {den} end as {name}",
+        f"cast({num} as bigint) as {name}_numerator",
+        f"cast({den} as bigint) as {name}_denominator",
+    ]

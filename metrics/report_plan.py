@@ -1,0 +1,103 @@
+"""What a report asks for, resolved and validated once for both engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from metrics.catalog import ENFORCEMENT_KEYS, METRICS, report_columns, resolve_keys, resolve_metrics
+from metrics.warehouse import WarehouseError
+
+PERIODS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    keys: list[str]
+    metrics: list[str]
+    period: str
+    tz: str
+    as_of: datetime
+    period_from: date | None
+    period_to: date
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    has_qa: bool = True
+    has_enforcements: bool = True
+
+    @property
+    def columns(self) -> list[str]:
+        return ["period_start", *self.keys, *report_columns(self.metrics)]
+
+    def cohorts(self) -> list[str]:
+        """Cohorts that create report rows (enforcements only feed appeal_rate)."""
+        seen: list[str] = []
+        for name in self.metrics:
+            m = METRICS[name]
+            cohort = m.numerator_cohort or m.cohort
+            if cohort == "qa" and not self.has_qa:
+                continue
+            if cohort not in seen:
+                seen.append(cohort)
+        return seen
+
+    @property
+    def appeal_rate_supported(self) -> bool:
+        return (
+            "appeal_rate" in self.metrics
+            and self.has_enforcements
+            and all(k in ENFORCEMENT_KEYS for k in self.keys)
+            and all(k in ENFORCEMENT_KEYS for k in self.filters)
+        )
+
+
+def truncate(day: date, period: str) -> date:
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def make_plan(
+    by, metrics, period, tz, as_of: datetime, date_from: date | None, date_to: date | None, filters, has_qa, has_enf
+) -> ReportPlan:
+    if period not in PERIODS:
+        raise WarehouseError(f"--period: must be one of day, week, month (got {period!r})")
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise WarehouseError(f"--tz: unknown IANA time zone {tz!r}") from None
+    try:
+        keys = resolve_keys(by)
+        names = resolve_metrics(metrics)
+    except ValueError as exc:
+        raise WarehouseError(str(exc)) from None
+    clean_filters: dict[str, tuple[str, ...]] = {}
+    for key, values in (filters or {}).items():
+        if values is None:
+            continue
+        values = tuple(str(v) for v in values)
+        if not values:
+            continue
+        try:
+            (col,) = resolve_keys([key])
+        except ValueError as exc:
+            raise WarehouseError(str(exc).replace("--by", "filter")) from None
+        clean_filters[col] = values
+    last = as_of.astimezone(zone).date()
+    if date_to is not None:
+        last = min(last, date_to)
+    period_from = truncate(date_from, period) if date_from else None
+    return ReportPlan(
+        keys=keys,
+        metrics=names,
+        period=period,
+        tz=tz,
+        as_of=as_of,
+        period_from=period_from,
+        period_to=truncate(last, period),
+        filters=clean_filters,
+        has_qa=has_qa,
+        has_enforcements=has_enf,
+    )
