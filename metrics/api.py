@@ -238,3 +238,120 @@ def check(url=None, as_of=None):
     as_of_dt = resolve_as_of(wh, as_of)
     rows = wh.query(checks.compile_checks(wh.staging_ctes()), {"as_of": as_of_param(as_of_dt)})
     return checks.results_from_rows(rows)
+
+
+# -- bounded drill-downs ----------------------------------------------------------------------
+
+DRILL_LIMIT_MAX = 5000
+
+
+def _filter_sql(filters: dict | None, params: dict, alias: str = "") -> list[str]:
+    from metrics.catalog import resolve_keys
+
+    out = []
+    for key, values in (filters or {}).items():
+        if not values:
+            continue
+        (col,) = resolve_keys([key])
+        names = []
+        for i, v in enumerate(values):
+            params[f"d_{col}_{i}"] = str(v)
+            names.append(f":d_{col}_{i}")
+        out.append(f"{alias}{col} in ({', '.join(names)})")
+    return out
+
+
+def appeals(url=None, as_of=None, filters: dict | None = None, where: str = "", order_by: str = "appeal_id",
+            limit: int = 200, offset: int = 0, extra_params: dict | None = None) -> tuple[pl.DataFrame, int]:
+    """A page of wide facts rows (pushed down: filter, order, limit) and the total row count.
+
+    `where` and `order_by` are written by the engine (catalog conditions, fixed columns), never
+    by users; user values arrive in `filters` and `extra_params` as binds.
+    """
+    wh = open_warehouse(url)
+    as_of_dt = resolve_as_of(wh, as_of)
+    params: dict = {"as_of": as_of_param(as_of_dt), **(extra_params or {})}
+    conds = _filter_sql(filters, params) + ([where] if where else [])
+    cond = " and ".join(f"({c})" for c in conds) or "1 = 1"
+    limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
+    schema = dict(FACTS_COLUMNS) | WIDE_COLUMNS
+    cols = ", ".join(schema)
+    select = (
+        f"select {cols}, count(*) over () as total_rows from appeal_facts where {cond} "
+        f"order by {order_by}, appeal_id limit {limit} offset {max(0, int(offset))}"
+    )
+    frame = wh.query(models.with_models(wh.staging_ctes(), None, select), params)
+    total = int(frame["total_rows"][0]) if frame.height else 0
+    return conform(frame, schema), total
+
+
+def at_risk(url=None, as_of=None, filters: dict | None = None, within_hours: float = 24.0, limit: int = 200):
+    """Open appeals whose resolution deadline falls within the next `within_hours`, oldest first."""
+    return appeals(
+        url, as_of, filters,
+        where="status = 'open' and ttr_deadline_at >= cast(:as_of as timestamp with time zone) "
+              "and ttr_deadline_at <= cast(:risk_until as timestamp with time zone)",
+        order_by="created_at", limit=limit,
+        extra_params={"risk_until": as_of_param(resolve_as_of(open_warehouse(url), as_of)
+                                                + _hours(within_hours))},
+    )
+
+
+def _hours(h: float):
+    from datetime import timedelta
+
+    return timedelta(hours=float(h))
+
+
+def members(url=None, metric: str = "overturn_rate", period_start=None, period: str = "week", tz: str = "UTC",
+            group: dict | None = None, filters: dict | None = None, as_of=None, limit: int = 1000,
+            offset: int = 0) -> tuple[pl.DataFrame, int]:
+    """The appeals behind one report cell: rows of its cohort in that period and group, with
+    `in_numerator` / `in_denominator` (ratios) or `counted` (counts, percentile inputs).
+
+    Backlog, QA and appeal-rate cells are not appeal-level in the same way; for backlog the
+    rows are the appeals open at the period end.
+    """
+    from metrics.catalog import COHORTS, METRICS
+    from metrics.conditions import Always
+    from metrics.engine_sql import period_of
+
+    if metric not in METRICS:
+        raise WarehouseError(f"metric: unknown metric {metric!r}")
+    m = METRICS[metric]
+    cohort = COHORTS[m.numerator_cohort or m.cohort]
+    if cohort.source != "facts":
+        raise WarehouseError(f"metric: {metric} is not reconciled at appeal level here (cohort {cohort.name})")
+    wh = open_warehouse(url)
+    plan = plan_report(wh, None, period, None, None, [metric], tz, as_of, None)
+    params: dict = {"as_of": as_of_param(plan.as_of), "tz": tz, "cell_period": _date(period_start, "period_start")}
+    conds = _filter_sql(filters, params) + _filter_sql({k: [v] for k, v in (group or {}).items() if v is not None},
+                                                       params)
+    for k, v in (group or {}).items():
+        if v is None:
+            from metrics.catalog import resolve_keys
+
+            conds.append(f"{resolve_keys([k])[0]} is null")
+    conds.append(cohort.where.sql())
+    conds.append(f"{period_of(cohort.timestamp, period)} = cast(:cell_period as date)")
+    cond = " and ".join(f"({c})" for c in conds)
+    if m.kind == "ratio" and not m.numerator_cohort:
+        den = m.denominator
+        num = m.numerator if isinstance(den, Always) else (m.numerator & den)
+        flags = f"({num.sql()}) as in_numerator, ({den.sql()}) as in_denominator"
+    elif m.kind == "percentile":
+        flags = f"({m.value} is not null) as counted"
+    else:
+        flags = f"({m.where.sql()}) as counted"
+    schema = dict(FACTS_COLUMNS) | WIDE_COLUMNS
+    cols = ", ".join(schema)
+    limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
+    select = (
+        f"select {cols}, {flags}, count(*) over () as total_rows from appeal_facts where {cond} "
+        f"order by appeal_id limit {limit} offset {max(0, int(offset))}"
+    )
+    frame = wh.query(models.with_models(wh.staging_ctes(), None, select), params)
+    total = int(frame["total_rows"][0]) if frame.height else 0
+    flag_schema = ({"in_numerator": pl.Boolean, "in_denominator": pl.Boolean} if "in_numerator" in flags
+                   else {"counted": pl.Boolean})
+    return conform(frame, schema | flag_schema), total

@@ -53,6 +53,13 @@ class Warehouse:
             raise WarehouseError(f"--warehouse: cannot open {redact_url(url)}: {_first_line(exc)}") from None
         return wh
 
+    @classmethod
+    def from_engine(cls, engine: sa.Engine, schema: str | None = None,
+                    adapter_sql: dict[str, str] | None = None) -> Warehouse:
+        """Wrap an engine made elsewhere (the dashboard's st.connection)."""
+        url = engine.url.render_as_string(hide_password=True)
+        return cls(url=url, schema=schema, adapter_sql=dict(adapter_sql or {}), engine=engine)
+
     @property
     def dialect(self) -> str:
         assert self.engine is not None
@@ -144,8 +151,11 @@ class Warehouse:
         with self.engine.connect() as conn:
             if self.dialect == "duckdb":
                 raw = conn.connection.driver_connection
+                raw.execute("set TimeZone = 'UTC'")  # engines made elsewhere lack our listener
                 native_sql, native_params = _duckdb_params(sql, params)
                 return pl.from_arrow(raw.sql(native_sql, params=native_params or None).to_arrow_table())
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("set time zone 'UTC'"))
             result = conn.execute(sa.text(sql), params)
             names = list(result.keys())
             rows = result.fetchall()
