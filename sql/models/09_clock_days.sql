@@ -1,4 +1,4 @@
--- clock_days: one row per (business schedule, UTC day) over the span of clock_pieces,
+-- clock_days: one row per (business schedule, UTC day) over the span of clock_range,
 -- with the schedule's open seconds before that day starts. Days with no open hours are
 -- present, so an instant on any day finds its row by equality.
 with digits as (
@@ -15,9 +15,10 @@ numbers as (
 ),
 
 spans as (
-    select schedule_id, min(utc_day) as first_day, max(utc_day) as last_day
-    from clock_pieces
-    group by schedule_id
+    -- every UTC day the expanded local dates can touch, for every schedule with hours
+    select distinct h.schedule_id, cast(r.first_date - 1 as date) as first_day, cast(r.last_date + 2 as date) as last_day
+    from schedule_hours as h
+    cross join clock_range as r
 ),
 
 days as (

@@ -1,6 +1,5 @@
 -- clock_pieces: one row per open interval of a business schedule, in UTC, cut at UTC
--- midnights, over the local dates from two days before the first appeal to 35 days after
--- :as_of (deadlines further out than that are in the future of as_of for every purpose).
+-- midnights, over the local dates of clock_range.
 -- Local wall-clock times become instants DST-aware through the schedule's IANA zone: a
 -- time inside a spring-forward gap moves forward by the gap, an ambiguous fall-back time
 -- is its first occurrence (metrics.md). Holidays close the whole local date.
@@ -18,16 +17,9 @@ numbers as (
     cross join digits as d5
 ),
 
-date_range as (
-    select
-        cast(min(cast(created_at at time zone 'UTC' as date)) - 2 as date) as first_date,
-        cast(cast(cast(:as_of as timestamp with time zone) at time zone 'UTC' as date) + 35 as date) as last_date
-    from appeals_base
-),
-
 local_days as (
     select cast(r.first_date + n.n as date) as local_date
-    from date_range as r
+    from clock_range as r
     cross join numbers as n
     where n.n <= r.last_date - r.first_date
 ),
