@@ -136,18 +136,18 @@ def facts(url=None, as_of=None, wide: bool = False) -> pl.DataFrame:
     as_of_dt = resolve_as_of(wh, as_of)
     schema = dict(FACTS_COLUMNS) | (WIDE_COLUMNS if wide else {})
     cols = ", ".join(schema)
-    sql = models.with_models(wh.staging_ctes(), None, f"select {cols} from appeal_facts order by appeal_id")
-    return conform(wh.query(sql, {"as_of": as_of_param(as_of_dt)}), schema)
+    params = {"as_of": as_of_param(as_of_dt)}
+    sql = wh.compose(None, f"select {cols} from appeal_facts order by appeal_id", params)
+    return conform(wh.query(sql, params), schema)
 
 
 def status_spans(url=None, as_of=None) -> pl.DataFrame:
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
-    sql = models.with_models(
-        wh.staging_ctes(), None, "select appeal_id, open_from, open_to from status_spans order by appeal_id, open_from"
-    )
+    params = {"as_of": as_of_param(as_of_dt)}
+    sql = wh.compose(None, "select appeal_id, open_from, open_to from status_spans order by appeal_id, open_from", params)
     schema = {"appeal_id": pl.Utf8, "open_from": pl.Datetime("us", "UTC"), "open_to": pl.Datetime("us", "UTC")}
-    return conform(wh.query(sql, {"as_of": as_of_param(as_of_dt)}), schema)
+    return conform(wh.query(sql, params), schema)
 
 
 def _date(value, name: str) -> date | None:
@@ -223,9 +223,8 @@ def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
                  "decision_correct": pl.Boolean}
     enf_schema = {"enforcement_id": pl.Utf8, "action": pl.Utf8, "policy": pl.Utf8, "source": pl.Utf8,
                   "enforced_by": pl.Utf8, "enforced_at": pl.Datetime("us", "UTC")}
-    st = wh.staging_ctes()
-    qa = conform(wh.query(models.with_models(st, None, f"select {', '.join(qa_schema)} from qa_reviews_clean"), p), qa_schema)
-    enf = conform(wh.query(models.with_models(st, None, f"select {', '.join(enf_schema)} from enforcements_clean"), p),
+    qa = conform(wh.query(wh.compose(None, f"select {', '.join(qa_schema)} from qa_reviews_clean", p), p), qa_schema)
+    enf = conform(wh.query(wh.compose(None, f"select {', '.join(enf_schema)} from enforcements_clean", p), p),
                   enf_schema)
     return {"facts": facts(wh, as_of_dt, wide=True), "spans": status_spans(wh, as_of_dt), "qa": qa, "enforcements": enf}
 
@@ -280,7 +279,7 @@ def appeals(url=None, as_of=None, filters: dict | None = None, where: str = "", 
         f"select {cols}, count(*) over () as total_rows from appeal_facts where {cond} "
         f"order by {order_by}, appeal_id limit {limit} offset {max(0, int(offset))}"
     )
-    frame = wh.query(models.with_models(wh.staging_ctes(), None, select), params)
+    frame = wh.query(wh.compose(None, select, params), params)
     total = int(frame["total_rows"][0]) if frame.height else 0
     return conform(frame, schema), total
 
@@ -350,8 +349,48 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
         f"select {cols}, {flags}, count(*) over () as total_rows from appeal_facts where {cond} "
         f"order by appeal_id limit {limit} offset {max(0, int(offset))}"
     )
-    frame = wh.query(models.with_models(wh.staging_ctes(), None, select), params)
+    frame = wh.query(wh.compose(None, select, params), params)
     total = int(frame["total_rows"][0]) if frame.height else 0
     flag_schema = ({"in_numerator": pl.Boolean, "in_denominator": pl.Boolean} if "in_numerator" in flags
                    else {"counted": pl.Boolean})
     return conform(frame, schema | flag_schema), total
+
+
+_SQL_TYPES = {pl.Utf8: "varchar", pl.Float64: "double precision", pl.Int64: "bigint", pl.Boolean: "boolean"}
+
+
+def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
+    """Write facts to a file; returns the row count.
+
+    On DuckDB a Parquet target is written by the warehouse itself (COPY, streamed), so memory
+    does not grow with the number of appeals; other targets and dialects go through Polars.
+    """
+    from pathlib import Path
+
+    from metrics.output import write_frame
+
+    wh = open_warehouse(url)
+    as_of_dt = resolve_as_of(wh, as_of)
+    if wh.dialect == "duckdb" and out != "-" and Path(out).suffix.lower() == ".parquet":
+        schema = dict(FACTS_COLUMNS) | (WIDE_COLUMNS if wide else {})
+        cols = ", ".join(
+            f"cast({name} as timestamp with time zone) as {name}" if isinstance(dtype, pl.Datetime)
+            else f"cast({name} as {_SQL_TYPES[dtype]}) as {name}"
+            for name, dtype in schema.items()
+        )
+        inner = wh.compose(None, f"select {cols} from appeal_facts order by appeal_id", {"as_of": as_of_param(as_of_dt)})
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        target = str(Path(out).resolve()).replace("'", "''")
+        wh.query(f"copy ({inner}) to '{target}' (format parquet, compression zstd)", {"as_of": as_of_param(as_of_dt)})
+        return pl.scan_parquet(out).select(pl.len()).collect().item()
+    frame = facts(wh, as_of_dt, wide=wide)
+    write_frame(frame, out)
+    return frame.height
+
+
+def prepare(url=None, as_of=None) -> Warehouse:
+    """Open a warehouse and, on DuckDB, compute the final models once for this as_of so that
+    the reports, drill-downs and pages that follow reuse them (see Warehouse.materialize)."""
+    wh = open_warehouse(url)
+    wh.materialize(as_of_param(resolve_as_of(wh, as_of)))
+    return wh

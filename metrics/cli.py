@@ -93,7 +93,7 @@ def _run(args) -> int:
     from metrics.output import write_frame
 
     if args.command == "facts":
-        write_frame(api.facts(args.warehouse, args.as_of, wide=args.wide), args.out)
+        api.write_facts(args.warehouse, args.out, args.as_of, wide=args.wide)
     elif args.command == "report":
         frame = api.report(args.warehouse, by=args.by, period=args.period, date_from=args.date_from,
                            date_to=args.date_to, metrics=args.metrics, tz=args.tz, as_of=args.as_of,

@@ -8,7 +8,6 @@ denominator; percentiles are computed from rows in their own group, never averag
 
 from __future__ import annotations
 
-from metrics import models
 from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS
 from metrics.conditions import Always
 from metrics.report_plan import ReportPlan
@@ -178,7 +177,7 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
         f" and (cast(:period_from as date) is null or c.period_start >= cast(:period_from as date))"
         f"\norder by {order}"
     )
-    return models.with_models(wh.staging_ctes(), ctes, final), params
+    return wh.compose(ctes, final, params), params
 
 
 def _ratio(name: str, num: str, den: str) -> list[str]:

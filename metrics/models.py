@@ -33,7 +33,8 @@ def model_sql() -> dict[str, str]:
     models: dict[str, str] = {}
     for path in sorted(SQL_DIR.glob("*.sql")):
         name = path.stem.split("_", 1)[1]
-        text = path.read_text()
+        # comment lines go: a ":name" in prose must not look like a bind parameter
+        text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
         for key, value in fills.items():
             text = text.replace("{" + key + "}", value)
         models[name] = text
@@ -43,18 +44,24 @@ def model_sql() -> dict[str, str]:
 def model_comment(name: str) -> str:
     """The leading comment of a model (its grain and rules), for the Definitions page."""
     lines = []
-    for line in model_sql()[name].splitlines():
+    path = next(p for p in sorted(SQL_DIR.glob("*.sql")) if p.stem.split("_", 1)[1] == name)
+    for line in path.read_text().splitlines():
         if not line.startswith("--"):
             break
         lines.append(line[2:].strip())
     return " ".join(lines)
 
 
-def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, select: str, upto: str | None = None) -> str:
-    """WITH staging..., models... [, extra CTEs] SELECT ... ."""
+def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, select: str, upto: str | None = None,
+                overrides: dict[str, str] | None = None) -> str:
+    """WITH staging..., models... [, extra CTEs] SELECT ... .
+
+    `overrides` replaces a model's body (e.g. with its materialized table); models that only
+    fed it are then unreferenced, and the database does not run them.
+    """
     ctes = dict(staging)
     for name, sql in model_sql().items():
-        ctes[name] = sql
+        ctes[name] = (overrides or {}).get(name, sql)
         if name == upto:
             break
     ctes.update(final_ctes or {})

@@ -78,7 +78,7 @@ ESCALATION_MIX = np.array(
     ]
 )
 ESCALATION_TARGETS = ("policy", "legal", "product")
-OVERTURN_BASE = np.array([0.16, 0.14, 0.18, 0.20, 0.12])
+OVERTURN_BASE = np.array([0.14, 0.12, 0.16, 0.15, 0.11])
 
 MARKETS = ("US", "GB", "DE", "IE", "PL", "AU")
 MARKET_SHARE = np.array([0.36, 0.14, 0.13, 0.05, 0.11, 0.21])
@@ -173,7 +173,9 @@ SPECIALISTS = [
 SP_IDS = np.array([s[0] for s in SPECIALISTS])
 SP_SITE = np.array([0 if s[4] == "phoenix" else 1 for s in SPECIALISTS])
 OUTLIER_SPECIALIST = "sp_012"  # story 3: overturns far more often than peers
-OUTLIER_FACTOR = 2.4
+OUTLIER_FACTOR = 2.6
+HOLIDAY_CAPACITY = 0.25  # story 5: share of the Dublin site at work in the rest of the holiday week
+DRIFT_PER_WEEK = 0.6  # story 4: payments_hold work takes 1.6x, 2.2x, ... 4.6x as long
 QA_REVIEWERS = ("qa_01", "qa_02", "qa_03", "qa_04")
 
 OUTCOMES = ("upheld", "overturned", "partially_overturned")
@@ -403,7 +405,7 @@ def _calendar(end_date: dt.date) -> _Calendar:
     def dublin_capacity(day: dt.date) -> float:
         # the rest of the holiday week: most of the site on leave (school mid-term break)
         if holiday_story is not None and 1 <= (day - holiday_story).days <= 5:
-            return 0.3
+            return HOLIDAY_CAPACITY
         return 1.0
 
     first, last = start - dt.timedelta(days=70), end_date + dt.timedelta(days=400)
@@ -567,7 +569,7 @@ def _assign_specialists(rng: np.random.Generator, ap: dict, cal: _Calendar) -> t
             day = day_date[d]
             active = tuple(
                 int(i)
-                for i in np.flatnonzero(SP_SITE == site)
+                for i in np.flatnonzero(site == SP_SITE)
                 if act_from[i] <= day and act_to[i] >= day + dt.timedelta(days=14)
             )
             rosters.setdefault(active, []).append(d)
@@ -589,44 +591,61 @@ def _assign_specialists(rng: np.random.Generator, ap: dict, cal: _Calendar) -> t
 # --------------------------------------------------------------------------------------------
 
 
-def _recipe_table(recipes: list[tuple[str, str, str, float]]):
+# Labels are integer codes until the frame is built: cheap for millions of rows.
+POLICIES = tuple(sorted({r[0] for rs in ENFORCEMENT_RECIPES.values() for r in rs} | {LAUNCH_POLICY}))
+SOURCES = ("automated", "human")
+MODELS = tuple(sorted({r[2] for rs in ENFORCEMENT_RECIPES.values() for r in rs if r[2] != "agent"}
+                      | {r[2] for r in LAUNCH_RECIPE if r[2] != "agent"} | {FP_MODEL}))
+# enforced_by codes: the models first, then agent_001 .. agent_060
+ENFORCERS = MODELS + tuple(f"agent_{i:03d}" for i in range(1, N_AGENTS + 1))
+AGENT = -1
+P_COUNTERFEIT, P_LAUNCH = POLICIES.index("counterfeit"), POLICIES.index(LAUNCH_POLICY)
+SRC_AUTOMATED = SOURCES.index("automated")
+BY_FP, BY_BASE_COUNTERFEIT = ENFORCERS.index(FP_MODEL), ENFORCERS.index(BASE_COUNTERFEIT_MODEL)
+
+
+def _recipe_codes(recipes: list[tuple[str, str, str, float]]):
+    pol = np.array([POLICIES.index(r[0]) for r in recipes])
+    src = np.array([SOURCES.index(r[1]) for r in recipes])
+    by = np.array([AGENT if r[2] == "agent" else ENFORCERS.index(r[2]) for r in recipes])
     w = np.array([r[3] for r in recipes])
-    return recipes, w / w.sum()
+    return pol, src, by, w / w.sum()
 
 
 def _draw_enforcement(rng: np.random.Generator, queue: np.ndarray, t: np.ndarray, cal: _Calendar, launch_extra: np.ndarray):
-    """Policy, source and enforced_by for enforcements of the given queues at times t."""
+    """Codes of policy, source and enforced_by for enforcements of the given queues at times t."""
     n = len(queue)
-    policy = np.empty(n, dtype=object)
-    source = np.empty(n, dtype=object)
-    by = np.empty(n, dtype=object)
+    policy = np.zeros(n, dtype=np.int64)
+    source = np.zeros(n, dtype=np.int64)
+    by = np.zeros(n, dtype=np.int64)
     for q, recipes in ENFORCEMENT_RECIPES.items():
         mask = queue == q
         m = int(mask.sum())
         if not m:
             continue
-        r, p = _recipe_table(recipes)
-        pick = rng.choice(len(r), size=m, p=p)
-        pol = np.array([x[0] for x in r], dtype=object)[pick]
-        src = np.array([x[1] for x in r], dtype=object)[pick]
-        eb = np.array([x[2] for x in r], dtype=object)[pick]
+        pol, src, eb, p = _recipe_codes(recipes)
+        pick = rng.choice(len(p), size=m, p=p)
+        pol, src, eb = pol[pick], src[pick], eb[pick]
         if q == Q_LIVE:
             # after the launch the new policy takes a steady share of livestream enforcements
-            lr, lp = _recipe_table(LAUNCH_RECIPE)
+            lpol, lsrc, leb, lp = _recipe_codes(LAUNCH_RECIPE)
             launched = t[mask] >= cal.week_start(16)
             use = launch_extra[mask] | (launched & (rng.random(m) < 0.12))
-            lpick = rng.choice(len(lr), size=m, p=lp)
-            pol = np.where(use, np.array([x[0] for x in lr], dtype=object)[lpick], pol)
-            src = np.where(use, np.array([x[1] for x in lr], dtype=object)[lpick], src)
-            eb = np.where(use, np.array([x[2] for x in lr], dtype=object)[lpick], eb)
+            lpick = rng.choice(len(lp), size=m, p=lp)
+            pol = np.where(use, lpol[lpick], pol)
+            src = np.where(use, lsrc[lpick], src)
+            eb = np.where(use, leb[lpick], eb)
         policy[mask], source[mask], by[mask] = pol, src, eb
     # story 1: the counterfeit classifier v3.3 was live for two weeks, then rolled back
     in_wave = (t >= cal.fp_wave[0]) & (t < cal.fp_wave[1])
-    by = np.where((by == BASE_COUNTERFEIT_MODEL) & in_wave, FP_MODEL, by)
-    agents = rng.integers(1, N_AGENTS + 1, n)
-    agent_ids = np.char.add("agent_", np.char.zfill(agents.astype(str), 3)).astype(object)
-    by = np.where(by == "agent", agent_ids, by)
+    by = np.where((by == BY_BASE_COUNTERFEIT) & in_wave, BY_FP, by)
+    agents = len(MODELS) + rng.integers(0, N_AGENTS, n)
+    by = np.where(by == AGENT, agents, by)
     return policy, source, by
+
+
+def _labels(names, codes: np.ndarray) -> pl.Series:
+    return pl.Series(list(names), dtype=pl.String).gather(codes)
 
 
 def _enforcements(rng: np.random.Generator, ap: dict, cal: _Calendar, n_users: int):
@@ -639,9 +658,9 @@ def _enforcements(rng: np.random.Generator, ap: dict, cal: _Calendar, n_users: i
     enforced = np.floor(ap["created"] - lag)
     policy, source, by = _draw_enforcement(rng, queue, enforced, cal, ap["spike_extra"])
     wave_q = ap["wave_extra"]
-    policy = np.where(wave_q, "counterfeit", policy)
-    source = np.where(wave_q, "automated", source)
-    by = np.where(wave_q, FP_MODEL, by)
+    policy = np.where(wave_q, P_COUNTERFEIT, policy)
+    source = np.where(wave_q, SRC_AUTOMATED, source)
+    by = np.where(wave_q, BY_FP, by)
     user = rng.integers(1, n_users + 1, n)
 
     # enforcements that nobody appealed, per (queue, day), from two weeks before the window:
@@ -651,23 +670,26 @@ def _enforcements(rng: np.random.Generator, ap: dict, cal: _Calendar, n_users: i
     base_w = weights / (wave_mult * spike_mult)
     per_appeal = n / weights.sum()
     unappealed = ((1 - APPEAL_RATE) / APPEAL_RATE)[:, None]
+    lead = np.zeros_like(base_w[:, :14])
     lam_base = np.concatenate([base_w[:, :14], base_w], axis=1) * per_appeal * unappealed
-    lam_wave = np.concatenate([np.zeros_like(base_w[:, :14]), base_w * (wave_mult - 1)], axis=1) * per_appeal * (0.65 / 0.35)
-    lam_spike = np.concatenate([np.zeros_like(base_w[:, :14]), base_w * (spike_mult - 1)], axis=1) * per_appeal * unappealed
-    kinds = []
+    lam_wave = np.concatenate([lead, base_w * (wave_mult - 1)], axis=1) * per_appeal * (0.65 / 0.35)
+    lam_spike = np.concatenate([lead, base_w * (spike_mult - 1)], axis=1) * per_appeal * unappealed
+    cells, kinds = [], []
     for kind, lam in enumerate((lam_base, lam_wave, lam_spike)):
         counts = rng.poisson(lam).ravel()
-        kinds.append((np.repeat(np.arange(counts.size), counts), kind))
-    cell = np.concatenate([c for c, _ in kinds])
-    kind = np.concatenate([np.full(len(c), k) for c, k in kinds])
+        cells.append(np.repeat(np.arange(counts.size), counts))
+        kinds.append(np.full(counts.sum(), kind, dtype=np.int8))
+    cell = np.concatenate(cells)
+    kind = np.concatenate(kinds)
+    del cells, kinds
     uq, ud = np.divmod(cell, cal.n_days + 14)
-    ut = cal.t_start + (ud - 14) * DAY + np.floor(rng.random(len(cell)) * DAY)
-    m_unapp = len(cell)
+    del cell
+    ut = cal.t_start + (ud - 14) * DAY + np.floor(rng.random(len(uq)) * DAY)
+    del ud
     upol, usrc, uby = _draw_enforcement(rng, uq, ut, cal, kind == 2)
-    upol = np.where(kind == 1, "counterfeit", upol)
-    usrc = np.where(kind == 1, "automated", usrc)
-    uby = np.where(kind == 1, FP_MODEL, uby)
-    uuser = rng.integers(1, n_users + 1, m_unapp)
+    wave = kind == 1
+    upol[wave], usrc[wave], uby[wave] = P_COUNTERFEIT, SRC_AUTOMATED, BY_FP
+    uuser = rng.integers(1, n_users + 1, len(uq))
 
     all_t = np.concatenate([enforced, ut])
     order = np.argsort(all_t, kind="stable")
@@ -677,19 +699,18 @@ def _enforcements(rng: np.random.Generator, ap: dict, cal: _Calendar, n_users: i
         {
             "enforcement_id": _id_series("enf_", np.arange(1, len(order) + 1), 8),
             "user_id": _id_series("u_", np.concatenate([user, uuser])[order], 7),
-            "action": pl.Series(np.array(QUEUES, dtype=object)[np.concatenate([queue, uq])][order], dtype=pl.String),
-            "policy": pl.Series(np.concatenate([policy, upol])[order], dtype=pl.String),
-            "source": pl.Series(np.concatenate([source, usrc])[order], dtype=pl.String),
-            "enforced_by": pl.Series(np.concatenate([by, uby])[order], dtype=pl.String),
+            "action": _labels(QUEUES, np.concatenate([queue, uq])[order]),
+            "policy": _labels(POLICIES, np.concatenate([policy, upol])[order]),
+            "source": _labels(SOURCES, np.concatenate([source, usrc])[order]),
+            "enforced_by": _labels(ENFORCERS, np.concatenate([by, uby])[order]),
             "enforced_at": _ts(all_t[order]),
         }
     )
-    appeal_enf_number = rank[:n] + 1
     return frame, {
-        "enforcement_number": appeal_enf_number,
-        "source_automated": source == "automated",
-        "by": by,
-        "policy": policy,
+        "enforcement_number": rank[:n] + 1,
+        "source_automated": source == SRC_AUTOMATED,
+        "fp_model": by == BY_FP,
+        "launch_policy": policy == P_LAUNCH,
         "user": user,
     }
 
@@ -711,7 +732,7 @@ EVENT_NAMES = (
     "reopened",
     "withdrawn",
 )
-A_USER, A_BOT = -1, -2  # actor codes besides specialist indexes
+A_USER, A_BOT, A_CLOSEBOT = -1, -2, -3  # actor codes besides specialist indexes
 
 # note kinds
 N_NONE, N_INTERNAL, N_GUIDANCE, N_ESCALATION, N_DECISION = range(5)
@@ -736,25 +757,29 @@ class _Steps:
         idx = np.flatnonzero(mask)
         m = len(idx)
 
-        def col(v, fill):
+        def col(v, fill, dtype):
             if v is None:
-                return np.full(m, fill, dtype=np.int64)
+                return np.full(m, fill, dtype=dtype)
             v = np.asarray(v)
-            return np.full(m, v, dtype=np.int64) if v.ndim == 0 else v[idx].astype(np.int64)
+            return np.full(m, v, dtype=dtype) if v.ndim == 0 else v[idx].astype(dtype)
 
-        self.appeal.append(appeal[idx])
+        self.appeal.append(appeal[idx].astype(np.int32))
         self.time.append(time[idx])
-        self.etype.append(np.full(m, etype, dtype=np.int64))
-        self.actor.append(col(actor, 0))
-        self.outcome.append(col(outcome, -1))
-        self.root.append(col(root, -1))
-        self.esc.append(col(esc, -1))
-        self.note_kind.append(np.full(m, note_kind, dtype=np.int64))
-        self.note_group.append(col(note_group, -1))
-        self.order.append(np.full(m, order, dtype=np.int64))
+        self.etype.append(np.full(m, etype, dtype=np.int8))
+        self.actor.append(col(actor, 0, np.int16))
+        self.outcome.append(col(outcome, -1, np.int8))
+        self.root.append(col(root, -1, np.int8))
+        self.esc.append(col(esc, -1, np.int8))
+        self.note_kind.append(np.full(m, note_kind, dtype=np.int8))
+        self.note_group.append(col(note_group, -1, np.int8))
+        self.order.append(np.full(m, order, dtype=np.int8))
 
     def concat(self) -> dict[str, np.ndarray]:
-        return {k: np.concatenate(getattr(self, k)) for k in self.__dataclass_fields__}
+        out = {}
+        for k in self.__dataclass_fields__:
+            out[k] = np.concatenate(getattr(self, k))
+            setattr(self, k, [])
+        return out
 
 
 def _outcome(rng, p_over, partial_share, rc_probs, n):
@@ -780,14 +805,14 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
         return out
 
     # story 4: the payments_hold queue slows down week after week at the end of the window
-    drift = np.where((q == Q_PAY) & (ap["week"] >= cal.drift_from_week), 1.0 + 0.3 * (ap["week"] - cal.drift_from_week + 1), 1.0)
+    drift = np.where((q == Q_PAY) & (ap["week"] >= cal.drift_from_week), 1.0 + DRIFT_PER_WEEK * (ap["week"] - cal.drift_from_week + 1), 1.0)
 
     t0 = ap["created"]
     app = np.arange(n)
     t_asg = t0 + _lognormal(rng, 45.0, 0.8, n, 2.0, 1800.0)
     has_ack = rng.random(n) < 0.97
     t_ack = t_asg + rng.uniform(2.0, 60.0, n)
-    ft_median = np.array([0.2, 1.0, 2.5, 5.0])[prio]
+    ft_median = np.array([0.2, 0.7, 2.5, 5.0])[prio]
     d_ft = _lognormal(rng, ft_median, 0.9, n, 1 / 30, None) * drift
     t_claim = work(t_asg, d_ft)
 
@@ -810,7 +835,8 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
     has_ev = rng.random(n) < EVIDENCE_RATE[q] * np.where(prio == 0, 0.5, 1.0)
     t_req = work(cur, _lognormal(rng, 0.25, 0.7, n, 1 / 30, 3.0))
     responds = rng.random(n) < 0.85
-    t_recv = t_req + _lognormal(rng, 20 * HOUR, 1.1, n, 600.0, 14 * DAY)
+    # users answer faster when the matter is urgent (money held, account locked)
+    t_recv = t_req + _lognormal(rng, np.where(prio <= 1, 8.0, 20.0) * HOUR, 1.1, n, 600.0, 14 * DAY)
     wd_nr = has_ev & ~responds & (rng.random(n) < 0.4)
     t_wd_nr = t_req + _lognormal(rng, 50 * HOUR, 0.6, n, 3600.0, 10 * DAY)
     timeout = has_ev & ~responds & ~wd_nr
@@ -844,14 +870,14 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
 
     # ---- outcomes -------------------------------------------------------------------------
     auto = enf["source_automated"]
-    fp_model = enf["by"] == FP_MODEL
-    launch = enf["policy"] == LAUNCH_POLICY
+    fp_model = enf["fp_model"]
+    launch = enf["launch_policy"]
     badge = (
         (q == Q_ACC)
         & ap["seller"]
         & (t0 >= cal.badge[0])
         & (t0 < cal.badge[1])
-        & (rng.random(n) < 0.30)
+        & (rng.random(n) < 0.55)
     )
     outlier = SP_IDS[decider] == OUTLIER_SPECIALIST
     p_over = OVERTURN_BASE[q] * np.where(auto, 1.25, 0.8) + np.where(has_ev & responds, 0.12, 0.0)
@@ -923,6 +949,7 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
     final_outcome = np.where(reopen, outcome2, outcome1)
     return ev, {
         "decided": decided & (final_dec_time < cal.cutoff),
+        "reopened": reopen,
         "final_dec_time": final_dec_time,
         "final_outcome": final_outcome,
         "decider": decider,
@@ -943,7 +970,8 @@ EMAIL_DOMAINS = ["example.com", "example.org", "example.net", "mail.test"]
 HANDLES = ["cardking", "sneakervault", "retro.finds", "poke_breaks", "luxe_resale", "vintagevera", "slabcity",
            "kicksbykai", "coinsandmore", "thriftqueen", "breakroom_live", "grailhunter"]
 # fictional numbering ranges (555-01xx, Ofcom drama, ACMA drama) where a market has one
-PHONE_PREFIX = ["+1 555 01", "+44 7700 900", "+49 30 23125 ", "+353 20 91", "+48 22 000 ", "+61 491 570 "]
+PHONE_PREFIX = ["+1 602 555 01", "+44 7700 900", "+49 30 23125 ", "+353 20 910 ", "+48 22 000 0", "+61 491 570 "]
+PHONE_DIGITS = np.array([2, 3, 3, 4, 3, 3])
 
 ITEMS = [
     "a PSA 10 Charizard", "a sealed Evolving Skies booster box", "Jordan 1 Retro High OG", "a Rolex Submariner",
@@ -969,7 +997,7 @@ CORE_EN = {
     Q_LIST: [
         ("my listing for ", " was removed as counterfeit but it is authentic."),
         ("you took down ", " from my shop. It was bought from an authorised retailer."),
-        ("the listing ", " was removed as a prohibited item, it is not prohibited."),
+        ("the listing for ", " was removed as a prohibited item, it is not prohibited."),
         ("", " got flagged and removed within minutes of posting."),
         ("why was my listing for ", " removed? I have the original receipt and box."),
     ],
@@ -1002,28 +1030,44 @@ DETAILS_EN = ["", "", "", "I have receipts.", "I attached photos.", "This is my 
               "I am happy to send more proof.", "I run a small business and this is killing my sales."]
 PLEAS_EN = ["Please review.", "Please reinstate.", "Please fix this asap.", "Thank you.", "Kindly reverse this decision.",
             "Thanks in advance.", "I want a real person to look at this.", "Please help.", ""]
+# statements in other languages, per queue
 OTHER_LANG = {
-    "de": [
-        "Mein Konto wurde ohne Grund gesperrt. Bitte prüfen Sie das noch einmal.",
-        "Mein Angebot wurde als Fälschung entfernt, die Ware ist original. Rechnung liegt vor.",
-        "Mein Livestream wurde mitten in der Auktion beendet. Ich habe keine Regel verletzt.",
-        "Meine Auszahlung wird seit Tagen zurückgehalten. Bitte geben Sie das Geld frei.",
-        "Die Markenbeschwerde ist falsch, ich kaufe nur bei autorisierten Händlern.",
-        "Hallo, ich verstehe die Sperre nicht. Bitte um Rückmeldung.",
-    ],
-    "pl": [
-        "Moje konto zostało zablokowane bez powodu. Proszę o ponowne sprawdzenie.",
-        "Moja oferta została usunięta jako podróbka, a produkt jest oryginalny. Mam fakturę.",
-        "Transmisja na żywo została przerwana w trakcie aukcji. Nie złamałem żadnych zasad.",
-        "Moja wypłata jest wstrzymana od kilku dni. Proszę o odblokowanie środków.",
-        "Dzień dobry, nie rozumiem tej decyzji. Proszę o pomoc.",
-    ],
-    "es": [
-        "Mi cuenta fue suspendida sin motivo. Por favor revisen de nuevo.",
-        "Eliminaron mi anuncio como falsificación pero el producto es original. Tengo la factura.",
-        "Cortaron mi transmisión en vivo en medio de la subasta. No rompí ninguna regla.",
-        "Mi pago está retenido desde hace días. Necesito ese dinero.",
-    ],
+    "de": {
+        Q_ACC: ["Mein Konto wurde ohne Grund gesperrt. Bitte prüfen Sie das noch einmal.",
+                "Hallo, ich verstehe die Sperre meines Kontos nicht. Ich habe nie mit mir selbst geboten."],
+        Q_LIST: ["Mein Angebot wurde als Fälschung entfernt, die Ware ist original. Rechnung liegt vor.",
+                 "Warum wurde mein Artikel gelöscht? Das ist kein verbotener Artikel."],
+        Q_LIVE: ["Mein Livestream wurde mitten in der Auktion beendet. Ich habe keine Regel verletzt.",
+                 "Die Live-Sperre ist ungerecht, der Kommentar kam von einem Zuschauer."],
+        Q_PAY: ["Meine Auszahlung wird seit Tagen zurückgehalten. Bitte geben Sie das Geld frei.",
+                "Das Geld aus meiner letzten Show ist eingefroren, der Käufer hat die Ware erhalten."],
+        Q_IP: ["Die Markenbeschwerde ist falsch, ich kaufe nur bei autorisierten Händlern.",
+               "Der Artikel ist echt, ich habe die Rechnung vom Großhändler."],
+    },
+    "pl": {
+        Q_ACC: ["Moje konto zostało zablokowane bez powodu. Proszę o ponowne sprawdzenie.",
+                "Dzień dobry, nie rozumiem blokady konta. Nigdy nie licytowałem własnych aukcji."],
+        Q_LIST: ["Moja oferta została usunięta jako podróbka, a produkt jest oryginalny. Mam fakturę.",
+                 "Dlaczego usunięto moją ofertę? To nie jest zakazany przedmiot."],
+        Q_LIVE: ["Transmisja na żywo została przerwana w trakcie aukcji. Nie złamałem żadnych zasad.",
+                 "Blokada transmisji jest niesprawiedliwa, komentarz napisał widz."],
+        Q_PAY: ["Moja wypłata jest wstrzymana od kilku dni. Proszę o odblokowanie środków.",
+                "Pieniądze z ostatniego pokazu są zamrożone, kupujący otrzymał towar."],
+        Q_IP: ["Skarga dotycząca znaku towarowego jest błędna, kupuję tylko u autoryzowanych dystrybutorów.",
+               "Produkt jest oryginalny, mam fakturę od hurtownika."],
+    },
+    "es": {
+        Q_ACC: ["Mi cuenta fue suspendida sin motivo. Por favor revisen de nuevo.",
+                "No entiendo la suspensión, nunca hice pujas falsas."],
+        Q_LIST: ["Eliminaron mi anuncio como falsificación pero el producto es original. Tengo la factura.",
+                 "¿Por qué eliminaron mi anuncio? No es un artículo prohibido."],
+        Q_LIVE: ["Cortaron mi transmisión en vivo en medio de la subasta. No rompí ninguna regla.",
+                 "El bloqueo del directo es injusto, el comentario fue de un espectador."],
+        Q_PAY: ["Mi pago está retenido desde hace días. Necesito ese dinero.",
+                "Los fondos de mi último show están congelados y el comprador ya recibió el artículo."],
+        Q_IP: ["La queja de marca es falsa, solo compro a distribuidores autorizados.",
+               "El producto es auténtico, tengo la factura del distribuidor."],
+    },
 }
 
 DECISION_UPHELD = {
@@ -1109,9 +1153,12 @@ def _pii(rng: np.random.Generator, market: np.ndarray) -> tuple[pl.Series, pl.Se
         _pick(rng, n, FIRST_NAMES) + "." + _pick(rng, n, LAST_NAMES)
         + pl.Series(rng.integers(1, 99, n)).cast(pl.String) + "@" + _pick(rng, n, EMAIL_DOMAINS)
     )
-    phone = pl.Series(np.array(PHONE_PREFIX, dtype=object)[market], dtype=pl.String) + pl.Series(
-        rng.integers(0, 100, n)
-    ).cast(pl.String).str.zfill(2)
+    digits = PHONE_DIGITS[market]
+    number = pl.Series(rng.integers(0, 10_000, n) % (10**digits)).cast(pl.String)
+    phone = pl.select(
+        pl.lit(pl.Series(np.array(PHONE_PREFIX)[market], dtype=pl.String))
+        + number.str.zfill(pl.Series(digits, dtype=pl.Int64).cast(pl.UInt64))
+    ).to_series()
     handle = "@" + _pick(rng, n, HANDLES) + pl.Series(rng.integers(1, 999, n)).cast(pl.String)
     return email, phone, handle
 
@@ -1120,7 +1167,7 @@ def _appeal_text(rng: np.random.Generator, ap: dict) -> pl.Series:
     n = len(ap["queue"])
     q = ap["queue"]
     opener = _pick(rng, n, OPENERS_EN)
-    core_flat, core_idx = _pick_grouped(rng, q, [CORE_EN[i] and [c[0] for c in CORE_EN[i]] for i in range(5)])
+    core_flat, core_idx = _pick_grouped(rng, q, [[c[0] for c in CORE_EN[i]] for i in range(5)])
     post_flat = pl.Series([c[1] for i in range(5) for c in CORE_EN[i]], dtype=pl.String)
     pre = core_flat.gather(core_idx)
     post = post_flat.gather(core_idx)
@@ -1148,12 +1195,20 @@ def _appeal_text(rng: np.random.Generator, ap: dict) -> pl.Series:
     en = pl.select(
         pl.when(lower).then(en.str.to_lowercase()).otherwise(en.str.slice(0, 1).str.to_uppercase() + en.str.slice(1))
     ).to_series()
-    lang = np.array(LANGUAGES, dtype=object)[ap["language"]]
+    lang = np.array(LANGUAGES)[ap["language"]]
     out = en
-    for code, pool in OTHER_LANG.items():
+    # statements in other languages carry the bare contact detail
+    bare = pl.select(
+        pl.when(pl.lit(pl.Series(c < 0.05))).then(" " + email)
+        .when(pl.lit(pl.Series(c < 0.09))).then(" " + phone)
+        .when(pl.lit(pl.Series(c < 0.13))).then(" " + handle)
+        .when(pl.lit(pl.Series(c < 0.15))).then(" " + phone + ", " + email)
+        .otherwise(pl.lit(""))
+    ).to_series()
+    for code, pools in OTHER_LANG.items():
         mask = lang == code
         if mask.any():
-            other = _pick(rng, n, pool) + contact
+            other = _gather(rng, q, [pools[i] for i in range(5)]) + bare
             out = pl.select(pl.when(pl.Series(mask)).then(other).otherwise(out)).to_series()
     # a few appeals come without a statement (in-app form left empty)
     empty = (rng.random(n) < 0.04) & (ap["channel"] != CHANNELS.index("email"))
@@ -1263,10 +1318,10 @@ def _qa_reviews(rng: np.random.Generator, life: dict, appeal_ids: pl.Series, cal
     p_correct = np.where(life["outlier"][idx], 0.70, 0.91)
     correct = rng.random(m) < p_correct
     score = np.where(correct, np.clip(rng.normal(92, 4.5, m), 70, 100), np.clip(rng.normal(61, 10, m), 20, 85))
-    categories = np.array(["wrong_outcome", "policy_misapplied", "evidence_standard_not_met", "template_not_followed", "missing_rationale"], dtype=object)
-    cat = categories[rng.choice(5, size=m, p=[0.35, 0.25, 0.2, 0.12, 0.08])]
+    categories = ["wrong_outcome", "policy_misapplied", "evidence_standard_not_met", "template_not_followed", "missing_rationale"]
+    cat = rng.choice(5, size=m, p=[0.35, 0.25, 0.2, 0.12, 0.08])
     minor = correct & (rng.random(m) < 0.05)
-    error_category = np.where(~correct, cat, np.where(minor, "template_not_followed", None))
+    error_category = np.where(~correct, cat, np.where(minor, 3, -1))
     keep = reviewed < cal.cutoff
     idx, reviewed, correct, score, error_category = idx[keep], reviewed[keep], correct[keep], score[keep], error_category[keep]
     order = np.argsort(reviewed, kind="stable")
@@ -1275,65 +1330,42 @@ def _qa_reviews(rng: np.random.Generator, life: dict, appeal_ids: pl.Series, cal
         {
             "review_id": _id_series("qa_", np.arange(1, k + 1), 6),
             "appeal_id": appeal_ids.gather(idx[order]),
-            "reviewer_id": pl.Series(np.array(QA_REVIEWERS, dtype=object)[rng.integers(0, 4, k)], dtype=pl.String),
+            "reviewer_id": pl.Series(np.array(QA_REVIEWERS)[rng.integers(0, 4, k)], dtype=pl.String),
             "reviewed_at": _ts(reviewed[order]),
             "decision_correct": pl.Series(correct[order], dtype=pl.Boolean),
             "score": pl.Series(np.round(score[order], 1), dtype=pl.Float64),
-            "error_category": pl.Series(error_category[order], dtype=pl.String),
+            "error_category": pl.Series([None, *categories], dtype=pl.String).gather(error_category[order] + 1),
         }
     )
 
 
-def _data_quality_cases(tables: dict[str, pl.DataFrame], rng: np.random.Generator) -> dict[str, pl.DataFrame]:
-    """The deliberate data-quality cases (data/sample/README.md lists them)."""
-    appeals, events, enf = tables["appeals"], tables["appeal_events"], tables["enforcements"]
-    # final decisions of appeals decided once, never reopened, by a specialist, before the last week
-    last_week = appeals["created_at"].max() - dt.timedelta(days=14)
-    status = (
-        events.filter(pl.col("event_type").is_in(["decided", "reopened", "withdrawn"]))
-        .group_by("appeal_id")
-        .agg(pl.len().alias("n"), pl.col("event_type").first().alias("t"))
+def _plant_data_quality(rng: np.random.Generator, ev: dict, ap: dict, enf: dict, life: dict, cal: _Calendar) -> np.ndarray:
+    """Plant the deliberate data-quality cases (data/sample/README.md lists them) in `ev`.
+
+    Returns the appeals whose enforcement is to be attributed to their own decider
+    (self-review). The cases are picked among appeals decided once, by a specialist, on a
+    human enforcement, at least two weeks before the end, so each shows exactly one problem.
+    """
+    n = len(ap["created"])
+    eligible = np.flatnonzero(
+        life["decided"] & ~life["reopened"] & ~enf["source_automated"] & (ap["created"] < cal.cutoff - 14 * DAY)
     )
-    once = status.filter((pl.col("n") == 1) & (pl.col("t") == "decided")).select("appeal_id")
-    cand = (
-        events.filter(pl.col("event_type") == "decided")
-        .join(once, on="appeal_id")
-        .join(appeals.select("appeal_id", "created_at", "enforcement_id"), on="appeal_id")
-        .filter(pl.col("created_at") < last_week)
-        .join(enf.select("enforcement_id", "source"), on="enforcement_id")
-        .sort("event_id")
-    )
-    human = cand.filter(pl.col("source") == "human")
-    picks = rng.choice(len(human), size=5, replace=False)
-    no_outcome = human["event_id"].gather(picks[:2])
-    non_specialist = human["event_id"].gather(picks[2:3])
-    self_review = human.gather(picks[3:5]).select("enforcement_id", "actor_id")
-    # 1. decided without outcome (2), 2. decided by a system actor (1)
-    events = events.with_columns(
-        pl.when(pl.col("event_id").is_in(no_outcome.implode())).then(None).otherwise(pl.col("outcome")).alias("outcome"),
-        pl.when(pl.col("event_id").is_in(no_outcome.implode())).then(None).otherwise(pl.col("root_cause")).alias("root_cause"),
-        pl.when(pl.col("event_id").is_in(non_specialist.implode())).then(pl.lit("auto-close-bot")).otherwise(pl.col("actor_id")).alias("actor_id"),
-        pl.when(pl.col("event_id").is_in(non_specialist.implode())).then(pl.lit("system")).otherwise(pl.col("actor_type")).alias("actor_type"),
-    )
-    # 3. events before created_at (3): the acknowledgement bot's clock ran a few minutes behind
-    acks = events.filter((pl.col("actor_type") == "system") & (pl.col("event_type") == "message_to_user")).sort("event_id")
-    skew_ids = acks["event_id"].gather(rng.choice(len(acks), size=3, replace=False))
-    created = appeals.select("appeal_id", "created_at")
-    events = (
-        events.join(created, on="appeal_id", how="left")
-        .with_columns(
-            pl.when(pl.col("event_id").is_in(skew_ids.implode()))
-            .then(pl.col("created_at") - pl.duration(seconds=240))
-            .otherwise(pl.col("occurred_at"))
-            .alias("occurred_at")
-        )
-        .drop("created_at")
-    )
-    # 4. self-review (2): the enforcing person later decided the appeal of the same action
-    enf = enf.join(self_review.rename({"actor_id": "_self"}), on="enforcement_id", how="left").with_columns(
-        pl.coalesce("_self", "enforced_by").alias("enforced_by")
-    ).drop("_self")
-    return {**tables, "appeal_events": events, "enforcements": enf}
+    picks = rng.choice(eligible, size=5, replace=False)
+    decided_rows = np.flatnonzero(ev["etype"] == E_DECIDED)
+    row_of = np.full(n, -1)
+    row_of[ev["appeal"][decided_rows]] = decided_rows
+    # 1. decided without outcome (2 appeals)
+    no_outcome = row_of[picks[:2]]
+    ev["outcome"][no_outcome] = -1
+    ev["root"][no_outcome] = -1
+    # 2. decided by a system actor (1 appeal): a bulk-close script, not a person
+    ev["actor"][row_of[picks[2]]] = A_CLOSEBOT
+    # 3. events before created_at (3 appeals): the acknowledgement bot's clock ran 4 minutes late
+    acks = np.flatnonzero((ev["etype"] == E_MSG) & (ev["actor"] == A_BOT) & (ev["time"] < cal.cutoff - DAY))
+    skew = rng.choice(acks, size=3, replace=False)
+    ev["time"][skew] = ap["created"][ev["appeal"][skew]] - 240.0
+    # 4. self-review (2 appeals): the enforcing person decided the appeal of their own action
+    return picks[3:5]
 
 
 def generate(
@@ -1357,6 +1389,10 @@ def generate(
     enf_frame, enf = _enforcements(streams[1], ap, cal, n_users)
     sp1, sp2 = _assign_specialists(streams[2], ap, cal)
     ev, life = _lifecycle(streams[3], ap, enf, sp1, sp2, cal)
+    self_review = _plant_data_quality(streams[7], ev, ap, enf, life, cal)
+    if len(self_review):
+        by = enf_frame["enforced_by"].scatter(enf["enforcement_number"][self_review] - 1, SP_IDS[life["decider"][self_review]].tolist())
+        enf_frame = enf_frame.with_columns(by)
 
     appeal_ids = _id_series("ap_", np.arange(1, n_appeals + 1), 7)
     enf_ids = enf_frame["enforcement_id"].gather(enf["enforcement_number"] - 1)
@@ -1364,11 +1400,11 @@ def generate(
         {
             "appeal_id": appeal_ids,
             "enforcement_id": enf_ids,
-            "queue": pl.Series(np.array(QUEUES, dtype=object)[ap["queue"]], dtype=pl.String),
-            "priority": pl.Series(np.array(PRIORITIES, dtype=object)[ap["priority"]], dtype=pl.String),
-            "market": pl.Series(np.array(MARKETS, dtype=object)[ap["market"]], dtype=pl.String),
-            "channel": pl.Series(np.array(CHANNELS, dtype=object)[ap["channel"]], dtype=pl.String),
-            "language": pl.Series(np.array(LANGUAGES, dtype=object)[ap["language"]], dtype=pl.String),
+            "queue": pl.Series(np.array(QUEUES)[ap["queue"]], dtype=pl.String),
+            "priority": pl.Series(np.array(PRIORITIES)[ap["priority"]], dtype=pl.String),
+            "market": pl.Series(np.array(MARKETS)[ap["market"]], dtype=pl.String),
+            "channel": pl.Series(np.array(CHANNELS)[ap["channel"]], dtype=pl.String),
+            "language": pl.Series(np.array(LANGUAGES)[ap["language"]], dtype=pl.String),
             "created_at": _ts(ap["created"]),
             "appeal_text": _appeal_text(streams[4], ap) if with_text else pl.Series([None] * n_appeals, dtype=pl.String),
             "appellant_type": pl.Series(np.where(ap["seller"], "seller", "buyer"), dtype=pl.String),
@@ -1381,17 +1417,17 @@ def generate(
     m = len(order)
     actor = ev["actor"]
     user_ids = _id_series("u_", enf["user"], 7)
-    sp_part = pl.Series(np.array(SP_IDS, dtype=object)[np.clip(actor, 0, None)], dtype=pl.String)
+    sp_part = pl.Series(SP_IDS[np.clip(actor, 0, None)], dtype=pl.String)
     actor_id = pl.select(
         pl.when(pl.Series(actor == A_USER)).then(user_ids.gather(ev["appeal"]))
         .when(pl.Series(actor == A_BOT)).then(pl.lit("autoack-bot"))
+        .when(pl.Series(actor == A_CLOSEBOT)).then(pl.lit("auto-close-bot"))
         .otherwise(sp_part)
     ).to_series()
-    actor_type = np.where(actor == A_USER, "user", np.where(actor == A_BOT, "system", "specialist"))
+    actor_type = _labels(("specialist", "system", "user"), np.where(actor == A_USER, 2, np.where(actor < 0, 1, 0)))
 
     def coded(values, names):
-        arr = np.array((None, *names), dtype=object)[values + 1]
-        return pl.Series(arr, dtype=pl.String)
+        return pl.Series([None, *names], dtype=pl.String).gather(values + 1)
 
     notes = (
         _notes(streams[5], ev, ap["queue"][ev["appeal"]], ap["market"][ev["appeal"]])
@@ -1405,7 +1441,7 @@ def generate(
             "occurred_at": _ts(ev["time"]),
             "event_type": coded(ev["etype"], EVENT_NAMES),
             "actor_id": actor_id,
-            "actor_type": pl.Series(actor_type, dtype=pl.String),
+            "actor_type": actor_type,
             "outcome": coded(ev["outcome"], OUTCOMES),
             "root_cause": coded(ev["root"], ROOT_CAUSES),
             "escalation_target": coded(ev["esc"], ESCALATION_TARGETS),
@@ -1414,7 +1450,6 @@ def generate(
     )
     qa = _qa_reviews(streams[6], life, appeal_ids, cal)
     tables = {"appeals": appeals, "appeal_events": events, "enforcements": enf_frame, **_config_tables(cal), "qa_reviews": qa}
-    tables = _data_quality_cases(tables, streams[7])
     return {name: _conform(name, tables[name]) for name in TABLES}
 
 

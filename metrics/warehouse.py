@@ -9,6 +9,7 @@ zone are read as UTC (warehouse.md).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,8 +39,15 @@ class Warehouse:
     url: str
     schema: str | None = None
     adapter_sql: dict[str, str] = field(default_factory=dict)  # table → SELECT replacing it
+    adapter_params: dict = field(default_factory=dict)  # binds the adapter's SQL needs
+    adapter_name: str = ""
     engine: sa.Engine | None = None
     _columns: dict[str, list[str]] | None = None
+    # DuckDB only: final models materialized as temp tables on one held connection, for
+    # one as_of, so a page's or a benchmark's several reports reuse one facts computation.
+    _session: object | None = None
+    _session_lock: threading.Lock = field(default_factory=threading.Lock)
+    _materialized_as_of: str | None = None
 
     # -- connection -------------------------------------------------------------------
     @classmethod
@@ -105,7 +113,8 @@ class Warehouse:
         with self.engine.connect() as conn:
             for name in TABLES:
                 if self.has_table(name):
-                    counts[name] = int(conn.execute(sa.text(f"select count(*) from ({self.source(name)}) as t")).scalar())
+                    sql = sa.text(f"select count(*) from ({self.source(name)}) as t")
+                    counts[name] = int(conn.execute(sql, self.adapter_params).scalar())
         return counts
 
     # -- staging --------------------------------------------------------------------------
@@ -146,8 +155,58 @@ class Warehouse:
         return ctes
 
     # -- queries --------------------------------------------------------------------------
+    def materialize(self, as_of_param: str) -> bool:
+        """Compute the final models once into temp tables (DuckDB); False where unsupported.
+
+        The user's warehouse stays untouched: temp tables live in this connection's memory
+        (DuckDB spills them to its temp directory when large) and vanish with it.
+        """
+        from metrics import models
+
+        if self.dialect != "duckdb":
+            return False
+        if self._materialized_as_of == as_of_param:
+            return True
+        with self._session_lock:
+            if self._session is None:
+                self._session = self.engine.raw_connection()
+            raw = self._session.driver_connection
+            raw.execute("set TimeZone = 'UTC'")
+            staging = self.staging_ctes()
+            done: dict[str, str] = {}
+            for name in models.model_sql():  # each model once, reading the ones before it
+                sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done)
+                native_sql, native_params = _duckdb_params(
+                    f"create or replace temp table {name}_materialized as {sql}",
+                    {**self.adapter_params, "as_of": as_of_param},
+                )
+                raw.execute(native_sql, native_params or None)
+                done[name] = f"select * from {name}_materialized"
+            self._materialized_as_of = as_of_param
+        return True
+
+    def model_overrides(self, as_of_param: str | None) -> dict[str, str]:
+        """CTE bodies that read the materialized models, when they match this as_of."""
+        if as_of_param is None or self._materialized_as_of != as_of_param:
+            return {}
+        from metrics import models
+
+        return {name: f"select * from {name}_materialized" for name in models.model_sql()}
+
+    def compose(self, extra_ctes: dict[str, str] | None, select: str, params: dict | None = None) -> str:
+        """The full query: staging, models (or their materialized tables), extra CTEs, select."""
+        from metrics import models
+
+        overrides = self.model_overrides((params or {}).get("as_of"))
+        return models.with_models(self.staging_ctes(), extra_ctes, select, overrides=overrides)
+
     def query(self, sql: str, params: dict | None = None) -> pl.DataFrame:
-        params = params or {}
+        params = {**self.adapter_params, **(params or {})}
+        if self._session is not None and self.dialect == "duckdb":
+            with self._session_lock:
+                raw = self._session.driver_connection
+                native_sql, native_params = _duckdb_params(sql, params)
+                return pl.from_arrow(raw.sql(native_sql, params=native_params or None).to_arrow_table())
         with self.engine.connect() as conn:
             if self.dialect == "duckdb":
                 raw = conn.connection.driver_connection

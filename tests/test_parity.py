@@ -61,3 +61,18 @@ def test_every_appeal_once_in_facts(tmp_path, seed):
     by_week = facts.group_by(pl.col("created_at").dt.truncate("1w").dt.date().alias("period_start")).len()
     joined = rep.join(by_week, on="period_start", how="left")
     assert (joined["appeals_created"] == joined["len"].fill_null(0)).all()
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_materialized_session_gives_the_same_answers(tmp_path, seed):
+    # api.prepare computes each model once into temp tables; every answer must be unchanged
+    tables = random_tables(seed)
+    url = make_warehouse(tmp_path, tables)
+    plain_facts = api.facts(url, wide=True)
+    plain_report = api.report(url, by=["queue", "priority"], period="week")
+    plain_checks = [(c.name, c.count, c.examples) for c in api.check(url)]
+    wh = api.prepare(url)
+    assert wh.model_overrides(api.as_of_param(api.resolve_as_of(wh, None)))  # really materialized
+    assert_frame_equal(api.facts(wh, wide=True), plain_facts)
+    assert_frame_equal(api.report(wh, by=["queue", "priority"], period="week"), plain_report)
+    assert [(c.name, c.count, c.examples) for c in api.check(wh)] == plain_checks
