@@ -235,7 +235,7 @@ def check(url=None, as_of=None):
 
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
-    rows = wh.query(checks.compile_checks(wh.staging_ctes()), {"as_of": as_of_param(as_of_dt)})
+    rows = wh.query(checks.compile_checks(wh.staging_ctes(), wh.unknown_timezones()), {"as_of": as_of_param(as_of_dt)})
     return checks.results_from_rows(rows)
 
 
@@ -394,3 +394,17 @@ def prepare(url=None, as_of=None) -> Warehouse:
     wh = open_warehouse(url)
     wh.materialize(as_of_param(resolve_as_of(wh, as_of)))
     return wh
+
+
+def connection_info(url=None, as_of=None) -> dict:
+    """What is connected: dialect, adapter, URL without secrets, freshness and row counts."""
+    from metrics.warehouse import redact_url
+
+    wh = open_warehouse(url)
+    return {
+        "dialect": wh.dialect,
+        "adapter": wh.adapter_name or "contract tables",
+        "url": redact_url(wh.url),
+        "as_of": resolve_as_of(wh, as_of),
+        "row_counts": wh.row_counts(),
+    }

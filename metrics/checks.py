@@ -90,6 +90,10 @@ CHECKS: tuple[Check, ...] = (
           "(partition by queue, priority order by clock) rn from stg_sla_policies) d where rn > 1"),
     Check("business_hours_row_opens_nothing", "excluded", "row ignored: end_time not after start_time (and not 00:00)",
           "select schedule_id || ' weekday ' || cast(weekday as varchar) from schedule_hours where open_seconds = 0"),
+    Check("qa_review_after_as_of", "excluded", "QA review in the future of as_of: ignored",
+          f"select review_id from stg_qa_reviews where reviewed_at > {AS_OF}"),
+    Check("enforcement_after_as_of", "excluded", "enforcement in the future of as_of: not in appeal_rate",
+          f"select enforcement_id from stg_enforcements where enforced_at > {AS_OF}"),
     Check("duplicate_review_id", "excluded", "extra QA rows ignored",
           "select review_id from (select review_id, row_number() over (partition by review_id order by reviewed_at) rn "
           "from stg_qa_reviews where review_id is not null) d where rn > 1"),
@@ -107,11 +111,15 @@ CHECKS: tuple[Check, ...] = (
 CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 
 
-def compile_checks(staging: dict[str, str]) -> str:
-    hits = "\n    union all\n    ".join(
+def compile_checks(staging: dict[str, str], unknown_timezones: list[str] | None = None) -> str:
+    parts = [
         f"select '{c.name}' as check_name, cast(example_id as varchar) as example_id from ({c.sql}) as h(example_id)"
         for c in CHECKS
-    )
+    ]
+    for i, zone in enumerate(unknown_timezones or []):
+        # the rows were filtered out in staging; their zone names are bind parameters
+        parts.append(f"select 'business_hours_unknown_timezone' as check_name, cast(:bad_tz_{i} as varchar)")
+    hits = "\n    union all\n    ".join(parts)
     select = (
         "select check_name, example_id, n from (\n"
         "  select check_name, example_id, count(*) over (partition by check_name) as n,\n"
@@ -121,9 +129,13 @@ def compile_checks(staging: dict[str, str]) -> str:
     return models.with_models(staging, {"check_hits": hits}, select)
 
 
+UNKNOWN_TZ = Check("business_hours_unknown_timezone", "excluded",
+                   "schedule rows ignored: timezone is not an IANA zone (its SLAs become n/a)", "")
+
+
 def results_from_rows(rows: pl.DataFrame) -> list[CheckResult]:
     out = []
-    for check in CHECKS:
+    for check in (*CHECKS, UNKNOWN_TZ):
         sub = rows.filter(pl.col("check_name") == check.name)
         if sub.height:
             out.append(CheckResult(check.name, check.kind, check.effect, int(sub["n"][0]),

@@ -82,7 +82,14 @@ OVERTURN_BASE = np.array([0.14, 0.12, 0.16, 0.15, 0.11])
 
 MARKETS = ("US", "GB", "DE", "IE", "PL", "AU")
 MARKET_SHARE = np.array([0.36, 0.14, 0.13, 0.05, 0.11, 0.21])
-MARKET_TZ = ("America/Chicago", "Europe/London", "Europe/Berlin", "Europe/Dublin", "Europe/Warsaw", "Australia/Sydney")
+MARKET_TZ = (
+    "America/Chicago",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Dublin",
+    "Europe/Warsaw",
+    "Australia/Sydney",
+)
 LANGUAGES = ("en", "es", "de", "pl", "ga")
 # language mix per market, columns as LANGUAGES
 LANGUAGE_MIX = np.array(
@@ -99,10 +106,12 @@ CHANNELS = ("in_app", "web_form", "email")
 CHANNEL_SHARE = np.array([0.58, 0.29, 0.13])
 APPELLANT_TYPES = ("buyer", "seller")
 # local hour-of-day profile of appeal submissions (evening peak)
-HOUR_PROFILE = np.array(
-    [0.55, 0.35, 0.22, 0.15, 0.12, 0.15, 0.3, 0.55, 0.8, 0.95, 1.0, 1.05,
-     1.1, 1.05, 1.0, 1.0, 1.05, 1.15, 1.3, 1.5, 1.6, 1.55, 1.3, 0.9]
-)
+# fmt: off
+HOUR_PROFILE = np.array([
+    0.55, 0.35, 0.22, 0.15, 0.12, 0.15, 0.3, 0.55, 0.8, 0.95, 1.0, 1.05,  # 00-11
+    1.1, 1.05, 1.0, 1.0, 1.05, 1.15, 1.3, 1.5, 1.6, 1.55, 1.3, 0.9,  # 12-23
+])
+# fmt: on
 WEEKDAY_PROFILE = np.array([1.18, 1.06, 1.0, 0.98, 0.95, 0.86, 0.9])  # Monday..Sunday
 
 SITES = ("phoenix", "dublin")
@@ -273,7 +282,13 @@ def _easter(year: int) -> dt.date:
 
 def _us_holidays(year: int) -> list[dt.date]:
     def observed(d: dt.date) -> dt.date:
-        return d - dt.timedelta(days=1) if d.weekday() == 5 else d + dt.timedelta(days=1) if d.weekday() == 6 else d
+        return (
+            d - dt.timedelta(days=1)
+            if d.weekday() == 5
+            else d + dt.timedelta(days=1)
+            if d.weekday() == 6
+            else d
+        )
 
     thanksgiving = _nth_weekday(year, 11, 3, 4)
     return sorted(
@@ -459,7 +474,9 @@ def _ts(seconds: np.ndarray) -> pl.Series:
     return pl.Series(us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
-def _pick_grouped(rng: np.random.Generator, groups: np.ndarray, pools: list[list[str]]) -> tuple[pl.Series, np.ndarray]:
+def _pick_grouped(
+    rng: np.random.Generator, groups: np.ndarray, pools: list[list[str]]
+) -> tuple[pl.Series, np.ndarray]:
     """For each row, a random entry of pools[group]: (flat pool, flat index per row)."""
     counts = np.array([len(p) for p in pools])
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -594,8 +611,13 @@ def _assign_specialists(rng: np.random.Generator, ap: dict, cal: _Calendar) -> t
 # Labels are integer codes until the frame is built: cheap for millions of rows.
 POLICIES = tuple(sorted({r[0] for rs in ENFORCEMENT_RECIPES.values() for r in rs} | {LAUNCH_POLICY}))
 SOURCES = ("automated", "human")
-MODELS = tuple(sorted({r[2] for rs in ENFORCEMENT_RECIPES.values() for r in rs if r[2] != "agent"}
-                      | {r[2] for r in LAUNCH_RECIPE if r[2] != "agent"} | {FP_MODEL}))
+MODELS = tuple(
+    sorted(
+        {r[2] for rs in ENFORCEMENT_RECIPES.values() for r in rs if r[2] != "agent"}
+        | {r[2] for r in LAUNCH_RECIPE if r[2] != "agent"}
+        | {FP_MODEL}
+    )
+)
 # enforced_by codes: the models first, then agent_001 .. agent_060
 ENFORCERS = MODELS + tuple(f"agent_{i:03d}" for i in range(1, N_AGENTS + 1))
 AGENT = -1
@@ -612,7 +634,9 @@ def _recipe_codes(recipes: list[tuple[str, str, str, float]]):
     return pol, src, by, w / w.sum()
 
 
-def _draw_enforcement(rng: np.random.Generator, queue: np.ndarray, t: np.ndarray, cal: _Calendar, launch_extra: np.ndarray):
+def _draw_enforcement(
+    rng: np.random.Generator, queue: np.ndarray, t: np.ndarray, cal: _Calendar, launch_extra: np.ndarray
+):
     """Codes of policy, source and enforced_by for enforcements of the given queues at times t."""
     n = len(queue)
     policy = np.zeros(n, dtype=np.int64)
@@ -719,7 +743,9 @@ def _enforcements(rng: np.random.Generator, ap: dict, cal: _Calendar, n_users: i
 # Lifecycle
 # --------------------------------------------------------------------------------------------
 
-E_ASSIGNED, E_CLAIMED, E_MSG, E_NOTE, E_EV_REQ, E_EV_REC, E_ESC, E_DECIDED, E_REOPENED, E_WITHDRAWN = range(10)
+E_ASSIGNED, E_CLAIMED, E_MSG, E_NOTE, E_EV_REQ, E_EV_REC, E_ESC, E_DECIDED, E_REOPENED, E_WITHDRAWN = range(
+    10
+)
 EVENT_NAMES = (
     "assigned",
     "claimed",
@@ -753,7 +779,20 @@ class _Steps:
     note_group: list
     order: list
 
-    def add(self, mask, appeal, time, etype, actor, order, outcome=None, root=None, esc=None, note_kind=N_NONE, note_group=None):
+    def add(
+        self,
+        mask,
+        appeal,
+        time,
+        etype,
+        actor,
+        order,
+        outcome=None,
+        root=None,
+        esc=None,
+        note_kind=N_NONE,
+        note_group=None,
+    ):
         idx = np.flatnonzero(mask)
         m = len(idx)
 
@@ -790,7 +829,9 @@ def _outcome(rng, p_over, partial_share, rc_probs, n):
     return outcome, root
 
 
-def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, sp2: np.ndarray, cal: _Calendar):
+def _lifecycle(
+    rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, sp2: np.ndarray, cal: _Calendar
+):
     n = len(ap["created"])
     q, prio, site = ap["queue"], ap["priority"], ap["site"]
     calendar = prio <= 1  # P0/P1 are worked around the clock (on call), the rest in site hours
@@ -805,7 +846,11 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
         return out
 
     # story 4: the payments_hold queue slows down week after week at the end of the window
-    drift = np.where((q == Q_PAY) & (ap["week"] >= cal.drift_from_week), 1.0 + DRIFT_PER_WEEK * (ap["week"] - cal.drift_from_week + 1), 1.0)
+    drift = np.where(
+        (q == Q_PAY) & (ap["week"] >= cal.drift_from_week),
+        1.0 + DRIFT_PER_WEEK * (ap["week"] - cal.drift_from_week + 1),
+        1.0,
+    )
 
     t0 = ap["created"]
     app = np.arange(n)
@@ -859,7 +904,10 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
     decider = np.where(rea_mid, sp_mid, worker)
 
     quick = rng.random(n) < 0.55
-    d_rev = np.where(quick, _lognormal(rng, 0.4, 0.7, n, 1 / 20, 6.0), _lognormal(rng, 6.0, 0.9, n, 0.5, 80.0)) * drift
+    d_rev = (
+        np.where(quick, _lognormal(rng, 0.4, 0.7, n, 1 / 20, 6.0), _lognormal(rng, 6.0, 0.9, n, 0.5, 80.0))
+        * drift
+    )
     t_dec = work(cur, d_rev, SP_SITE[decider])
     has_msg = rng.random(n) < 0.8
     t_msg = t_dec + rng.uniform(60.0, 1800.0, n)
@@ -872,13 +920,7 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
     auto = enf["source_automated"]
     fp_model = enf["fp_model"]
     launch = enf["launch_policy"]
-    badge = (
-        (q == Q_ACC)
-        & ap["seller"]
-        & (t0 >= cal.badge[0])
-        & (t0 < cal.badge[1])
-        & (rng.random(n) < 0.55)
-    )
+    badge = (q == Q_ACC) & ap["seller"] & (t0 >= cal.badge[0]) & (t0 < cal.badge[1]) & (rng.random(n) < 0.55)
     outlier = SP_IDS[decider] == OUTLIER_SPECIALIST
     p_over = OVERTURN_BASE[q] * np.where(auto, 1.25, 0.8) + np.where(has_ev & responds, 0.12, 0.0)
     p_over = p_over * np.where(launch, 1.3, 1.0) * np.where(outlier, OUTLIER_FACTOR, 1.0)
@@ -904,7 +946,9 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
     reopen = decided & (rng.random(n) < 0.04)
     reopen_by_user = rng.random(n) < 0.7
     t_reo = t_dec + np.where(
-        reopen_by_user, _lognormal(rng, 40 * HOUR, 0.9, n, HOUR, 20 * DAY), _lognormal(rng, 4 * DAY, 0.5, n, DAY, 20 * DAY)
+        reopen_by_user,
+        _lognormal(rng, 40 * HOUR, 0.9, n, HOUR, 20 * DAY),
+        _lognormal(rng, 4 * DAY, 0.5, n, DAY, 20 * DAY),
     )
     t_dec2 = work(t_reo, _lognormal(rng, 3.0, 1.0, n, 1 / 20, 60.0) * drift, SP_SITE[decider])
     has_msg2 = rng.random(n) < 0.8
@@ -930,15 +974,47 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
     st.add(has_ev & responds & alive, app, t_recv, E_EV_REC, A_USER, 7)
     st.add(wd_nr & alive, app, t_wd, E_WITHDRAWN, A_USER, 8)
     ok = decided
-    st.add(has_esc & ok, app, t_esc, E_ESC, worker, 9, esc=esc_target, note_kind=N_ESCALATION, note_group=esc_target)
+    st.add(
+        has_esc & ok,
+        app,
+        t_esc,
+        E_ESC,
+        worker,
+        9,
+        esc=esc_target,
+        note_kind=N_ESCALATION,
+        note_group=esc_target,
+    )
     st.add(has_guidance & ok, app, t_guid, E_NOTE, worker, 10, note_kind=N_GUIDANCE, note_group=esc_target)
     st.add(rea_mid & ok, app, t_rea_mid, E_ASSIGNED, sp_mid, 11)
     st.add(rea_mid & ok, app, t_claim2, E_CLAIMED, sp_mid, 12)
     note_group1 = np.where(badge & (outcome1 > 0), -2, np.where(timeout & (outcome1 == 0), -3, 0))
-    st.add(ok, app, t_dec, E_DECIDED, decider, 13, outcome=outcome1, root=root1, note_kind=N_DECISION, note_group=note_group1)
+    st.add(
+        ok,
+        app,
+        t_dec,
+        E_DECIDED,
+        decider,
+        13,
+        outcome=outcome1,
+        root=root1,
+        note_kind=N_DECISION,
+        note_group=note_group1,
+    )
     st.add(ok & has_msg, app, t_msg, E_MSG, decider, 14)
     st.add(reopen, app, t_reo, E_REOPENED, np.where(reopen_by_user, A_USER, decider), 15)
-    st.add(reopen, app, t_dec2, E_DECIDED, decider, 16, outcome=outcome2, root=root2, note_kind=N_DECISION, note_group=np.zeros(n, np.int64))
+    st.add(
+        reopen,
+        app,
+        t_dec2,
+        E_DECIDED,
+        decider,
+        16,
+        outcome=outcome2,
+        root=root2,
+        note_kind=N_DECISION,
+        note_group=np.zeros(n, np.int64),
+    )
     st.add(reopen & has_msg2, app, t_msg2, E_MSG, decider, 17)
     ev = st.concat()
     keep = ev["time"] < cal.cutoff
@@ -962,29 +1038,124 @@ def _lifecycle(rng: np.random.Generator, ap: dict, enf: dict, sp1: np.ndarray, s
 # Free text
 # --------------------------------------------------------------------------------------------
 
-FIRST_NAMES = ["jane", "mike", "sarah", "tom", "li", "anna", "kai", "olga", "ben", "fiona", "raj", "marta", "sean",
-               "chloe", "diego", "emma", "jakub", "lena", "noah", "zoe"]
-LAST_NAMES = ["doe", "smith", "murphy", "nowak", "muller", "garcia", "chen", "okafor", "byrne", "kowalski",
-              "wright", "schneider", "patel", "kelly", "brown"]
+FIRST_NAMES = [
+    "jane",
+    "mike",
+    "sarah",
+    "tom",
+    "li",
+    "anna",
+    "kai",
+    "olga",
+    "ben",
+    "fiona",
+    "raj",
+    "marta",
+    "sean",
+    "chloe",
+    "diego",
+    "emma",
+    "jakub",
+    "lena",
+    "noah",
+    "zoe",
+]
+LAST_NAMES = [
+    "doe",
+    "smith",
+    "murphy",
+    "nowak",
+    "muller",
+    "garcia",
+    "chen",
+    "okafor",
+    "byrne",
+    "kowalski",
+    "wright",
+    "schneider",
+    "patel",
+    "kelly",
+    "brown",
+]
 EMAIL_DOMAINS = ["example.com", "example.org", "example.net", "mail.test"]
-HANDLES = ["cardking", "sneakervault", "retro.finds", "poke_breaks", "luxe_resale", "vintagevera", "slabcity",
-           "kicksbykai", "coinsandmore", "thriftqueen", "breakroom_live", "grailhunter"]
+HANDLES = [
+    "cardking",
+    "sneakervault",
+    "retro.finds",
+    "poke_breaks",
+    "luxe_resale",
+    "vintagevera",
+    "slabcity",
+    "kicksbykai",
+    "coinsandmore",
+    "thriftqueen",
+    "breakroom_live",
+    "grailhunter",
+]
 # fictional numbering ranges (555-01xx, Ofcom drama, ACMA drama) where a market has one
-PHONE_PREFIX = ["+1 602 555 01", "+44 7700 900", "+49 30 23125 ", "+353 20 910 ", "+48 22 000 0", "+61 491 570 "]
+PHONE_PREFIX = [
+    "+1 602 555 01",
+    "+44 7700 900",
+    "+49 30 23125 ",
+    "+353 20 910 ",
+    "+48 22 000 0",
+    "+61 491 570 ",
+]
 PHONE_DIGITS = np.array([2, 3, 3, 4, 3, 3])
 
 ITEMS = [
-    "a PSA 10 Charizard", "a sealed Evolving Skies booster box", "Jordan 1 Retro High OG", "a Rolex Submariner",
-    "vintage Levi's 501s", "a Nintendo Switch OLED", "a signed Topps Chrome rookie card", "a Supreme box logo hoodie",
-    "an iPhone 15 Pro", "a Funko Pop grail", "a 1st edition Blue-Eyes White Dragon", "a Louis Vuitton Neverfull",
-    "a Yeezy 350", "a graded Michael Jordan rookie", "an Air Max 1", "a Casio G-Shock", "a Lego Millennium Falcon",
+    "a PSA 10 Charizard",
+    "a sealed Evolving Skies booster box",
+    "Jordan 1 Retro High OG",
+    "a Rolex Submariner",
+    "vintage Levi's 501s",
+    "a Nintendo Switch OLED",
+    "a signed Topps Chrome rookie card",
+    "a Supreme box logo hoodie",
+    "an iPhone 15 Pro",
+    "a Funko Pop grail",
+    "a 1st edition Blue-Eyes White Dragon",
+    "a Louis Vuitton Neverfull",
+    "a Yeezy 350",
+    "a graded Michael Jordan rookie",
+    "an Air Max 1",
+    "a Casio G-Shock",
+    "a Lego Millennium Falcon",
 ]
-SUSPENSION_REASONS = ["shill bidding", "harassment in chat", "ban evasion", "payment fraud", "impersonation",
-                      "multiple accounts", "chargeback abuse", "bid manipulation"]
-SHOWS = ["Pokemon pack break", "sneaker auction", "vintage clothing show", "card break", "giveaway stream",
-         "coin and bullion auction", "mystery box opening", "electronics flash sale"]
-AMOUNTS = ["$312.40", "$1,250.00", "£480.00", "€2,075.50", "$89.99", "$5,430.00", "€640.00", "A$1,180.00",
-           "3,200 zł", "$760.25", "$14,900.00", "£95.00"]
+SUSPENSION_REASONS = [
+    "shill bidding",
+    "harassment in chat",
+    "ban evasion",
+    "payment fraud",
+    "impersonation",
+    "multiple accounts",
+    "chargeback abuse",
+    "bid manipulation",
+]
+SHOWS = [
+    "Pokemon pack break",
+    "sneaker auction",
+    "vintage clothing show",
+    "card break",
+    "giveaway stream",
+    "coin and bullion auction",
+    "mystery box opening",
+    "electronics flash sale",
+]
+AMOUNTS = [
+    "$312.40",
+    "$1,250.00",
+    "£480.00",
+    "€2,075.50",
+    "$89.99",
+    "$5,430.00",
+    "€640.00",
+    "A$1,180.00",
+    "3,200 zł",
+    "$760.25",
+    "$14,900.00",
+    "£95.00",
+]
 SLOTS = {Q_ACC: SUSPENSION_REASONS, Q_LIST: ITEMS, Q_LIVE: SHOWS, Q_PAY: AMOUNTS, Q_IP: ITEMS}
 CORE_EN = {
     Q_ACC: [
@@ -1022,105 +1193,205 @@ CORE_EN = {
         ("the counterfeit takedown on ", " is wrong, I have the invoice."),
     ],
 }
-OPENERS_EN = ["", "", "Hi, ", "Hello, ", "Hi team, ", "Dear Trust & Safety, ", "To whom it may concern: ", "Hey. ",
-              "Good morning, ", "Please read this: "]
-DETAILS_EN = ["", "", "", "I have receipts.", "I attached photos.", "This is my main income.",
-              "I have been selling here for 3 years with no strikes.", "Other sellers list the exact same thing.",
-              "I already sent the invoice by email.", "This has happened twice now.", "My customers are waiting.",
-              "I am happy to send more proof.", "I run a small business and this is killing my sales."]
-PLEAS_EN = ["Please review.", "Please reinstate.", "Please fix this asap.", "Thank you.", "Kindly reverse this decision.",
-            "Thanks in advance.", "I want a real person to look at this.", "Please help.", ""]
+OPENERS_EN = [
+    "",
+    "",
+    "Hi, ",
+    "Hello, ",
+    "Hi team, ",
+    "Dear Trust & Safety, ",
+    "To whom it may concern: ",
+    "Hey. ",
+    "Good morning, ",
+    "Please read this: ",
+]
+DETAILS_EN = [
+    "",
+    "",
+    "",
+    "I have receipts.",
+    "I attached photos.",
+    "This is my main income.",
+    "I have been selling here for 3 years with no strikes.",
+    "Other sellers list the exact same thing.",
+    "I already sent the invoice by email.",
+    "This has happened twice now.",
+    "My customers are waiting.",
+    "I am happy to send more proof.",
+    "I run a small business and this is killing my sales.",
+]
+PLEAS_EN = [
+    "Please review.",
+    "Please reinstate.",
+    "Please fix this asap.",
+    "Thank you.",
+    "Kindly reverse this decision.",
+    "Thanks in advance.",
+    "I want a real person to look at this.",
+    "Please help.",
+    "",
+]
 # statements in other languages, per queue
 OTHER_LANG = {
     "de": {
-        Q_ACC: ["Mein Konto wurde ohne Grund gesperrt. Bitte prüfen Sie das noch einmal.",
-                "Hallo, ich verstehe die Sperre meines Kontos nicht. Ich habe nie mit mir selbst geboten."],
-        Q_LIST: ["Mein Angebot wurde als Fälschung entfernt, die Ware ist original. Rechnung liegt vor.",
-                 "Warum wurde mein Artikel gelöscht? Das ist kein verbotener Artikel."],
-        Q_LIVE: ["Mein Livestream wurde mitten in der Auktion beendet. Ich habe keine Regel verletzt.",
-                 "Die Live-Sperre ist ungerecht, der Kommentar kam von einem Zuschauer."],
-        Q_PAY: ["Meine Auszahlung wird seit Tagen zurückgehalten. Bitte geben Sie das Geld frei.",
-                "Das Geld aus meiner letzten Show ist eingefroren, der Käufer hat die Ware erhalten."],
-        Q_IP: ["Die Markenbeschwerde ist falsch, ich kaufe nur bei autorisierten Händlern.",
-               "Der Artikel ist echt, ich habe die Rechnung vom Großhändler."],
+        Q_ACC: [
+            "Mein Konto wurde ohne Grund gesperrt. Bitte prüfen Sie das noch einmal.",
+            "Hallo, ich verstehe die Sperre meines Kontos nicht. Ich habe nie mit mir selbst geboten.",
+        ],
+        Q_LIST: [
+            "Mein Angebot wurde als Fälschung entfernt, die Ware ist original. Rechnung liegt vor.",
+            "Warum wurde mein Artikel gelöscht? Das ist kein verbotener Artikel.",
+        ],
+        Q_LIVE: [
+            "Mein Livestream wurde mitten in der Auktion beendet. Ich habe keine Regel verletzt.",
+            "Die Live-Sperre ist ungerecht, der Kommentar kam von einem Zuschauer.",
+        ],
+        Q_PAY: [
+            "Meine Auszahlung wird seit Tagen zurückgehalten. Bitte geben Sie das Geld frei.",
+            "Das Geld aus meiner letzten Show ist eingefroren, der Käufer hat die Ware erhalten.",
+        ],
+        Q_IP: [
+            "Die Markenbeschwerde ist falsch, ich kaufe nur bei autorisierten Händlern.",
+            "Der Artikel ist echt, ich habe die Rechnung vom Großhändler.",
+        ],
     },
     "pl": {
-        Q_ACC: ["Moje konto zostało zablokowane bez powodu. Proszę o ponowne sprawdzenie.",
-                "Dzień dobry, nie rozumiem blokady konta. Nigdy nie licytowałem własnych aukcji."],
-        Q_LIST: ["Moja oferta została usunięta jako podróbka, a produkt jest oryginalny. Mam fakturę.",
-                 "Dlaczego usunięto moją ofertę? To nie jest zakazany przedmiot."],
-        Q_LIVE: ["Transmisja na żywo została przerwana w trakcie aukcji. Nie złamałem żadnych zasad.",
-                 "Blokada transmisji jest niesprawiedliwa, komentarz napisał widz."],
-        Q_PAY: ["Moja wypłata jest wstrzymana od kilku dni. Proszę o odblokowanie środków.",
-                "Pieniądze z ostatniego pokazu są zamrożone, kupujący otrzymał towar."],
-        Q_IP: ["Skarga dotycząca znaku towarowego jest błędna, kupuję tylko u autoryzowanych dystrybutorów.",
-               "Produkt jest oryginalny, mam fakturę od hurtownika."],
+        Q_ACC: [
+            "Moje konto zostało zablokowane bez powodu. Proszę o ponowne sprawdzenie.",
+            "Dzień dobry, nie rozumiem blokady konta. Nigdy nie licytowałem własnych aukcji.",
+        ],
+        Q_LIST: [
+            "Moja oferta została usunięta jako podróbka, a produkt jest oryginalny. Mam fakturę.",
+            "Dlaczego usunięto moją ofertę? To nie jest zakazany przedmiot.",
+        ],
+        Q_LIVE: [
+            "Transmisja na żywo została przerwana w trakcie aukcji. Nie złamałem żadnych zasad.",
+            "Blokada transmisji jest niesprawiedliwa, komentarz napisał widz.",
+        ],
+        Q_PAY: [
+            "Moja wypłata jest wstrzymana od kilku dni. Proszę o odblokowanie środków.",
+            "Pieniądze z ostatniego pokazu są zamrożone, kupujący otrzymał towar.",
+        ],
+        Q_IP: [
+            "Skarga dotycząca znaku towarowego jest błędna, kupuję tylko u autoryzowanych dystrybutorów.",
+            "Produkt jest oryginalny, mam fakturę od hurtownika.",
+        ],
     },
     "es": {
-        Q_ACC: ["Mi cuenta fue suspendida sin motivo. Por favor revisen de nuevo.",
-                "No entiendo la suspensión, nunca hice pujas falsas."],
-        Q_LIST: ["Eliminaron mi anuncio como falsificación pero el producto es original. Tengo la factura.",
-                 "¿Por qué eliminaron mi anuncio? No es un artículo prohibido."],
-        Q_LIVE: ["Cortaron mi transmisión en vivo en medio de la subasta. No rompí ninguna regla.",
-                 "El bloqueo del directo es injusto, el comentario fue de un espectador."],
-        Q_PAY: ["Mi pago está retenido desde hace días. Necesito ese dinero.",
-                "Los fondos de mi último show están congelados y el comprador ya recibió el artículo."],
-        Q_IP: ["La queja de marca es falsa, solo compro a distribuidores autorizados.",
-               "El producto es auténtico, tengo la factura del distribuidor."],
+        Q_ACC: [
+            "Mi cuenta fue suspendida sin motivo. Por favor revisen de nuevo.",
+            "No entiendo la suspensión, nunca hice pujas falsas.",
+        ],
+        Q_LIST: [
+            "Eliminaron mi anuncio como falsificación pero el producto es original. Tengo la factura.",
+            "¿Por qué eliminaron mi anuncio? No es un artículo prohibido.",
+        ],
+        Q_LIVE: [
+            "Cortaron mi transmisión en vivo en medio de la subasta. No rompí ninguna regla.",
+            "El bloqueo del directo es injusto, el comentario fue de un espectador.",
+        ],
+        Q_PAY: [
+            "Mi pago está retenido desde hace días. Necesito ese dinero.",
+            "Los fondos de mi último show están congelados y el comprador ya recibió el artículo.",
+        ],
+        Q_IP: [
+            "La queja de marca es falsa, solo compro a distribuidores autorizados.",
+            "El producto es auténtico, tengo la factura del distribuidor.",
+        ],
     },
 }
 
 DECISION_UPHELD = {
-    Q_ACC: ["Upheld. Linked accounts confirm ban evasion; template D-2 sent.",
-            "Upheld: bidding pattern matches shill bidding playbook (same device as seller).",
-            "Upheld, chat logs confirm targeted harassment of a buyer."],
-    Q_LIST: ["Upheld: listing photos match known counterfeit markers; no proof of purchase.",
-             "Upheld. Item is on the prohibited list (section 4.2), appeal adds nothing new.",
-             "Upheld - receipts provided do not match the item serials."],
-    Q_LIVE: ["Upheld: stream recording shows the violation at 00:41.",
-             "Upheld. Repeat live conduct violation, third strike in 90 days.",
-             "Upheld, giveaway required a purchase which the rules forbid."],
-    Q_PAY: ["Upheld: payment pattern matches fraud playbook, hold remains.",
-            "Upheld. Buyer chargebacks open on 4 orders, hold stays until resolved.",
-            "Upheld - off-platform payment request visible in chat."],
-    Q_IP: ["Upheld: rights-owner notice valid and seller could not show authorisation.",
-           "Upheld. Trademark used in title without licence.",
-           "Upheld, invoice is from a known grey-market supplier."],
+    Q_ACC: [
+        "Upheld. Linked accounts confirm ban evasion; template D-2 sent.",
+        "Upheld: bidding pattern matches shill bidding playbook (same device as seller).",
+        "Upheld, chat logs confirm targeted harassment of a buyer.",
+    ],
+    Q_LIST: [
+        "Upheld: listing photos match known counterfeit markers; no proof of purchase.",
+        "Upheld. Item is on the prohibited list (section 4.2), appeal adds nothing new.",
+        "Upheld - receipts provided do not match the item serials.",
+    ],
+    Q_LIVE: [
+        "Upheld: stream recording shows the violation at 00:41.",
+        "Upheld. Repeat live conduct violation, third strike in 90 days.",
+        "Upheld, giveaway required a purchase which the rules forbid.",
+    ],
+    Q_PAY: [
+        "Upheld: payment pattern matches fraud playbook, hold remains.",
+        "Upheld. Buyer chargebacks open on 4 orders, hold stays until resolved.",
+        "Upheld - off-platform payment request visible in chat.",
+    ],
+    Q_IP: [
+        "Upheld: rights-owner notice valid and seller could not show authorisation.",
+        "Upheld. Trademark used in title without licence.",
+        "Upheld, invoice is from a known grey-market supplier.",
+    ],
 }
-DECISION_UPHELD_GENERIC = ["Upheld after full review, enforcement stands.", "Upheld. Evidence checked against the playbook, violation confirmed.",
-                           "Upheld; explained the policy to the user with template D-1.", "Upheld, no new information in the appeal."]
-DECISION_TIMEOUT = ["No response to the evidence request within 5 days; upheld.", "Upheld: requested documents never received.",
-                    "Closing as upheld, user did not reply to the evidence request."]
+DECISION_UPHELD_GENERIC = [
+    "Upheld after full review, enforcement stands.",
+    "Upheld. Evidence checked against the playbook, violation confirmed.",
+    "Upheld; explained the policy to the user with template D-1.",
+    "Upheld, no new information in the appeal.",
+]
+DECISION_TIMEOUT = [
+    "No response to the evidence request within 5 days; upheld.",
+    "Upheld: requested documents never received.",
+    "Closing as upheld, user did not reply to the evidence request.",
+]
 DECISION_BY_ROOT = {
-    RC_AGENT: ["Overturned: original reviewer misread the chat log.", "Agent applied the wrong policy section; reinstating.",
-               "Reinstated - enforcing agent missed the proof of authorisation already on file.",
-               "Original decision was an agent error, evidence clearly supports the user."],
-    RC_MISAPPLIED: ["Policy misapplied: the item is allowed under the collectibles exception.",
-                    "Overturned. The rule cited does not cover resale of sealed product.",
-                    "Enforcement used the wrong policy; behaviour is within guidelines.",
-                    "Misapplication of the giveaway rules, the stream followed the allowed format."],
-    RC_AFP: ["Overturned: automated match was a false positive, item is authentic (serial verified).",
-             "Model flagged a genuine item; invoice from authorised distributor checked. Reinstated.",
-             "False positive from the classifier - photos show the hologram and authentic stitching.",
-             "Automation false positive; nothing in the listing matches counterfeit markers.",
-             "Reinstated. Classifier hit on the brand logo only, product is genuine."],
-    RC_NEW_EV: ["User supplied receipts and serials; overturned on new evidence.",
-                "New evidence: authenticity certificate provided and verified.",
-                "Bank statement shows a legitimate sale; hold released.",
-                "User sent ID and proof of ownership, reinstated."],
-    RC_CHANGED: ["Overturned: policy updated since enforcement, behaviour now permitted.",
-                 "The new giveaway rules allow this format; reinstated.",
-                 "Under the revised guidance this is no longer a violation."],
-    RC_TOOLING: ["Tooling defect: enforcement applied to the wrong listing id.",
-                 "Bulk action tool removed the whole shop instead of one listing; reversed.",
-                 "Duplicate enforcement from the moderation console bug; reversed."],
-    RC_INSUFF: ["Original enforcement lacked evidence; overturned.",
-                "Not enough evidence to support the action, reinstated per evidence standard ES-3.",
-                "Could not verify the violation from the records available; overturned."],
+    RC_AGENT: [
+        "Overturned: original reviewer misread the chat log.",
+        "Agent applied the wrong policy section; reinstating.",
+        "Reinstated - enforcing agent missed the proof of authorisation already on file.",
+        "Original decision was an agent error, evidence clearly supports the user.",
+    ],
+    RC_MISAPPLIED: [
+        "Policy misapplied: the item is allowed under the collectibles exception.",
+        "Overturned. The rule cited does not cover resale of sealed product.",
+        "Enforcement used the wrong policy; behaviour is within guidelines.",
+        "Misapplication of the giveaway rules, the stream followed the allowed format.",
+    ],
+    RC_AFP: [
+        "Overturned: automated match was a false positive, item is authentic (serial verified).",
+        "Model flagged a genuine item; invoice from authorised distributor checked. Reinstated.",
+        "False positive from the classifier - photos show the hologram and authentic stitching.",
+        "Automation false positive; nothing in the listing matches counterfeit markers.",
+        "Reinstated. Classifier hit on the brand logo only, product is genuine.",
+    ],
+    RC_NEW_EV: [
+        "User supplied receipts and serials; overturned on new evidence.",
+        "New evidence: authenticity certificate provided and verified.",
+        "Bank statement shows a legitimate sale; hold released.",
+        "User sent ID and proof of ownership, reinstated.",
+    ],
+    RC_CHANGED: [
+        "Overturned: policy updated since enforcement, behaviour now permitted.",
+        "The new giveaway rules allow this format; reinstated.",
+        "Under the revised guidance this is no longer a violation.",
+    ],
+    RC_TOOLING: [
+        "Tooling defect: enforcement applied to the wrong listing id.",
+        "Bulk action tool removed the whole shop instead of one listing; reversed.",
+        "Duplicate enforcement from the moderation console bug; reversed.",
+    ],
+    RC_INSUFF: [
+        "Original enforcement lacked evidence; overturned.",
+        "Not enough evidence to support the action, reinstated per evidence standard ES-3.",
+        "Could not verify the violation from the records available; overturned.",
+    ],
 }
-DECISION_OVERTURN_UNCODED = ["Overturned after review.", "Reinstated, see case history.", "Overturned - user explanation accepted.",
-                             "Reversed; details in the previous note."]
-PARTIAL_PREFIX = ["Partially overturned: ", "Partial - strike removed, restriction stays. ", "Reduced to a warning. "]
+DECISION_OVERTURN_UNCODED = [
+    "Overturned after review.",
+    "Reinstated, see case history.",
+    "Overturned - user explanation accepted.",
+    "Reversed; details in the previous note.",
+]
+PARTIAL_PREFIX = [
+    "Partially overturned: ",
+    "Partial - strike removed, restriction stays. ",
+    "Reduced to a warning. ",
+]
 BADGE_NOTES = [
     "Seller verification badge not shown on the storefront at enforcement time; seller is verified. Reinstated.",
     "Verification badge missing from the seller profile although KYC passed, the badge did not render. Overturned.",
@@ -1130,28 +1401,57 @@ BADGE_NOTES = [
     "Verification badge not displaying after the profile redesign, impersonation reports unfounded. Reinstated.",
     "seller verification badge not shown in app (web shows it). buyers reported as fake shop. reversed",
 ]
-INTERNAL_NOTES = ["Checked linked accounts, none found.", "Prior strikes: 2 in the last 90 days.",
-                  "Waiting for payments team to confirm chargeback status.", "Pulled the stream recording, reviewing 00:42-01:05.",
-                  "Compared photos with the brand authentication guide.", "User has an open support ticket as well, linked.",
-                  "Top-rated seller, handle with care.", "Brought to case council, see thread.",
-                  "Used the translation tool for the appeal text.", "Checked order history: 312 sales, 0 disputes."]
+INTERNAL_NOTES = [
+    "Checked linked accounts, none found.",
+    "Prior strikes: 2 in the last 90 days.",
+    "Waiting for payments team to confirm chargeback status.",
+    "Pulled the stream recording, reviewing 00:42-01:05.",
+    "Compared photos with the brand authentication guide.",
+    "User has an open support ticket as well, linked.",
+    "Top-rated seller, handle with care.",
+    "Brought to case council, see thread.",
+    "Used the translation tool for the appeal text.",
+    "Checked order history: 312 sales, 0 disputes.",
+]
 GUIDANCE_NOTES = {
-    0: ["Policy guidance received: treat as allowed.", "Policy says enforce per section 3.2.", "Policy: edge case, decide on the evidence."],
-    1: ["Legal confirmed the notice is valid.", "Legal: no action needed from us, proceed.", "Legal advised to reinstate pending the dispute."],
-    2: ["Product confirmed a display bug on their side.", "Product: known issue, fix scheduled.", "Product found no tooling problem."],
+    0: [
+        "Policy guidance received: treat as allowed.",
+        "Policy says enforce per section 3.2.",
+        "Policy: edge case, decide on the evidence.",
+    ],
+    1: [
+        "Legal confirmed the notice is valid.",
+        "Legal: no action needed from us, proceed.",
+        "Legal advised to reinstate pending the dispute.",
+    ],
+    2: [
+        "Product confirmed a display bug on their side.",
+        "Product: known issue, fix scheduled.",
+        "Product found no tooling problem.",
+    ],
 }
 ESCALATION_NOTES = {
-    0: ["Unclear if this format is allowed, asking Policy.", "Escalating to Policy: edge case for graded card resale."],
+    0: [
+        "Unclear if this format is allowed, asking Policy.",
+        "Escalating to Policy: edge case for graded card resale.",
+    ],
     1: ["Rights-owner dispute, escalating to Legal.", "Legal review needed: user threatens legal action."],
-    2: ["Possible tooling issue, escalating to Product.", "UI shows a different state than admin, asking Product."],
+    2: [
+        "Possible tooling issue, escalating to Product.",
+        "UI shows a different state than admin, asking Product.",
+    ],
 }
 
 
 def _pii(rng: np.random.Generator, market: np.ndarray) -> tuple[pl.Series, pl.Series, pl.Series]:
     n = len(market)
     email = (
-        _pick(rng, n, FIRST_NAMES) + "." + _pick(rng, n, LAST_NAMES)
-        + pl.Series(rng.integers(1, 99, n)).cast(pl.String) + "@" + _pick(rng, n, EMAIL_DOMAINS)
+        _pick(rng, n, FIRST_NAMES)
+        + "."
+        + _pick(rng, n, LAST_NAMES)
+        + pl.Series(rng.integers(1, 99, n)).cast(pl.String)
+        + "@"
+        + _pick(rng, n, EMAIL_DOMAINS)
     )
     digits = PHONE_DIGITS[market]
     number = pl.Series(rng.integers(0, 10_000, n) % (10**digits)).cast(pl.String)
@@ -1177,32 +1477,63 @@ def _appeal_text(rng: np.random.Generator, ap: dict) -> pl.Series:
     email, phone, handle = _pii(rng, ap["market"])
     c = rng.random(n)
     contact = pl.select(
-        pl.when(pl.lit(pl.Series(c < 0.05))).then(" Contact me at " + email + ".")
-        .when(pl.lit(pl.Series(c < 0.09))).then(" My number is " + phone + ".")
-        .when(pl.lit(pl.Series(c < 0.13))).then(" My shop is " + handle + ".")
-        .when(pl.lit(pl.Series(c < 0.15))).then(" Reach me on " + phone + " or " + email + ".")
+        pl.when(pl.lit(pl.Series(c < 0.05)))
+        .then(" Contact me at " + email + ".")
+        .when(pl.lit(pl.Series(c < 0.09)))
+        .then(" My number is " + phone + ".")
+        .when(pl.lit(pl.Series(c < 0.13)))
+        .then(" My shop is " + handle + ".")
+        .when(pl.lit(pl.Series(c < 0.15)))
+        .then(" Reach me on " + phone + " or " + email + ".")
         .otherwise(pl.lit(""))
     ).to_series()
-    df = pl.DataFrame({"opener": opener, "pre": pre, "slot": slot, "post": post, "detail": detail, "plea": plea, "contact": contact})
+    df = pl.DataFrame(
+        {
+            "opener": opener,
+            "pre": pre,
+            "slot": slot,
+            "post": post,
+            "detail": detail,
+            "plea": plea,
+            "contact": contact,
+        }
+    )
     en = df.select(
         pl.concat_str(
-            [pl.col("opener"), pl.col("pre"), pl.col("slot"), pl.col("post"), pl.lit(" "), pl.col("detail"),
-             pl.lit(" "), pl.col("plea"), pl.col("contact")]
-        ).str.replace_all(r"\s+", " ").str.strip_chars()
+            [
+                pl.col("opener"),
+                pl.col("pre"),
+                pl.col("slot"),
+                pl.col("post"),
+                pl.lit(" "),
+                pl.col("detail"),
+                pl.lit(" "),
+                pl.col("plea"),
+                pl.col("contact"),
+            ]
+        )
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
     ).to_series()
     # capitalise the first letter most of the time; some users type in lower case
     lower = pl.Series(rng.random(n) < 0.12)
     en = pl.select(
-        pl.when(lower).then(en.str.to_lowercase()).otherwise(en.str.slice(0, 1).str.to_uppercase() + en.str.slice(1))
+        pl.when(lower)
+        .then(en.str.to_lowercase())
+        .otherwise(en.str.slice(0, 1).str.to_uppercase() + en.str.slice(1))
     ).to_series()
     lang = np.array(LANGUAGES)[ap["language"]]
     out = en
     # statements in other languages carry the bare contact detail
     bare = pl.select(
-        pl.when(pl.lit(pl.Series(c < 0.05))).then(" " + email)
-        .when(pl.lit(pl.Series(c < 0.09))).then(" " + phone)
-        .when(pl.lit(pl.Series(c < 0.13))).then(" " + handle)
-        .when(pl.lit(pl.Series(c < 0.15))).then(" " + phone + ", " + email)
+        pl.when(pl.lit(pl.Series(c < 0.05)))
+        .then(" " + email)
+        .when(pl.lit(pl.Series(c < 0.09)))
+        .then(" " + phone)
+        .when(pl.lit(pl.Series(c < 0.13)))
+        .then(" " + handle)
+        .when(pl.lit(pl.Series(c < 0.15)))
+        .then(" " + phone + ", " + email)
         .otherwise(pl.lit(""))
     ).to_series()
     for code, pools in OTHER_LANG.items():
@@ -1244,8 +1575,10 @@ def _notes(rng: np.random.Generator, ev: dict, queue: np.ndarray, market: np.nda
     email, phone, _ = _pii(rng, market)
     c = rng.random(m)
     suffix = pl.select(
-        pl.when(pl.Series(c < 0.025)).then(" User contact: " + email + ".")
-        .when(pl.Series(c < 0.04)).then(" Called the user on " + phone + ".")
+        pl.when(pl.Series(c < 0.025))
+        .then(" User contact: " + email + ".")
+        .when(pl.Series(c < 0.04))
+        .then(" Called the user on " + phone + ".")
         .otherwise(pl.lit(""))
     ).to_series()
     partial = pl.Series((outcome == 2) & dec & (group != -2))
@@ -1279,7 +1612,13 @@ def _config_tables(cal: _Calendar) -> dict[str, pl.DataFrame]:
                 bh_rows.append((sched, tz, wd, dt.time.fromisoformat(s), dt.time.fromisoformat(e)))
     bh = pl.DataFrame(
         bh_rows,
-        schema={"schedule_id": pl.String, "timezone": pl.String, "weekday": pl.Int32, "start_time": pl.Time, "end_time": pl.Time},
+        schema={
+            "schedule_id": pl.String,
+            "timezone": pl.String,
+            "weekday": pl.Int32,
+            "start_time": pl.Time,
+            "end_time": pl.Time,
+        },
         orient="row",
     ).sort("schedule_id", "weekday", "start_time")
     hol = pl.DataFrame(
@@ -1289,8 +1628,16 @@ def _config_tables(cal: _Calendar) -> dict[str, pl.DataFrame]:
     )
     specialists = pl.DataFrame(
         [
-            (s[0], s[1], s[2], s[3], s[4], SCHEDULES[s[4]][0], dt.date.fromisoformat(s[5]),
-             dt.date.fromisoformat(s[6]) if s[6] else None)
+            (
+                s[0],
+                s[1],
+                s[2],
+                s[3],
+                s[4],
+                SCHEDULES[s[4]][0],
+                dt.date.fromisoformat(s[5]),
+                dt.date.fromisoformat(s[6]) if s[6] else None,
+            )
             for s in SPECIALISTS
         ],
         schema={
@@ -1314,16 +1661,32 @@ def _qa_reviews(rng: np.random.Generator, life: dict, appeal_ids: pl.Series, cal
     idx = np.flatnonzero(pick)
     m = len(idx)
     delay_days = rng.integers(1, 7, m) + rng.random(m) * 0.4
-    reviewed = cal.clocks[S_PHX].advance(life["final_dec_time"][idx] + delay_days * DAY, _lognormal(rng, 1.0, 0.8, m, 0.05, 8.0))
+    reviewed = cal.clocks[S_PHX].advance(
+        life["final_dec_time"][idx] + delay_days * DAY, _lognormal(rng, 1.0, 0.8, m, 0.05, 8.0)
+    )
     p_correct = np.where(life["outlier"][idx], 0.70, 0.91)
     correct = rng.random(m) < p_correct
-    score = np.where(correct, np.clip(rng.normal(92, 4.5, m), 70, 100), np.clip(rng.normal(61, 10, m), 20, 85))
-    categories = ["wrong_outcome", "policy_misapplied", "evidence_standard_not_met", "template_not_followed", "missing_rationale"]
+    score = np.where(
+        correct, np.clip(rng.normal(92, 4.5, m), 70, 100), np.clip(rng.normal(61, 10, m), 20, 85)
+    )
+    categories = [
+        "wrong_outcome",
+        "policy_misapplied",
+        "evidence_standard_not_met",
+        "template_not_followed",
+        "missing_rationale",
+    ]
     cat = rng.choice(5, size=m, p=[0.35, 0.25, 0.2, 0.12, 0.08])
     minor = correct & (rng.random(m) < 0.05)
     error_category = np.where(~correct, cat, np.where(minor, 3, -1))
     keep = reviewed < cal.cutoff
-    idx, reviewed, correct, score, error_category = idx[keep], reviewed[keep], correct[keep], score[keep], error_category[keep]
+    idx, reviewed, correct, score, error_category = (
+        idx[keep],
+        reviewed[keep],
+        correct[keep],
+        score[keep],
+        error_category[keep],
+    )
     order = np.argsort(reviewed, kind="stable")
     k = len(order)
     return pl.DataFrame(
@@ -1334,12 +1697,16 @@ def _qa_reviews(rng: np.random.Generator, life: dict, appeal_ids: pl.Series, cal
             "reviewed_at": _ts(reviewed[order]),
             "decision_correct": pl.Series(correct[order], dtype=pl.Boolean),
             "score": pl.Series(np.round(score[order], 1), dtype=pl.Float64),
-            "error_category": pl.Series([None, *categories], dtype=pl.String).gather(error_category[order] + 1),
+            "error_category": pl.Series([None, *categories], dtype=pl.String).gather(
+                error_category[order] + 1
+            ),
         }
     )
 
 
-def _plant_data_quality(rng: np.random.Generator, ev: dict, ap: dict, enf: dict, life: dict, cal: _Calendar) -> np.ndarray:
+def _plant_data_quality(
+    rng: np.random.Generator, ev: dict, ap: dict, enf: dict, life: dict, cal: _Calendar
+) -> np.ndarray:
     """Plant the deliberate data-quality cases (data/sample/README.md lists them) in `ev`.
 
     Returns the appeals whose enforcement is to be attributed to their own decider
@@ -1348,7 +1715,10 @@ def _plant_data_quality(rng: np.random.Generator, ev: dict, ap: dict, enf: dict,
     """
     n = len(ap["created"])
     eligible = np.flatnonzero(
-        life["decided"] & ~life["reopened"] & ~enf["source_automated"] & (ap["created"] < cal.cutoff - 14 * DAY)
+        life["decided"]
+        & ~life["reopened"]
+        & ~enf["source_automated"]
+        & (ap["created"] < cal.cutoff - 14 * DAY)
     )
     picks = rng.choice(eligible, size=5, replace=False)
     decided_rows = np.flatnonzero(ev["etype"] == E_DECIDED)
@@ -1391,7 +1761,9 @@ def generate(
     ev, life = _lifecycle(streams[3], ap, enf, sp1, sp2, cal)
     self_review = _plant_data_quality(streams[7], ev, ap, enf, life, cal)
     if len(self_review):
-        by = enf_frame["enforced_by"].scatter(enf["enforcement_number"][self_review] - 1, SP_IDS[life["decider"][self_review]].tolist())
+        by = enf_frame["enforced_by"].scatter(
+            enf["enforcement_number"][self_review] - 1, SP_IDS[life["decider"][self_review]].tolist()
+        )
         enf_frame = enf_frame.with_columns(by)
 
     appeal_ids = _id_series("ap_", np.arange(1, n_appeals + 1), 7)
@@ -1406,7 +1778,9 @@ def generate(
             "channel": pl.Series(np.array(CHANNELS)[ap["channel"]], dtype=pl.String),
             "language": pl.Series(np.array(LANGUAGES)[ap["language"]], dtype=pl.String),
             "created_at": _ts(ap["created"]),
-            "appeal_text": _appeal_text(streams[4], ap) if with_text else pl.Series([None] * n_appeals, dtype=pl.String),
+            "appeal_text": _appeal_text(streams[4], ap)
+            if with_text
+            else pl.Series([None] * n_appeals, dtype=pl.String),
             "appellant_type": pl.Series(np.where(ap["seller"], "seller", "buyer"), dtype=pl.String),
         }
     )
@@ -1419,12 +1793,17 @@ def generate(
     user_ids = _id_series("u_", enf["user"], 7)
     sp_part = pl.Series(SP_IDS[np.clip(actor, 0, None)], dtype=pl.String)
     actor_id = pl.select(
-        pl.when(pl.Series(actor == A_USER)).then(user_ids.gather(ev["appeal"]))
-        .when(pl.Series(actor == A_BOT)).then(pl.lit("autoack-bot"))
-        .when(pl.Series(actor == A_CLOSEBOT)).then(pl.lit("auto-close-bot"))
+        pl.when(pl.Series(actor == A_USER))
+        .then(user_ids.gather(ev["appeal"]))
+        .when(pl.Series(actor == A_BOT))
+        .then(pl.lit("autoack-bot"))
+        .when(pl.Series(actor == A_CLOSEBOT))
+        .then(pl.lit("auto-close-bot"))
         .otherwise(sp_part)
     ).to_series()
-    actor_type = _labels(("specialist", "system", "user"), np.where(actor == A_USER, 2, np.where(actor < 0, 1, 0)))
+    actor_type = _labels(
+        ("specialist", "system", "user"), np.where(actor == A_USER, 2, np.where(actor < 0, 1, 0))
+    )
 
     def coded(values, names):
         return pl.Series([None, *names], dtype=pl.String).gather(values + 1)
@@ -1449,7 +1828,13 @@ def generate(
         }
     )
     qa = _qa_reviews(streams[6], life, appeal_ids, cal)
-    tables = {"appeals": appeals, "appeal_events": events, "enforcements": enf_frame, **_config_tables(cal), "qa_reviews": qa}
+    tables = {
+        "appeals": appeals,
+        "appeal_events": events,
+        "enforcements": enf_frame,
+        **_config_tables(cal),
+        "qa_reviews": qa,
+    }
     return {name: _conform(name, tables[name]) for name in TABLES}
 
 
@@ -1487,7 +1872,9 @@ def write_sample(
     out.mkdir(parents=True, exist_ok=True)
     tables = generate(n_appeals=n_appeals, seed=seed, end_date=end_date, with_text=with_text)
     for name, frame in tables.items():
-        frame.write_parquet(out / f"{name}.parquet", compression="zstd", compression_level=19, statistics=True)
+        frame.write_parquet(
+            out / f"{name}.parquet", compression="zstd", compression_level=19, statistics=True
+        )
     write_duckdb(tables, out / "warehouse.duckdb")
     return {name: frame.height for name, frame in tables.items()}
 

@@ -107,6 +107,28 @@ class Warehouse:
                 if col.required and col.name not in cols:
                     kind = "required table" if table.required else "optional table (present)"
                     raise WarehouseError(f"{table.name}.{col.name}: required column is missing ({kind})")
+        self._exclude_unknown_timezones()
+
+    def unknown_timezones(self) -> list[str]:
+        """Schedule zones that are not IANA names: their rows are left out (a data check)."""
+        return sorted(v for k, v in self.adapter_params.items() if k.startswith("bad_tz_"))
+
+    def _exclude_unknown_timezones(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if not self.has_table("business_hours"):
+            return
+        sql = f"select distinct nullif(trim(cast(timezone as varchar)), '') as tz from ({self.source('business_hours')}) as b"
+        with self.engine.connect() as conn:
+            zones = [r[0] for r in conn.execute(sa.text(sql), self.adapter_params) if r[0] is not None]
+        bad = []
+        for zone in zones:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                bad.append(zone)
+        for i, zone in enumerate(sorted(bad)):
+            self.adapter_params[f"bad_tz_{i}"] = zone
 
     def row_counts(self) -> dict[str, int]:
         counts = {}
@@ -148,8 +170,12 @@ class Warehouse:
                     expr = f"cast(null as {cast})"
                 selects.append(f"{expr} as {col.name}")
             body = ",\n        ".join(selects)
+            where = ""
+            bad_tz = [f":{k}" for k in self.adapter_params if k.startswith("bad_tz_")]
+            if table.name == "business_hours" and bad_tz:
+                where = f"\n    where coalesce(nullif(trim(cast(src.timezone as varchar)), ''), '') not in ({', '.join(bad_tz)})"
             if exists:
-                ctes[f"stg_{table.name}"] = f"select\n        {body}\n    from ({self.source(table.name)}) as src"
+                ctes[f"stg_{table.name}"] = f"select\n        {body}\n    from ({self.source(table.name)}) as src{where}"
             else:
                 ctes[f"stg_{table.name}"] = f"select\n        {body}\n    where 1 = 0"
         return ctes
