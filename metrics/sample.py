@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -104,7 +107,6 @@ LANGUAGE_MIX = np.array(
 )
 CHANNELS = ("in_app", "web_form", "email")
 CHANNEL_SHARE = np.array([0.58, 0.29, 0.13])
-APPELLANT_TYPES = ("buyer", "seller")
 # local hour-of-day profile of appeal submissions (evening peak)
 # fmt: off
 HOUR_PROFILE = np.array([
@@ -114,7 +116,6 @@ HOUR_PROFILE = np.array([
 # fmt: on
 WEEKDAY_PROFILE = np.array([1.18, 1.06, 1.0, 0.98, 0.95, 0.86, 0.9])  # Monday..Sunday
 
-SITES = ("phoenix", "dublin")
 S_PHX, S_DUB = 0, 1
 QUEUE_HOME_SITE = np.array([S_PHX, S_DUB, S_PHX, S_PHX, S_DUB])
 OVERFLOW_SHARE = 0.07  # appeals routed to the other site's specialists
@@ -653,7 +654,7 @@ def _draw_enforcement(
         if q == Q_LIVE:
             # after the launch the new policy takes a steady share of livestream enforcements
             lpol, lsrc, leb, lp = _recipe_codes(LAUNCH_RECIPE)
-            launched = t[mask] >= cal.week_start(16)
+            launched = t[mask] >= cal.week_start(min(cal.spike_weeks))
             use = launch_extra[mask] | (launched & (rng.random(m) < 0.12))
             lpick = rng.choice(len(lp), size=m, p=lp)
             pol = np.where(use, lpol[lpick], pol)
@@ -1879,19 +1880,40 @@ def write_sample(
     return {name: frame.height for name, frame in tables.items()}
 
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
 def ensure_sample_duckdb(sample_dir: str | Path = "data/sample") -> Path:
-    """Path of `sample_dir/warehouse.duckdb`, built from the Parquet files there when missing."""
+    """Path of `sample_dir/warehouse.duckdb`, built from the Parquet files there when needed.
+
+    The DuckDB file is not committed (DuckDB files are tied to the DuckDB version); it is
+    (re)built from `sample_dir/<table>.parquet` when it is missing or older than one of them
+    (after a pull that brought a new sample). A relative `sample_dir` that does not exist
+    under the working directory is looked up under the project root, so the app and the CLI
+    find the bundled sample from anywhere.
+    """
     sample_dir = Path(sample_dir)
+    if not sample_dir.is_absolute() and not sample_dir.exists() and (PROJECT_ROOT / sample_dir).exists():
+        sample_dir = PROJECT_ROOT / sample_dir
     path = sample_dir / "warehouse.duckdb"
-    if path.exists():
+    sources = [sample_dir / f"{name}.parquet" for name in TABLES]
+    missing = [p.name for p in sources if not p.exists()]
+    if path.exists() and (missing or path.stat().st_mtime >= max(p.stat().st_mtime for p in sources)):
         return path
-    missing = [name for name in TABLES if not (sample_dir / f"{name}.parquet").exists()]
     if missing:
         raise FileNotFoundError(f"sample Parquet files missing in {sample_dir}: {', '.join(missing)}")
     tables = {name: pl.read_parquet(sample_dir / f"{name}.parquet") for name in TABLES}
-    tmp = sample_dir / "warehouse.duckdb.tmp"
-    write_duckdb(tables, tmp)
-    tmp.replace(path)  # atomic: a concurrent reader never sees a half-written file
+    # a private temporary name, then an atomic rename: concurrent first runs (app and CLI, test
+    # workers) never see a half-written file and never write into each other's file
+    tmp = sample_dir / f".warehouse.{os.getpid()}.{uuid.uuid4().hex[:8]}.duckdb"
+    try:
+        write_duckdb(tables, tmp)
+        newest = max(time.time(), *(p.stat().st_mtime for p in sources))
+        os.utime(tmp, (newest, newest))  # not older than its sources, even with clock skew
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
     return path
 
 
