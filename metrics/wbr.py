@@ -88,7 +88,7 @@ class Wbr:
 
 
 def build(url, week: str, as_of=None, tz: str = "UTC") -> Wbr:
-    wh = api.open_warehouse(url)
+    wh = api.prepare(url, as_of)  # one facts computation for the dozen reports below
     start = parse_week(week)
     prev = start - timedelta(days=7)
     end = start + timedelta(days=6)
@@ -118,6 +118,8 @@ def build(url, week: str, as_of=None, tz: str = "UTC") -> Wbr:
     by_queue = api.report(wh, by=["queue"], period="week", date_from=prev, date_to=end, as_of=as_of, tz=tz)
     queue_table, queue_sentences, sla_risks = _queues(by_queue, start, prev)
     sentences += queue_sentences
+    sentences += _why(wh, by_queue, start, prev, end, as_of, tz)
+    sentences += _backlog_by_site(wh, start, prev, end, as_of, tz)
 
     by_theme = api.report(wh, by=["theme"], period="week", date_from=prev, date_to=end, as_of=as_of, tz=tz,
                           metrics=["overturn_rate"])
@@ -185,6 +187,47 @@ def _queues(by_queue: pl.DataFrame, start: date, prev: date):
                 f"({c['appeals_created']:,} appeals vs {p['appeals_created']:,})."
             )
     return pl.DataFrame(table_rows), sentences, risks
+
+
+def _why(wh, by_queue: pl.DataFrame, start: date, prev: date, end: date, as_of, tz) -> list[str]:
+    """For the queue whose overturns grew most, which theme and which enforcer drove it."""
+    now, was = _pick(by_queue, start, "queue"), _pick(by_queue, prev, "queue")
+    growth = sorted(
+        ((c["overturn_rate_numerator"] - (was.get(q) or {}).get("overturn_rate_numerator", 0), q) for q, c in now.items()),
+        reverse=True,
+    )
+    if not growth or growth[0][0] <= 0:
+        return []
+    extra, queue = growth[0]
+    out = []
+    for key, label in (("theme", "theme"), ("enforced_by", "enforced by")):
+        rep = api.report(wh, by=["queue", key], period="week", date_from=prev, date_to=end, as_of=as_of, tz=tz,
+                         metrics=["overturn_rate"], filters={"queue": [queue]})
+        cur = {r[key]: r["overturn_rate_numerator"] for r in rep.filter(pl.col("period_start") == start).iter_rows(named=True)}
+        bef = {r[key]: r["overturn_rate_numerator"] for r in rep.filter(pl.col("period_start") == prev).iter_rows(named=True)}
+        deltas = sorted(((cur.get(k, 0) - bef.get(k, 0), k) for k in set(cur) | set(bef) if k is not None), reverse=True)
+        if deltas and deltas[0][0] > 0:
+            d, k = deltas[0]
+            out.append(
+                f"Why {queue}: overturns {label} {str(k).replace('_', ' ')} went from {bef.get(k, 0):,} to "
+                f"{cur.get(k, 0):,} ({d:+,}), while the queue's overturns changed by {extra:+,} in all."
+            )
+    return out
+
+
+def _backlog_by_site(wh, start: date, prev: date, end: date, as_of, tz) -> list[str]:
+    rep = api.report(wh, by=["site"], period="week", date_from=prev, date_to=end, as_of=as_of, tz=tz,
+                     metrics=["backlog_open"])
+    now, was = _pick(rep, start, "site"), _pick(rep, prev, "site")
+    moves = sorted(
+        ((c["backlog_open"] - (was.get(s) or {}).get("backlog_open", 0), s) for s, c in now.items() if s is not None),
+        reverse=True,
+    )
+    if not moves or moves[0][0] <= 0:
+        return []
+    d, site = moves[0]
+    before = (was.get(site) or {}).get("backlog_open", 0)
+    return [f"Open backlog at the {site} site grew by {d:,} ({before:,} → {now[site]['backlog_open']:,}) over the week."]
 
 
 def _themes(by_theme: pl.DataFrame, start: date, prev: date):
