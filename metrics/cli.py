@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     def warehouse_args(sp):
         sp.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: the bundled sample)")
         sp.add_argument("--as-of", dest="as_of", default=None, help="ISO-8601 instant (default: latest event)")
+        sp.add_argument("--adapter", default=None, choices=["zendesk"], help="map another schema onto the contract")
+        sp.add_argument("--adapter-config", dest="adapter_config", default=None, help="the adapter's YAML config")
 
     sp = sub.add_parser("facts", help="one row per appeal")
     warehouse_args(sp)
@@ -88,9 +90,27 @@ def _is_contract_error(exc: WarehouseError) -> bool:
     return "required" in str(exc)
 
 
+def _warehouse(args):
+    """The --warehouse URL, opened through --adapter when one is given."""
+    if getattr(args, "adapter", None):
+        from metrics.adapters import open_adapted
+
+        if not args.adapter_config:
+            raise WarehouseError("--adapter-config: required with --adapter")
+        if not args.warehouse:
+            raise WarehouseError("--warehouse: required with --adapter (the sample needs no adapter)")
+        return open_adapted(args.adapter, args.warehouse, args.adapter_config)
+    if getattr(args, "adapter_config", None):
+        raise WarehouseError("--adapter: required with --adapter-config")
+    return args.warehouse
+
+
 def _run(args) -> int:
     from metrics import api
     from metrics.output import write_frame
+
+    if hasattr(args, "warehouse"):
+        args.warehouse = _warehouse(args)
 
     if args.command == "facts":
         api.write_facts(args.warehouse, args.out, args.as_of, wide=args.wide)
