@@ -137,7 +137,7 @@ def facts(url=None, as_of=None, wide: bool = False) -> pl.DataFrame:
     schema = dict(FACTS_COLUMNS) | (WIDE_COLUMNS if wide else {})
     cols = ", ".join(schema)
     params = {"as_of": as_of_param(as_of_dt)}
-    sql = wh.compose(None, f"select {cols} from appeal_facts order by appeal_id", params)
+    sql = wh.compose(None, f'select {cols} from appeal_facts order by appeal_id collate "C"', params)
     return conform(wh.query(sql, params), schema)
 
 
@@ -145,7 +145,7 @@ def status_spans(url=None, as_of=None) -> pl.DataFrame:
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
     params = {"as_of": as_of_param(as_of_dt)}
-    sql = wh.compose(None, "select appeal_id, open_from, open_to from status_spans order by appeal_id, open_from", params)
+    sql = wh.compose(None, 'select appeal_id, open_from, open_to from status_spans order by appeal_id collate "C", open_from', params)
     schema = {"appeal_id": pl.Utf8, "open_from": pl.Datetime("us", "UTC"), "open_to": pl.Datetime("us", "UTC")}
     return conform(wh.query(sql, params), schema)
 
@@ -277,7 +277,7 @@ def appeals(url=None, as_of=None, filters: dict | None = None, where: str = "", 
     cols = ", ".join(schema)
     select = (
         f"select {cols}, count(*) over () as total_rows from appeal_facts where {cond} "
-        f"order by {order_by}, appeal_id limit {limit} offset {max(0, int(offset))}"
+        f'order by {order_by}, appeal_id collate "C" limit {limit} offset {max(0, int(offset))}'
     )
     frame = wh.query(wh.compose(None, select, params), params)
     total = int(frame["total_rows"][0]) if frame.height else 0
@@ -347,7 +347,7 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
     select = (
         f"select {cols}, {flags}, count(*) over () as total_rows from appeal_facts where {cond} "
-        f"order by appeal_id limit {limit} offset {max(0, int(offset))}"
+        f'order by appeal_id collate "C" limit {limit} offset {max(0, int(offset))}'
     )
     frame = wh.query(wh.compose(None, select, params), params)
     total = int(frame["total_rows"][0]) if frame.height else 0
@@ -378,7 +378,7 @@ def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
             else f"cast({name} as {_SQL_TYPES[dtype]}) as {name}"
             for name, dtype in schema.items()
         )
-        inner = wh.compose(None, f"select {cols} from appeal_facts order by appeal_id", {"as_of": as_of_param(as_of_dt)})
+        inner = wh.compose(None, f'select {cols} from appeal_facts order by appeal_id collate "C"', {"as_of": as_of_param(as_of_dt)})
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         target = str(Path(out).resolve()).replace("'", "''")
         wh.query(f"copy ({inner}) to '{target}' (format parquet, compression zstd)", {"as_of": as_of_param(as_of_dt)})

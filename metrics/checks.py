@@ -123,8 +123,8 @@ def compile_checks(staging: dict[str, str], unknown_timezones: list[str] | None 
     select = (
         "select check_name, example_id, n from (\n"
         "  select check_name, example_id, count(*) over (partition by check_name) as n,\n"
-        "         row_number() over (partition by check_name order by example_id) as rn\n"
-        "  from check_hits) as ranked\nwhere rn <= 5\norder by check_name, example_id"
+        "         row_number() over (partition by check_name order by example_id collate \"C\") as rn\n"
+        "  from check_hits) as ranked\nwhere rn <= 5\norder by check_name, example_id collate \"C\""
     )
     return models.with_models(staging, {"check_hits": hits}, select)
 

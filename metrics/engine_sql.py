@@ -170,7 +170,7 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
                 selects += [f"cast(null as double precision) as {name}", f"cast(null as bigint) as {name}_numerator",
                             f"cast(null as bigint) as {name}_denominator"]
 
-    order = ", ".join(["c.period_start"] + [f"c.{k}" for k in keys])
+    order = ", ".join(["c.period_start"] + [f'c.{k} collate "C"' for k in keys])  # code-point order everywhere
     final = (
         f"select {', '.join(selects)}\nfrom cells as c\n" + "\n".join(joins) +
         f"\nwhere c.period_start <= cast(:period_to as date)"

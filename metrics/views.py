@@ -108,9 +108,9 @@ def default_date_range(as_of: datetime, weeks: int = 8) -> tuple[date, date]:
 
 
 def is_partial(start: date, grain: str, as_of: datetime) -> bool:
-    """True when as_of falls before the end of the period (the period is still running)."""
+    """True when the period is still running at as_of (more than an hour of it left)."""
     end = datetime.combine(next_period(start, grain), datetime.min.time(), tzinfo=UTC)
-    return as_of.astimezone(UTC) < end - timedelta(minutes=1)
+    return as_of.astimezone(UTC) < end - timedelta(hours=1)
 
 
 # -- headline KPIs --------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ class Kpi:
         return self.change / self.previous
 
 
-def _row(frame: pl.DataFrame, start: date, keys: dict | None = None) -> dict | None:
+def row_at(frame: pl.DataFrame, start: date, keys: dict | None = None) -> dict | None:
     sub = frame.filter(pl.col("period_start") == start)
     for k, v in (keys or {}).items():
         sub = sub.filter(pl.col(k).is_null() if v is None else pl.col(k) == v)
@@ -163,8 +163,8 @@ def cell_value(row: dict | None, metric: str) -> float | None:
 
 def kpis(report: pl.DataFrame, focus: date, previous: date, metrics=KPI_METRICS, keys: dict | None = None) -> list[Kpi]:
     """The KPIs of one group in the focus period and in the period before, from a report frame."""
-    now = _row(report, focus, keys)
-    before = _row(report, previous, keys)
+    now = row_at(report, focus, keys)
+    before = row_at(report, previous, keys)
     out = []
     for name in metrics:
         m = METRICS[name]
@@ -369,8 +369,8 @@ def top_movers(frames: dict[str, tuple[pl.DataFrame, str]], focus: date, previou
     for dimension, (frame, key) in frames.items():
         sub = frame.filter(pl.col("period_start").is_in([focus, previous]) & pl.col(key).is_not_null())
         for (value,), part in sub.group_by(key):
-            now = _row(part, focus) or {}
-            before = _row(part, previous) or {}
+            now = row_at(part, focus) or {}
+            before = row_at(part, previous) or {}
             k1, n1 = now.get(num) or 0, now.get(den) or 0
             k0, n0 = before.get(num) or 0, before.get(den) or 0
             r1 = k1 / n1 if n1 else None

@@ -163,7 +163,7 @@ class Warehouse:
                 if exists and col.name in have:
                     ref = f'src."{col.name}"'
                     if col.type == TEXT:
-                        expr = f"nullif(trim(cast({ref} as varchar)), '')"
+                        expr = f"nullif(trim(both ' ' from cast({ref} as varchar)), '')"  # spaces only, as on every dialect
                     else:
                         expr = f"cast({ref} as {cast})"
                 else:

@@ -11,7 +11,7 @@ from (
         a.*,
         row_number() over (
             partition by a.appeal_id
-            order by a.created_at, a.queue, a.priority, a.enforcement_id
+            order by a.created_at, a.queue collate "C", a.priority collate "C", a.enforcement_id collate "C"
         ) as row_rank
     from stg_appeals as a
     where a.appeal_id is not null

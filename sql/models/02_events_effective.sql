@@ -18,7 +18,7 @@ select
 from (
     select
         ev.*,
-        row_number() over (partition by ev.event_id order by ev.occurred_at, ev.appeal_id) as id_rank
+        row_number() over (partition by ev.event_id order by ev.occurred_at, ev.appeal_id collate "C") as id_rank
     from stg_appeal_events as ev
     where ev.event_id is not null and ev.occurred_at is not null
 ) as e

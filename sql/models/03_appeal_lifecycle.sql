@@ -5,7 +5,7 @@ with status_events as (
     select
         appeal_id, event_type, effective_at, actor_id, actor_type, outcome, root_cause, note,
         row_number() over (
-            partition by appeal_id order by occurred_at desc, event_id desc
+            partition by appeal_id order by occurred_at desc, event_id collate "C" desc
         ) as recency
     from events_effective
     where event_type in ('decided', 'reopened', 'withdrawn')
@@ -21,7 +21,7 @@ last_assignment as (
         select
             appeal_id, actor_id,
             row_number() over (
-                partition by appeal_id order by occurred_at desc, event_id desc
+                partition by appeal_id order by occurred_at desc, event_id collate "C" desc
             ) as recency
         from events_effective
         where event_type = 'assigned'

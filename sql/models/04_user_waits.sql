@@ -7,10 +7,10 @@ with wait_events as (
     select
         appeal_id, event_type, effective_at,
         lag(event_type) over (
-            partition by appeal_id order by occurred_at, event_id
+            partition by appeal_id order by occurred_at, event_id collate "C"
         ) as previous_type,
         min(case when event_type <> 'evidence_requested' then effective_at end) over (
-            partition by appeal_id order by occurred_at, event_id
+            partition by appeal_id order by occurred_at, event_id collate "C"
             rows between 1 following and unbounded following
         ) as next_end_at
     from events_effective

@@ -7,7 +7,7 @@ with policies as (
         queue, priority, first_touch_target_hours, resolution_target_hours, clock, schedule_id,
         row_number() over (
             partition by queue, priority
-            order by clock, schedule_id, first_touch_target_hours, resolution_target_hours
+            order by clock collate "C", schedule_id collate "C", first_touch_target_hours, resolution_target_hours
         ) as row_rank
     from stg_sla_policies
     where queue is not null and priority is not null

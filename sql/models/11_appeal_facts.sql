@@ -44,13 +44,13 @@ with joined as (
     inner join appeal_lifecycle as l on l.appeal_id = a.appeal_id
     left join (
         select enforcement_id, policy, source, enforced_by,
-               row_number() over (partition by enforcement_id order by enforced_at, policy) as row_rank
+               row_number() over (partition by enforcement_id order by enforced_at, policy collate "C") as row_rank
         from stg_enforcements
         where enforcement_id is not null
     ) as enf on enf.enforcement_id = a.enforcement_id and enf.row_rank = 1
     left join (
         select specialist_id, display_name, pod, site, team_lead,
-               row_number() over (partition by specialist_id order by display_name, pod) as row_rank
+               row_number() over (partition by specialist_id order by display_name collate "C", pod collate "C") as row_rank
         from stg_specialists
         where specialist_id is not null
     ) as sp on sp.specialist_id = l.specialist_id and sp.row_rank = 1

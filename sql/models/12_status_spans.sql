@@ -15,7 +15,7 @@ with state_changes as (
 ordered as (
     select
         *,
-        lag(is_open) over (partition by appeal_id order by seq_group, occurred_at, event_id) as previous_is_open
+        lag(is_open) over (partition by appeal_id order by seq_group, occurred_at, event_id collate "C") as previous_is_open
     from state_changes
 ),
 
@@ -28,7 +28,7 @@ spans as (
         appeal_id,
         is_open,
         changed_at as open_from,
-        lead(changed_at) over (partition by appeal_id order by seq_group, occurred_at, event_id) as open_to
+        lead(changed_at) over (partition by appeal_id order by seq_group, occurred_at, event_id collate "C") as open_to
     from transitions
 )
 

@@ -4,7 +4,7 @@ select review_id, appeal_id, reviewer_id, reviewed_at, decision_correct, score, 
 from (
     select
         q.*,
-        row_number() over (partition by q.review_id order by q.reviewed_at, q.appeal_id) as id_rank
+        row_number() over (partition by q.review_id order by q.reviewed_at, q.appeal_id collate "C") as id_rank
     from stg_qa_reviews as q
     where q.review_id is not null and q.reviewed_at is not null and q.decision_correct is not null
 ) as ranked

@@ -4,7 +4,7 @@ select enforcement_id, user_id, action, policy, source, enforced_by, enforced_at
 from (
     select
         e.*,
-        row_number() over (partition by e.enforcement_id order by e.enforced_at, e.policy) as id_rank
+        row_number() over (partition by e.enforcement_id order by e.enforced_at, e.policy collate "C") as id_rank
     from stg_enforcements as e
     where e.enforcement_id is not null and e.enforced_at is not null
 ) as ranked
