@@ -1,0 +1,40 @@
+"""Shared fixtures: a throwaway PostgreSQL server for the `postgres` tests.
+
+`pg_url` starts one server per test session (tests/pg.py) and stops it at the end, also
+when tests fail. Without PostgreSQL binaries the tests that use it are skipped on a
+developer's machine, but fail under CI (CI=true): CI must prove the PostgreSQL path.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_server(request):
+    from tests.pg import PgServer, PostgresNotFound
+
+    try:
+        server = PgServer()
+    except PostgresNotFound as exc:
+        if _in_ci():
+            pytest.fail(f"CI=true but PostgreSQL is not usable: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    request.addfinalizer(server.stop)  # registered before start: a half-started server is cleaned too
+    t0 = time.perf_counter()
+    server.start()
+    server.start_seconds = time.perf_counter() - t0
+    return server
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server) -> str:
+    """`postgresql+psycopg://postgres@127.0.0.1:PORT/appeals` (trust auth on localhost)."""
+    return pg_server.url
