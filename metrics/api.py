@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
-from metrics import models
 from metrics.warehouse import Warehouse, WarehouseError
 
 FACTS_COLUMNS: dict[str, pl.DataType] = {

@@ -116,7 +116,7 @@ def compile_checks(staging: dict[str, str], unknown_timezones: list[str] | None 
         f"select '{c.name}' as check_name, cast(example_id as varchar) as example_id from ({c.sql}) as h(example_id)"
         for c in CHECKS
     ]
-    for i, zone in enumerate(unknown_timezones or []):
+    for i, _zone in enumerate(unknown_timezones or []):
         # the rows were filtered out in staging; their zone names are bind parameters
         parts.append(f"select 'business_hours_unknown_timezone' as check_name, cast(:bad_tz_{i} as varchar)")
     hits = "\n    union all\n    ".join(parts)

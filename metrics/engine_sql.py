@@ -13,25 +13,10 @@ from metrics.conditions import Always
 from metrics.report_plan import ReportPlan
 from metrics.warehouse import Warehouse
 
-_NUMBERS = """select d1.n + 10 * d2.n + 100 * d3.n + 1000 * d4.n + 10000 * d5.n as n
-    from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d1(n)
-    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d2(n)
-    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d3(n)
-    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d4(n)
-    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d5(n)"""
-
 
 def period_of(expr: str, period: str) -> str:
     # period is one of PERIODS (validated), the zone is a bind parameter
     return f"cast(date_trunc('{period}', {expr} at time zone :tz) as date)"
-
-
-def _step(start: str, n: str, period: str) -> str:
-    if period == "day":
-        return f"cast({start} + {n} as date)"
-    if period == "week":
-        return f"cast({start} + 7 * ({n}) as date)"
-    return f"cast({start} + ({n}) * interval '1 month' as date)"
 
 
 def _count(cond) -> str:
@@ -98,21 +83,7 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
                 f"    group by {group_by}"
             )
         else:  # backlog at each period end
-            ctes["period_bounds"] = (
-                "select coalesce(cast(:period_from as date),\n"
-                f"        (select min({period_of('created_at', plan.period)}) from report_facts)) as first_start,\n"
-                "        cast(:period_to as date) as last_start"
-            )
-            ctes["period_list"] = (
-                f"select {_step('b.first_start', 'n.n', plan.period)} as period_start,\n"
-                f"        {_step('b.first_start', 'n.n + 1', plan.period)} as next_start, b.last_start\n"
-                f"    from period_bounds as b cross join ({_NUMBERS}) as n\n"
-                "    where n.n <= b.last_start - b.first_start"
-            )
-            ctes["periods"] = (
-                "select period_start, cast(next_start as timestamp) at time zone :tz as period_end\n"
-                "    from period_list where period_start <= last_start"
-            )
+            ctes["periods"] = _periods_values(wh, plan, params)
             fk = "".join(f", f.{k}" for k in keys)
             ctes["backlog_rows"] = (
                 f"select p.period_start{fk},\n"
@@ -178,6 +149,48 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
         f"\norder by {order}"
     )
     return wh.compose(ctes, final, params), params
+
+
+def _periods_values(wh: Warehouse, plan: ReportPlan, params: dict) -> str:
+    """The report's periods with their end instants, as a VALUES list of bind parameters.
+
+    Computed here rather than in SQL: a generated number series joined to every open span
+    made PostgreSQL re-evaluate it per span. The list starts at --from, else at the period
+    of the earliest appeal (no appeal is open before it).
+    """
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from metrics.report_plan import truncate
+
+    first = plan.period_from
+    if first is None:
+        found = wh.query(
+            wh.compose(None, "select min(created_at) as first_at from stg_appeals "
+                             "where created_at <= cast(:as_of as timestamp with time zone)", params),
+            params,
+        )["first_at"][0]
+        if found is None:
+            return "select cast(null as date) as period_start, cast(null as timestamp with time zone) as period_end where 1 = 0"
+        first = truncate(found.astimezone(ZoneInfo(plan.tz)).date(), plan.period)
+    zone = ZoneInfo(plan.tz)
+    rows = []
+    start = first
+    while start <= plan.period_to:
+        if plan.period == "day":
+            nxt = start + timedelta(days=1)
+        elif plan.period == "week":
+            nxt = start + timedelta(days=7)
+        else:
+            nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        i = len(rows)
+        params[f"period_{i}"] = start
+        params[f"period_end_{i}"] = datetime.combine(nxt, time(0), tzinfo=zone).isoformat()
+        rows.append(f"(cast(:period_{i} as date), cast(:period_end_{i} as timestamp with time zone))")
+        start = nxt
+    if not rows:
+        return "select cast(null as date) as period_start, cast(null as timestamp with time zone) as period_end where 1 = 0"
+    return f"select period_start, period_end from (values {', '.join(rows)}) as p(period_start, period_end)"
 
 
 def _ratio(name: str, num: str, den: str) -> list[str]:

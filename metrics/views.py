@@ -38,10 +38,11 @@ KPI_METRICS: tuple[str, ...] = (
     "ftr_sla_attainment",
     "ttr_sla_attainment",
     "overturn_rate",
+    "qa_accuracy",
 )
 
 # Columns of the per-queue table (every KPI plus the other rates).
-GROUP_TABLE_METRICS: tuple[str, ...] = KPI_METRICS + ("reopen_rate", "escalation_rate", "qa_accuracy")
+GROUP_TABLE_METRICS: tuple[str, ...] = KPI_METRICS + ("reopen_rate", "escalation_rate")
 
 # Metrics whose cells the engine can list appeal by appeal (api.members: facts cohorts).
 RECONCILABLE = tuple(
@@ -91,12 +92,28 @@ def period_starts(date_from: date, date_to: date, grain: str) -> list[date]:
     return out
 
 
+def _week_span(start: date) -> str:
+    end = period_last_day(start, "week")
+    if start.year != end.year:
+        return f"{start:%-d %b %Y}–{end:%-d %b %Y}"
+    return f"{start:%-d %b}–{end:%-d %b %Y}" if start.month != end.month else f"{start:%-d}–{end:%-d %b %Y}"
+
+
+def period_choice_label(start: date, grain: str) -> str:
+    """A compact label for pickers: "W47 · 16–22 Nov 2026", "Mon 16 Nov 2026", "November 2026"."""
+    if grain == "week":
+        return f"W{start.isocalendar().week:02d} · {_week_span(start)}"
+    if grain == "day":
+        return start.strftime("%a %-d %b %Y")
+    return start.strftime("%B %Y")
+
+
 def period_label(start: date, grain: str, short: bool = False) -> str:
     if grain == "day":
         return start.strftime("%a %-d %b" if short else "%a %-d %b %Y")
     if grain == "week":
         iso = start.isocalendar()
-        return f"W{iso.week:02d} ({start:%-d %b})" if short else f"Week {iso.week} of {iso.year} ({start:%-d %b}–{period_last_day(start, grain):%-d %b %Y})"
+        return f"W{iso.week:02d} ({start:%-d %b})" if short else f"week {iso.week} of {iso.year} ({_week_span(start)})"
     return start.strftime("%b %Y")
 
 
@@ -239,6 +256,15 @@ def group_table(report: pl.DataFrame, key: str, focus: date, metrics=GROUP_TABLE
     return out.sort(key, nulls_last=True)
 
 
+def rate_with_previous(report: pl.DataFrame, key: str, focus: date, previous: date,
+                       metric: str = "overturn_rate") -> pl.DataFrame:
+    """A rate per (non-null) group in the focus period with its Wilson interval and the
+    previous period's rate as `previous_rate`, most numerator first."""
+    now = group_table(report, key, focus, (metric,), (metric,)).filter(pl.col(key).is_not_null())
+    before = group_table(report, key, previous, (metric,), ()).select(key, pl.col(metric).alias("previous_rate"))
+    return now.join(before, on=key, how="left").sort([f"{metric}_numerator", key], descending=[True, False])
+
+
 def queue_mix_expected(mix: pl.DataFrame, group: str = "specialist_id", metric: str = "overturn_rate") -> pl.DataFrame:
     """Expected rate of each group from its queue mix: Σ_q n_gq · p_q / Σ_q n_gq, with p_q the
     rate of queue q over all groups (a report by [group, queue] for one period)."""
@@ -319,6 +345,32 @@ def specialist_table(report: pl.DataFrame, daily: pl.DataFrame, mix: pl.DataFram
     return table.join(fun, on="specialist_id", how="left").sort("specialist_id")
 
 
+def most_unusual(table: pl.DataFrame) -> str | None:
+    """The specialist whose overturn rate is furthest above the queue-mix expectation, in
+    standard errors, among groups large enough to compare; else the one who resolved most."""
+    if not table.height:
+        return None
+    comparable = table.filter(~pl.col("overturn_rate_too_few") & pl.col("overturn_expected").is_not_null())
+    if comparable.height:
+        p = pl.col("overturn_expected")
+        n = pl.col("overturn_rate_denominator")
+        z = (pl.col("overturn_rate") - p) / (p * (1 - p) / n).sqrt()
+        return comparable.with_columns(z.alias("_z")).sort("_z", descending=True, nulls_last=True)["specialist_id"][0]
+    return table.sort("appeals_resolved", descending=True)["specialist_id"][0]
+
+
+def needs_attention(table: pl.DataFrame, key: str = "queue") -> str | None:
+    """The group to look into first: the lowest resolution-SLA attainment, then the most
+    breached backlog (groups without a value last)."""
+    if not table.height:
+        return None
+    cols = [c for c in ("ttr_sla_attainment", "backlog_breached") if c in table.columns]
+    if not cols:
+        return table[key][0]
+    ranked = table.sort(cols, descending=[c == "backlog_breached" for c in cols], nulls_last=True)
+    return ranked[key][0]
+
+
 # -- pseudonyms -------------------------------------------------------------------------------------
 
 
@@ -355,6 +407,14 @@ def pseudonymise(frame: pl.DataFrame, salt: str, columns=("specialist_id",),
             mapping = pseudonyms(out[col].to_list(), salt)
             out = out.with_columns(pl.col(col).replace_strict(mapping, default=None, return_dtype=pl.Utf8))
     return out
+
+
+def names_from_rows(rows: pl.DataFrame) -> dict[str, str]:
+    """specialist_id → specialist_name from facts rows (ids without a name are left out)."""
+    if not rows.height or "specialist_name" not in rows.columns:
+        return {}
+    pairs = rows.select("specialist_id", "specialist_name").drop_nulls().unique("specialist_id", keep="first")
+    return dict(pairs.iter_rows())
 
 
 # -- movers ---------------------------------------------------------------------------------------------

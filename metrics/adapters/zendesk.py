@@ -777,10 +777,7 @@ def open_warehouse(url: str | Warehouse, config: ZendeskConfig) -> Warehouse:
     `url` may also be a Warehouse opened elsewhere (e.g. `Warehouse.from_engine` for the
     dashboard's connection): the adapter is then set on it.
     """
-    if isinstance(url, Warehouse):
-        wh = url
-    else:
-        wh = Warehouse.open(url, schema=config.contract_schema)
+    wh = url if isinstance(url, Warehouse) else Warehouse.open(url, schema=config.contract_schema)
     where = f"schema {config.schema}" if config.schema else f"the default schema of {redact_url(wh.url)}"
     columns = source_columns(wh, config.schema)
     check_source_columns(config, columns, where)

@@ -24,15 +24,17 @@ with base as (
 ),
 
 points as (
-    select appeal_id, schedule_id, 'created' as point, created_epoch as at_epoch,
-           cast(created_at at time zone 'UTC' as date) as utc_day
+    -- schedule and targets ride along, so that later steps read one relation (PostgreSQL
+    -- misjudges joins between these derived tables and falls back to nested loops)
+    select appeal_id, schedule_id, ftr_target_hours, ttr_target_hours, 'created' as point,
+           created_epoch as at_epoch, cast(created_at at time zone 'UTC' as date) as utc_day
     from base where clock = 'business'
     union all
-    select appeal_id, schedule_id, 'ftr_stop', ftr_stop_epoch,
+    select appeal_id, schedule_id, ftr_target_hours, ttr_target_hours, 'ftr_stop', ftr_stop_epoch,
            cast(ftr_stop_at at time zone 'UTC' as date)
     from base where clock = 'business' and ftr_stop_at is not null
     union all
-    select appeal_id, schedule_id, 'ttr_stop', ttr_stop_epoch,
+    select appeal_id, schedule_id, ftr_target_hours, ttr_target_hours, 'ttr_stop', ttr_stop_epoch,
            cast(ttr_stop_at at time zone 'UTC' as date)
     from base where clock = 'business' and ttr_stop_at is not null
 ),
@@ -41,6 +43,9 @@ point_readings as (
     select
         pt.appeal_id,
         pt.point,
+        max(pt.schedule_id) as schedule_id,
+        max(pt.ftr_target_hours) as ftr_target_hours,
+        max(pt.ttr_target_hours) as ttr_target_hours,
         max(d.cum_before_day_seconds) + coalesce(sum(case
             when pc.start_epoch < pt.at_epoch then least(pc.end_epoch, pt.at_epoch) - pc.start_epoch
             else 0
@@ -54,6 +59,9 @@ point_readings as (
 readings as (
     select
         appeal_id,
+        max(schedule_id) as schedule_id,
+        max(ftr_target_hours) as ftr_target_hours,
+        max(ttr_target_hours) as ttr_target_hours,
         max(case when point = 'created' then clock_seconds end) as created_seconds,
         max(case when point = 'ftr_stop' then clock_seconds end) as ftr_stop_seconds,
         max(case when point = 'ttr_stop' then clock_seconds end) as ttr_stop_seconds
@@ -62,27 +70,47 @@ readings as (
 ),
 
 targets as (
-    select b.appeal_id, b.schedule_id, 'ftr' as sla, r.created_seconds + b.ftr_target_hours * 3600.0 as target_seconds
-    from base as b inner join readings as r on r.appeal_id = b.appeal_id
-    where b.clock = 'business' and b.ftr_target_hours > 0
-    union all
-    select b.appeal_id, b.schedule_id, 'ttr', r.created_seconds + b.ttr_target_hours * 3600.0
-    from base as b inner join readings as r on r.appeal_id = b.appeal_id
-    where b.clock = 'business' and b.ttr_target_hours > 0
+    -- the open-seconds total each deadline waits for, and its hour bucket for the join below
+    select appeal_id, schedule_id, sla, target_seconds, floor(target_seconds / 3600.0) as target_bucket
+    from (
+        select appeal_id, schedule_id, 'ftr' as sla, created_seconds + ftr_target_hours * 3600.0 as target_seconds
+        from readings where ftr_target_hours > 0
+        union all
+        select appeal_id, schedule_id, 'ttr', created_seconds + ttr_target_hours * 3600.0
+        from readings where ttr_target_hours > 0
+    ) as t
+),
+
+bucket_offsets as (
+    select d1.n + 10 * d2.n as n
+    from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d1(n)
+    cross join (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d2(n)
+),
+
+piece_buckets as (
+    -- every hour bucket of cumulative open time a piece spans (pieces are at most 24 h), so a
+    -- target finds its piece by equality instead of a range scan over all pieces
+    select pc.schedule_id, pc.start_epoch, pc.end_epoch, pc.cum_before_seconds,
+           floor(pc.cum_before_seconds / 3600.0) + o.n as bucket
+    from clock_pieces as pc
+    cross join bucket_offsets as o
+    where floor(pc.cum_before_seconds / 3600.0) + o.n
+        <= floor((pc.cum_before_seconds + (pc.end_epoch - pc.start_epoch)) / 3600.0)
 ),
 
 business_deadlines as (
     select
         t.appeal_id,
-        max(case when t.sla = 'ftr' then pc.start_epoch + (t.target_seconds - pc.cum_before_seconds) end)
+        max(case when t.sla = 'ftr' then pb.start_epoch + (t.target_seconds - pb.cum_before_seconds) end)
             as ftr_deadline_epoch,
-        max(case when t.sla = 'ttr' then pc.start_epoch + (t.target_seconds - pc.cum_before_seconds) end)
+        max(case when t.sla = 'ttr' then pb.start_epoch + (t.target_seconds - pb.cum_before_seconds) end)
             as ttr_deadline_epoch
     from targets as t
-    inner join clock_pieces as pc
-        on pc.schedule_id = t.schedule_id
-        and pc.cum_before_seconds < t.target_seconds
-        and t.target_seconds <= pc.cum_before_seconds + (pc.end_epoch - pc.start_epoch)
+    inner join piece_buckets as pb
+        on pb.schedule_id = t.schedule_id
+        and pb.bucket = t.target_bucket
+        and pb.cum_before_seconds < t.target_seconds
+        and t.target_seconds <= pb.cum_before_seconds + (pb.end_epoch - pb.start_epoch)
     group by t.appeal_id
 )
 

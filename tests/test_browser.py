@@ -1,0 +1,204 @@
+"""Every page in headless Chromium against `streamlit run app.py` on 127.0.0.1 (the bundled
+sample): no exception block, the page's key elements visible, a full-page screenshot in
+artifacts/screenshots/ (git-ignored) to look at. Skipped only when /usr/bin/chromium is missing."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# url path → (page title, [(selector, minimum count)])
+PAGES = {
+    "overview": ("Overview", [('[data-testid="stMetric"]', 12), ('[data-testid="stVegaLiteChart"]', 12),
+                              ('[data-testid="stDataFrame"]', 1)]),
+    "queues": ("Queues", [('[data-testid="stDataFrame"]', 2), ('[data-testid="stVegaLiteChart"]', 6)]),
+    "specialists": ("Specialists", [('[data-testid="stDataFrame"]', 2), ('[data-testid="stVegaLiteChart"]', 5)]),
+    "root-causes": ("Root causes", [('[data-testid="stVegaLiteChart"]', 4), ('[data-testid="stDataFrame"]', 1)]),
+    "definitions": ("Definitions", [('[data-testid="stMetric"]', 3), ('[data-testid="stCode"]', 1),
+                                    ('[data-testid="stAlertContentSuccess"]', 1)]),
+    "data-quality": ("Data quality", [('[data-testid="stMetric"]', 7), ('[data-testid="stDataFrame"]', 1)]),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    from metrics.sample import ensure_sample_duckdb
+
+    ensure_sample_duckdb(ROOT / "data" / "sample")  # build once, before the server reads it
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "APPEALS_WAREHOUSE_URL"}  # the default: the sample
+    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start (exit {proc.poll()}); see {log.name}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def wait_idle(page, timeout_ms: int = 90_000) -> None:
+    """Until the script has finished: no running-status widget and no stale elements, for 1 s."""
+    page.wait_for_function(
+        """() => {
+            const busy = document.querySelector('[data-testid="stStatusWidget"]')
+                || document.querySelector('[data-stale="true"]')
+                || document.querySelector('[data-testid="stSpinner"]');
+            const now = Date.now();
+            if (busy) { window.__idleSince = null; return false; }
+            window.__idleSince = window.__idleSince || now;
+            return now - window.__idleSince > 1000;
+        }""",
+        timeout=timeout_ms, polling=200,
+    )
+
+
+def open_page(browser, url: str, scheme: str = "light"):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000}, color_scheme=scheme)
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
+    page.wait_for_selector("h1", timeout=90_000)
+    wait_idle(page)
+    return page
+
+
+def screenshot(page, name: str) -> Path:
+    """Full page: Streamlit scrolls inside its main block, so grow the viewport to fit it first."""
+    height = page.evaluate(
+        "() => (document.querySelector('[data-testid=\"stMainBlockContainer\"]') || document.body).scrollHeight")
+    page.set_viewport_size({"width": 1500, "height": int(height) + 120})
+    page.wait_for_timeout(1500)  # charts re-lay out to the new size
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_no_exception(page) -> None:
+    blocks = page.locator('[data-testid="stException"]')
+    assert blocks.count() == 0, blocks.first.inner_text()[:2000]
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_renders(server, browser, path):
+    title, elements = PAGES[path]
+    page = open_page(browser, f"{server}/{path}")
+    try:
+        assert_no_exception(page)
+        assert page.locator("h1").first.inner_text().strip() == title
+        for selector, minimum in elements:
+            page.wait_for_selector(selector, timeout=30_000)
+            assert page.locator(selector).count() >= minimum, selector
+        assert page.locator(".vega-embed").count() >= 0
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "Data as of" in sidebar and "Filters" in sidebar
+        assert screenshot(page, path).stat().st_size > 10_000
+    finally:
+        page.close()
+
+
+def test_charts_are_drawn(server, browser):
+    page = open_page(browser, f"{server}/queues")
+    try:
+        charts = page.locator('[data-testid="stVegaLiteChart"]')
+        for i in range(charts.count()):  # charts are drawn when they come into view
+            charts.nth(i).scroll_into_view_if_needed()
+        page.wait_for_function(
+            """() => document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, '
+                   + '[data-testid="stVegaLiteChart"] svg.marks').length >= 6""", timeout=30_000)
+    finally:
+        page.close()
+
+
+def test_a_shared_link_opens_with_its_filters(server, browser):
+    page = open_page(browser, f"{server}/queues?queue=payments_hold&grain=Month")
+    try:
+        assert_no_exception(page)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert "payments_hold" in sidebar.inner_text()
+        caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+        assert "Queue: payments_hold" in caption
+        assert "Nov 2026" in caption and "compared with Oct 2026" in caption  # the month grain's headline period
+    finally:
+        page.close()
+
+
+def test_changing_a_filter_updates_the_url(server, browser):
+    page = open_page(browser, f"{server}/overview")
+    try:
+        before = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+        page.locator('[data-testid="stSidebar"] button:has-text("Month")').click()
+        page.wait_for_function("() => location.search.includes('grain=Month')", timeout=30_000)
+        # the rerun then moves the headline period to the month and writes it to the URL
+        page.wait_for_function("() => location.search.includes('period=2026-11-01')", timeout=30_000)
+        wait_idle(page)
+        assert_no_exception(page)
+        assert page.locator('[data-testid="stMetricValue"]').first.inner_text() != before
+    finally:
+        page.close()
+
+
+def test_dark_theme(server, browser):
+    page = open_page(browser, f"{server}/overview", scheme="dark")
+    try:
+        assert_no_exception(page)
+        page.wait_for_selector('[data-testid="stMetric"]')
+        bg = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+        r, g, b = (int(x) for x in bg[bg.index("(") + 1 : bg.index(")")].split(",")[:3])
+        assert r + g + b < 150, bg  # a dark background
+        screenshot(page, "overview_dark")
+    finally:
+        page.close()
