@@ -69,8 +69,7 @@ CHECKS: tuple[Check, ...] = (
           "select e.event_id from stg_appeal_events e join appeals_base a on a.appeal_id = e.appeal_id "
           "where e.occurred_at < a.created_at"),
     Check("decided_without_outcome", "flagged", "the appeal is resolved with a null outcome (not in overturn rate)",
-          "select event_id from events_effective where event_type = 'decided' and event_id in "
-          "(select event_id from stg_appeal_events where outcome is null)"),
+          "select event_id from events_effective where event_type = 'decided' and recorded_outcome is null"),
     Check("unknown_outcome", "flagged", f"the decision counts with a null outcome (known: {', '.join(OUTCOMES)})",
           f"select event_id from stg_appeal_events where event_type = 'decided' and outcome is not null "
           f"and outcome not in ({_in(OUTCOMES)})"),

@@ -12,6 +12,7 @@ select
     e.actor_id,
     e.actor_type,
     case when e.outcome in ('upheld', 'overturned', 'partially_overturned') then e.outcome end as outcome,
+    e.outcome as recorded_outcome,
     e.root_cause,
     e.escalation_target,
     e.note
