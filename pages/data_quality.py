@@ -1,0 +1,67 @@
+"""Data quality: can the numbers be trusted, what did the engine exclude or correct, and how fresh is the data?"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from metrics.checks import CHECKS
+from metrics.warehouse import redact_url
+from ui import context, data, fmt, widgets
+
+KINDS = {
+    "control": ("Control", "An operating rule is broken (e.g. no solely automated decisions, no self-review)."),
+    "excluded": ("Excluded", "Rows left out of the metrics."),
+    "corrected": ("Corrected", "Rows used after a documented correction."),
+    "flagged": ("Flagged", "Rows used as they are, with a consequence for some metrics."),
+}
+KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
+
+
+def render() -> None:
+    ctx = context.current()
+    widgets.header("Data quality", ctx, "The data checks the engine runs on every warehouse: what each one found, "
+                   "examples, and its effect on the metrics. The checks cover the whole warehouse: the sidebar "
+                   "filters do not apply here.", period=False)
+    st.subheader("Freshness")
+    counts = data.row_counts(ctx.url)
+    cols = st.columns([2, 1, 1, 1])
+    cols[0].metric("Data as of", fmt.instant(ctx.as_of), help="The latest created_at or occurred_at in the warehouse; "
+                   "every number is computed as of this instant.")
+    cols[1].metric("Appeals", f"{counts.get('appeals', 0):,}")
+    cols[2].metric("Appeal events", f"{counts.get('appeal_events', 0):,}")
+    cols[3].metric("QA reviews", f"{counts.get('qa_reviews', 0):,}" if "qa_reviews" in counts else "absent")
+    st.caption(f"Warehouse `{redact_url(ctx.url)}` · tables: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+    st.subheader("Checks")
+    found = data.checks(ctx.url, ctx.as_of)
+    controls = [c for c in found if c["kind"] == "control"]
+    a, b, c = st.columns(3)
+    a.metric("Checks run", f"{len(CHECKS)}")
+    b.metric("Checks that found something", f"{len(found)}")
+    c.metric("Control breaches (appeals)", f"{sum(x['count'] for x in controls):,}")
+    for ctl in controls:
+        st.warning(f"**{ctl['name'].replace('_', ' ').capitalize()}**: {ctl['count']:,} · {ctl['effect']} · e.g. "
+                   f"{', '.join(ctl['examples'])}", icon=":material/policy:")
+    by_name = {x["name"]: x for x in found}
+    rows = [
+        {"check": chk.name, "kind": KINDS[chk.kind][0], "count": by_name.get(chk.name, {}).get("count", 0),
+         "effect": chk.effect, "examples": ", ".join(by_name.get(chk.name, {}).get("examples", [])),
+         "_quiet": chk.name not in by_name, "_kind": KIND_ORDER[chk.kind]}
+        for chk in CHECKS
+    ]
+    table = pl.DataFrame(rows).sort(["_quiet", "_kind", "count"], descending=[False, False, True]).drop("_quiet", "_kind")
+    if not found:
+        st.success("Every check passed: nothing was excluded, corrected or flagged.", icon=":material/check_circle:")
+    st.dataframe(table, hide_index=True, width="stretch", height="content", placeholder=fmt.DASH, column_config={
+        "check": st.column_config.TextColumn("Check", pinned=True),
+        "kind": st.column_config.TextColumn("Kind", help="; ".join(f"{v[0]}: {v[1]}" for v in KINDS.values())),
+        "count": st.column_config.NumberColumn("Rows found", format="%,d"),
+        "effect": st.column_config.TextColumn("Effect on the metrics", width="large"),
+        "examples": st.column_config.TextColumn("Examples (up to 5 ids)"),
+    })
+    st.caption(" · ".join(f"**{v[0]}**: {v[1]}" for v in KINDS.values()))
+
+
+if __name__ == "__main__":
+    render()

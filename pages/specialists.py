@@ -1,0 +1,115 @@
+"""Specialists: who resolves how much, how fast, and who is overturned more than peers with
+the same queue mix?"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from metrics import stats, views
+from metrics.catalog import MIN_GROUP_SIZE
+from ui import charts, context, data, fmt, widgets
+
+METRICS = views.SPECIALIST_METRICS
+
+
+def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str]) -> None:
+    shown = fmt.for_display(table, METRICS).with_columns(
+        pl.col("specialist_id").replace_strict(names, default=None).alias("name"),
+        pl.struct("overturn_rate_ci_lo", "overturn_rate_ci_hi")
+        .map_elements(lambda r: fmt.interval(r["overturn_rate_ci_lo"], r["overturn_rate_ci_hi"]), return_dtype=pl.Utf8)
+        .alias("overturn_ci"),
+        pl.when(pl.col("overturn_rate_too_few")).then(pl.lit("too few to compare"))
+        .otherwise(pl.col("funnel_status")).alias("compare"),
+        (pl.col("overturn_expected") * 100).alias("overturn_expected"),
+    )
+    config = {n: fmt.column(n) for n in METRICS} | {
+        "name": st.column_config.TextColumn("Specialist", pinned=True),
+        "pod": "Pod",
+        "resolved_per_active_day": st.column_config.NumberColumn(
+            "Resolved / active day", format="%.1f", help="Appeals resolved ÷ days with at least one resolution"),
+        "active_days": st.column_config.NumberColumn("Active days", format="%d"),
+        "overturn_rate_numerator": st.column_config.NumberColumn("Overturned", format="%d"),
+        "overturn_rate_denominator": st.column_config.NumberColumn("Resolved (known outcome)", format="%d"),
+        "overturn_ci": st.column_config.TextColumn("Overturn 95% CI", help="Wilson score interval"),
+        "overturn_expected": st.column_config.NumberColumn(
+            "Expected for queue mix", format="%.1f%%", help="Peer overturn rate of each queue, weighted by "
+            "this specialist's resolved appeals in it"),
+        "compare": st.column_config.TextColumn(
+            "Against peers", help=f"Overturn rate against the 95% / 99.8% limits around the queue-mix expected rate; "
+            f"under {MIN_GROUP_SIZE} resolved appeals: too few to compare"),
+        "qa_accuracy_denominator": st.column_config.NumberColumn("QA reviews", format="%d"),
+    }
+    order = ["name", "pod", "appeals_resolved", "active_days", "resolved_per_active_day", "ttr_p50_hours",
+             "ttr_p90_hours", "ftr_p50_hours", "ftr_p90_hours", "overturn_rate", "overturn_rate_numerator",
+             "overturn_rate_denominator", "overturn_ci", "overturn_expected", "compare", "qa_accuracy",
+             "qa_accuracy_denominator", "reopen_rate"]
+    st.dataframe(ctx.private(shown), hide_index=True, column_order=order, column_config=config, width="stretch",
+                 placeholder=fmt.DASH)
+
+
+def show_funnel(ctx: context.Context, table: pl.DataFrame, mix: pl.DataFrame, names: dict[str, str]) -> None:
+    points = views.funnel(table, mix).with_columns(
+        pl.col("specialist_id").replace_strict(names, default=None).alias("name"))
+    peer = views.peer_rate(mix)
+    if peer is None or points.height == 0:
+        widgets.empty("No resolved appeals with a known outcome in the headline period.")
+        return
+    n_max = int(points["overturn_rate_denominator"].max() or 1)
+    n_min = max(5, int(min(MIN_GROUP_SIZE, points["overturn_rate_denominator"].min() or 1) * 0.7))
+    curve = pl.DataFrame(stats.funnel_curve(peer, int(n_max * 1.1) + 1, n_min=n_min))
+    st.altair_chart(charts.funnel_plot(ctx.private(points), curve), width="stretch")
+    flagged = points.filter(pl.col("status").str.starts_with("above 99.8"))
+    st.caption(
+        f"Peer overturn rate {fmt.value('overturn_rate', peer)} (all specialists, headline period). Dashed and dotted "
+        f"lines: 95% and 99.8% limits around it for each volume. Each point is coloured against its own limits "
+        f"around the rate expected for its queue mix (grey tick). Under {MIN_GROUP_SIZE} resolved appeals with a "
+        f"known outcome: too few to compare."
+        + (f" **Above the 99.8% limit: {', '.join(flagged['name'].to_list())}.**" if flagged.height else "")
+    )
+
+
+def render() -> None:
+    ctx = context.current()
+    widgets.header("Specialists", ctx, "One row per specialist (the owner: who decided, or to whom an open appeal is "
+                   "assigned). Compare overturn rates fairly: against peers with the same queue mix, with intervals.")
+    report = ctx.report(by=("specialist_id", "pod"), metrics=METRICS)
+    daily = ctx.focus_report(by=("specialist_id",), metrics=("appeals_resolved",), period="day")
+    mix = ctx.focus_report(by=("specialist_id", "queue"), metrics=("overturn_rate",)).filter(
+        pl.col("specialist_id").is_not_null())
+    table = views.specialist_table(report, daily, mix, ctx.focus)
+    if table.height == 0:
+        widgets.empty("No specialist resolved or owned appeals in the headline period with these filters.")
+        return
+    known = {} if ctx.pseudonymise else data.specialist_names(ctx.url, ctx.as_of, ctx.focus, ctx.grain, ctx.filter_key)
+    names = ctx.specialist_names(report["specialist_id"].to_list(), known)
+    st.subheader(f"All specialists · {ctx.label(ctx.focus)}")
+    show_table(ctx, table, names)
+    st.subheader("Overturn rate against volume")
+    show_funnel(ctx, table, mix, names)
+
+    ids = sorted(table["specialist_id"].to_list(), key=lambda i: names.get(i, i))
+    if st.session_state.get("specialist_pick") not in ids:  # default: the most unusual overturn rate
+        st.session_state["specialist_pick"] = views.most_unusual(table)
+    pick = st.selectbox("Specialist to look into", ids, key="specialist_pick", format_func=names.get)
+    st.header(names[pick], divider="gray")
+    trend = widgets.trend_frame(report.filter(pl.col("specialist_id") == pick).drop("pod"), ctx, METRICS)
+    trend = views.with_wilson(trend, "overturn_rate")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Appeals resolved**")
+        st.altair_chart(charts.metric_lines(trend, ["appeals_resolved"], ctx.grain), width="stretch")
+        st.markdown("**Time to resolve and first touch**")
+        st.altair_chart(charts.metric_lines(trend, ["ttr_p50_hours", "ttr_p90_hours", "ftr_p50_hours"], ctx.grain),
+                        width="stretch")
+    with c2:
+        st.markdown("**Overturn rate with its 95% Wilson interval**")
+        st.altair_chart(charts.rate_band(trend, "overturn_rate", ctx.grain), width="stretch")
+        st.markdown("**QA accuracy and reopen rate**")
+        st.altair_chart(charts.metric_lines(trend, ["qa_accuracy", "reopen_rate"], ctx.grain), width="stretch")
+    widgets.drilldown(ctx, {"specialist_id": pick}, "spec_drill", title=f"Appeals of {names[pick]}",
+                      file_label=names[pick])
+
+
+if __name__ == "__main__":
+    render()

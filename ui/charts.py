@@ -1,0 +1,229 @@
+"""Altair charts of engine frames. Axis and tooltip formats, titles and units come from the
+metric catalog; every mark has a tooltip. Colours are mid-tone so they read on the light
+and the dark theme (Streamlit's chart theme sets the axes and the background)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import polars as pl
+
+from metrics.catalog import METRICS
+from metrics.stats import FUNNEL_STATUSES
+
+UNIT_TITLES = {"hours": "hours", "appeals": "appeals", "ratio": "rate"}
+RED, ORANGE, BLUE, GREEN, GREY, TEAL = "#e45756", "#f58518", "#4c78a8", "#54a24b", "#9d9d9d", "#72b7b2"
+
+STATUS_COLORS = dict(zip(FUNNEL_STATUSES, ["#d62728", ORANGE, BLUE, GREEN, "#2e7d32", GREY], strict=True))
+
+
+def with_period_labels(frame: pl.DataFrame, grain: str) -> pl.DataFrame:
+    """Add `period` (short axis label) and `period_name` (tooltip) from period_start.
+
+    Periods are drawn on an ordinal axis of labels, so no browser time zone can shift a
+    UTC period start to the day before."""
+    if "period_start" not in frame.columns or not frame.height:
+        return frame.with_columns(pl.lit("").alias("period"), pl.lit("").alias("period_name"))
+    years = frame["period_start"].dt.year().n_unique()
+    short = {"day": "%a %-d %b", "week": "%-d %b", "month": "%b %Y"}[grain]
+    if years > 1 and grain != "month":
+        short += " %y"
+    full = {"day": "%A %-d %B %Y", "week": "week of %-d %B %Y", "month": "%B %Y"}[grain]
+    return frame.with_columns(
+        pl.col("period_start").dt.strftime(short).alias("period"),
+        pl.col("period_start").dt.strftime(full).alias("period_name"),
+    )
+
+
+def _period_order(frame: pl.DataFrame) -> list[str]:
+    return frame.sort("period_start")["period"].unique(maintain_order=True).to_list() if frame.height else []
+
+
+def _period_x(frame: pl.DataFrame, title: str | None = None) -> alt.X:
+    return alt.X("period:O", title=title, sort=_period_order(frame),
+                 axis=alt.Axis(labelAngle=0, labelOverlap="greedy", labelPadding=6))
+
+
+def _period_tip(grain: str = "") -> alt.Tooltip:
+    return alt.Tooltip("period_name:N", title="Period")
+
+
+def _tip(metric: str, field: str | None = None, title: str | None = None) -> alt.Tooltip:
+    m = METRICS[metric]
+    return alt.Tooltip(f"{field or metric}:Q", title=title or m.label, format=m.fmt)
+
+
+def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None = None) -> alt.Chart:
+    """A small trend line of one metric, the focus period marked."""
+    frame = with_period_labels(frame, grain)
+    base = alt.Chart(frame).encode(
+        x=alt.X("period:O", axis=None, sort=_period_order(frame)),
+        y=alt.Y(f"{metric}:Q", axis=None, scale=alt.Scale(zero=False, nice=False)),
+        tooltip=[_period_tip(grain), _tip(metric)],
+    )
+    layers = [base.mark_line(strokeWidth=2, interpolate="monotone"), base.mark_point(size=28, filled=True, opacity=0.6)]
+    if focus is not None:
+        layers.append(
+            alt.Chart(frame.filter(pl.col("period_start") == focus)).mark_point(size=90, filled=True, color=ORANGE)
+            .encode(x=alt.X("period:O", sort=_period_order(frame)), y=f"{metric}:Q",
+                    tooltip=[_period_tip(grain), _tip(metric)])
+        )
+    return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0)
+
+
+def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str | None = None,
+                 targets: dict[str, float | None] | None = None, colors: list[str] | None = None) -> alt.Chart:
+    """One line per metric (same unit) over the periods; dashed rules for SLA targets."""
+    m0 = METRICS[metrics[0]]
+    labels = {n: METRICS[n].label for n in metrics}
+    long = with_period_labels(
+        frame.select("period_start", *metrics)
+        .unpivot(index="period_start", variable_name="metric", value_name="value"), grain
+    )
+    long = (
+        long
+        .with_columns(pl.col("metric").replace_strict(labels).alias("series"))
+    )
+    color = alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+                      scale=alt.Scale(domain=list(labels.values()), range=colors) if colors else alt.Undefined,
+                      sort=list(labels.values()))
+    lines = alt.Chart(long).mark_line(point=True, interpolate="monotone").encode(
+        x=_period_x(long),
+        y=alt.Y("value:Q", title=UNIT_TITLES.get(m0.unit, m0.unit), axis=alt.Axis(format=m0.fmt)),
+        color=color,
+        tooltip=[_period_tip(grain), alt.Tooltip("series:N", title="Metric"), alt.Tooltip("value:Q", title="Value", format=m0.fmt)],
+    )
+    layers = [lines]
+    rules = [{"target": v, "label": k} for k, v in (targets or {}).items() if v is not None]
+    if rules:
+        rdf = pl.DataFrame(rules)
+        layers.append(alt.Chart(rdf).mark_rule(strokeDash=[6, 4], color=RED, strokeWidth=1.5).encode(
+            y="target:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("target:Q", title="Hours", format=m0.fmt)]))
+        layers.append(alt.Chart(rdf).mark_text(align="left", dx=4, dy=-7, color=RED, fontSize=11).encode(
+            y="target:Q", x=alt.value(0), text="label:N"))
+    chart = alt.layer(*layers).properties(height=260)
+    return chart.properties(title=title) if title else chart
+
+
+def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None = None, title: str | None = None) -> alt.Chart:
+    """A rate over the periods with its 95 % Wilson interval as a band (one line per series)."""
+    m = METRICS[metric]
+    enc_color = (alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="top", symbolOpacity=1, symbolType="stroke",
+                                                                        symbolStrokeWidth=3))
+                 if series else alt.value(BLUE))
+    tips = [_period_tip(grain)] + ([alt.Tooltip(f"{series}:N", title=series.replace("_", " ").capitalize())] if series else []) + [
+        _tip(metric), alt.Tooltip(f"{metric}_numerator:Q", title="Numerator", format=",d"),
+        alt.Tooltip(f"{metric}_denominator:Q", title="Denominator", format=",d"),
+        alt.Tooltip(f"{metric}_ci_lo:Q", title="95% CI low", format=m.fmt),
+        alt.Tooltip(f"{metric}_ci_hi:Q", title="95% CI high", format=m.fmt),
+    ]
+    frame = with_period_labels(frame, grain)
+    base = alt.Chart(frame).encode(x=_period_x(frame), tooltip=tips)
+    band = base.mark_area(opacity=0.18, interpolate="monotone").encode(
+        y=alt.Y(f"{metric}_ci_lo:Q", title=m.label, axis=alt.Axis(format=m.fmt)), y2=f"{metric}_ci_hi:Q", color=enc_color)
+    line = base.mark_line(point=True, interpolate="monotone").encode(y=f"{metric}:Q", color=enc_color)
+    chart = alt.layer(band, line).properties(height=260)
+    return chart.properties(title=title) if title else chart
+
+
+def stacked_counts(frame: pl.DataFrame, key: str, value: str, grain: str, key_title: str, value_title: str,
+                   share: str | None = None, title: str | None = None, sort: list[str] | None = None,
+                   scheme: str = "tableau10") -> alt.Chart:
+    """Stacked bars of a count per period and group (priority mix, overturns by theme)."""
+    tips = [_period_tip(grain), alt.Tooltip(f"{key}:N", title=key_title), alt.Tooltip(f"{value}:Q", title=value_title, format=",d")]
+    if share:
+        tips.append(alt.Tooltip(f"{share}:Q", title="Share of period", format=".1%"))
+    frame = with_period_labels(frame, grain)
+    chart = alt.Chart(frame).mark_bar().encode(
+        x=_period_x(frame),
+        y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=",d")),
+        color=alt.Color(f"{key}:N", title=key_title, sort=sort, legend=alt.Legend(orient="right"),
+                        scale=alt.Scale(scheme=scheme)),
+        order=alt.Order(f"{key}:N"),
+        tooltip=tips,
+    ).properties(height=280)
+    return chart.properties(title=title) if title else chart
+
+
+def age_histogram(dist: pl.DataFrame) -> alt.Chart:
+    order = dist.sort("bucket_order")["age_bucket"].unique(maintain_order=True).to_list()
+    return alt.Chart(dist).mark_bar().encode(
+        x=alt.X("age_bucket:N", title="Age since created", sort=order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("appeals:Q", title="open appeals", axis=alt.Axis(format=",d")),
+        color=alt.Color("sla_state:N", title="Resolution SLA",
+                        scale=alt.Scale(domain=["breached", "within SLA", "no SLA"], range=[RED, BLUE, GREY]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("age_bucket:N", title="Age"), alt.Tooltip("sla_state:N", title="Resolution SLA"),
+                 alt.Tooltip("appeals:Q", title="Open appeals", format=",d")],
+    ).properties(height=260)
+
+
+def funnel_plot(points: pl.DataFrame, curve: pl.DataFrame, label_col: str = "name") -> alt.Chart:
+    """Overturn rate against volume; the funnel (95 % and 99.8 % limits) around the peer rate,
+    each point coloured by its own queue-mix-adjusted limits; grey ticks at the expected rate."""
+    fmt = METRICS["overturn_rate"].fmt
+    lines = curve.unpivot(index=["n", "peer_rate"], on=["lo95", "hi95", "lo998", "hi998"], variable_name="limit",
+                          value_name="rate").with_columns(
+        pl.col("limit").replace_strict({"lo95": "95% limits", "hi95": "95% limits", "lo998": "99.8% limits",
+                                        "hi998": "99.8% limits"}).alias("band"),
+        pl.col("limit").str.starts_with("hi").alias("upper"),
+    )
+    x = alt.X("n:Q", title="resolved appeals with a known outcome (volume)", scale=alt.Scale(zero=True))
+    funnel = alt.Chart(lines).mark_line(strokeWidth=1.2, opacity=0.8).encode(
+        x=x, y=alt.Y("rate:Q", title="overturn rate", axis=alt.Axis(format=fmt)),
+        detail="limit:N",
+        strokeDash=alt.StrokeDash("band:N", title="Around the peer rate",
+                                  scale=alt.Scale(domain=["95% limits", "99.8% limits"], range=[[6, 3], [2, 2]]),
+                                  legend=alt.Legend(orient="top")),
+        color=alt.value(GREY),
+        tooltip=[alt.Tooltip("band:N", title="Limit"), alt.Tooltip("n:Q", title="Volume", format=",d"),
+                 alt.Tooltip("rate:Q", title="Rate", format=fmt)],
+    )
+    peer = alt.Chart(curve.head(1)).mark_rule(color=GREY, strokeWidth=1.5).encode(
+        y="peer_rate:Q", tooltip=[alt.Tooltip("peer_rate:Q", title="Peer overturn rate", format=fmt)])
+    tips = [alt.Tooltip(f"{label_col}:N", title="Specialist"), alt.Tooltip("status:N", title="Against peers"),
+            alt.Tooltip("overturn_rate:Q", title="Overturn rate", format=fmt),
+            alt.Tooltip("overturn_rate_numerator:Q", title="Overturned", format=",d"),
+            alt.Tooltip("overturn_rate_denominator:Q", title="Resolved (known outcome)", format=",d"),
+            alt.Tooltip("expected:Q", title="Expected for their queue mix", format=fmt),
+            alt.Tooltip("lo95:Q", title="95% limit low", format=fmt), alt.Tooltip("hi95:Q", title="95% limit high", format=fmt),
+            alt.Tooltip("hi998:Q", title="99.8% limit high", format=fmt)]
+    expected = alt.Chart(points).mark_tick(color=GREY, thickness=2, size=14, opacity=0.7).encode(
+        x="overturn_rate_denominator:Q", y="expected:Q", tooltip=tips)
+    dots = alt.Chart(points).mark_circle(size=110, opacity=0.9, stroke="white", strokeWidth=0.5).encode(
+        x="overturn_rate_denominator:Q", y="overturn_rate:Q",
+        color=alt.Color("status:N", title="Against peers (queue mix)",
+                        scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
+                        legend=alt.Legend(orient="right")),
+        tooltip=tips,
+    )
+    flagged = points.filter(pl.col("status").str.starts_with("above") | pl.col("status").str.starts_with("below"))
+    labels = alt.Chart(flagged).mark_text(align="left", dx=8, fontSize=11, fontWeight="bold").encode(
+        x="overturn_rate_denominator:Q", y="overturn_rate:Q", text=f"{label_col}:N",
+        color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
+                        legend=None))
+    return alt.layer(funnel, peer, expected, dots, labels).properties(height=380).resolve_scale(color="independent")
+
+
+def rate_bars(frame: pl.DataFrame, key: str, key_title: str, metric: str = "overturn_rate",
+              previous_col: str | None = None) -> alt.Chart:
+    """Horizontal bars of a rate per group with its 95 % Wilson interval; a tick at the previous
+    period's rate."""
+    m = METRICS[metric]
+    order = frame.sort(f"{metric}_numerator", descending=True)[key].to_list()
+    tips = [alt.Tooltip(f"{key}:N", title=key_title), _tip(metric),
+            alt.Tooltip(f"{metric}_numerator:Q", title="Overturned", format=",d"),
+            alt.Tooltip(f"{metric}_denominator:Q", title="Resolved (known outcome)", format=",d"),
+            alt.Tooltip(f"{metric}_ci_lo:Q", title="95% CI low", format=m.fmt),
+            alt.Tooltip(f"{metric}_ci_hi:Q", title="95% CI high", format=m.fmt)]
+    if previous_col:
+        tips.append(alt.Tooltip(f"{previous_col}:Q", title="Previous period", format=m.fmt))
+    y = alt.Y(f"{key}:N", title=None, sort=order, axis=alt.Axis(labelLimit=180))
+    base = alt.Chart(frame).encode(y=y, tooltip=tips)
+    bars = base.mark_bar(opacity=0.85, color=BLUE).encode(x=alt.X(f"{metric}:Q", title=m.label, axis=alt.Axis(format=m.fmt)))
+    err = base.mark_rule(strokeWidth=1.5, color=GREY).encode(x=f"{metric}_ci_lo:Q", x2=f"{metric}_ci_hi:Q")
+    layers = [bars, err]
+    if previous_col:
+        layers.append(base.mark_tick(color=ORANGE, thickness=3, size=16).encode(x=f"{previous_col}:Q"))
+    return alt.layer(*layers).properties(height=alt.Step(22))

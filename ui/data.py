@@ -1,0 +1,149 @@
+"""Cached access to the engine for the pages.
+
+The warehouse (a SQLAlchemy engine from `st.connection`) is a cached resource keyed by its
+URL; every engine call is cached data keyed by hashable arguments (URL string, as-of
+instant, tuples of keys and filter values) with a TTL, so a rerun after a filter change
+only asks the warehouse for what it has not seen in the last ten minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from metrics import api, views
+from metrics.warehouse import Warehouse, WarehouseError, redact_url
+
+TTL_SECONDS = 600
+ROOT = Path(__file__).resolve().parent.parent
+
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def sample_url() -> str:
+    from metrics.sample import ensure_sample_duckdb
+
+    return f"duckdb:///{ensure_sample_duckdb(ROOT / 'data' / 'sample')}"
+
+
+@st.cache_resource(show_spinner="Connecting to the warehouse…")
+def warehouse(url: str) -> Warehouse:
+    """Open `url` read-only through st.connection and check it against the contract."""
+    kwargs: dict = {}
+    if url.startswith("duckdb"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            if not Path(path).exists():
+                raise WarehouseError(f"warehouse: DuckDB file not found: {path}")
+            kwargs["connect_args"] = {"read_only": True}
+    elif url.startswith("postgres"):
+        kwargs["execution_options"] = {"postgresql_readonly": True}
+    try:
+        conn = st.connection("warehouse", type="sql", url=url, **kwargs)
+        wh = Warehouse.from_engine(conn.engine)
+        wh.columns()  # connects: a driver error surfaces here as one line
+    except WarehouseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
+        raise WarehouseError(f"warehouse: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+    wh.validate()
+    return wh
+
+
+@st.cache_resource(show_spinner="Preparing the appeal models for this as-of time…")
+def prepare(url: str, as_of: datetime) -> bool:
+    """On DuckDB, compute the appeal models once for this as_of (temp tables on the held
+    connection), so every report and drill-down of every page reuses them."""
+    return warehouse(url).materialize(api.as_of_param(as_of))
+
+
+def filter_dict(filters: Filters) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in filters if v}
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def as_of(url: str) -> datetime:
+    return api.resolve_as_of(warehouse(url), None)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the filter values…")
+def filter_options(url: str, as_of: datetime) -> dict[str, list[str]]:
+    """Values of the sidebar filter keys, from one small report over all months."""
+    keys = ["queue", "priority", "market", "site", "pod"]
+    frame = api.report(warehouse(url), by=keys, period="month", metrics=["appeals_created"], as_of=as_of)
+    return {k: sorted(v for v in frame[k].unique().to_list() if v is not None) for k in keys}
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Computing the report in the warehouse…")
+def report(url: str, as_of: datetime, by: tuple[str, ...], period: str, date_from: date, date_to: date,
+           metrics: tuple[str, ...] | None, filters: Filters) -> pl.DataFrame:
+    return api.report(warehouse(url), by=list(by), period=period, date_from=date_from, date_to=date_to,
+                      metrics=list(metrics) if metrics else None, as_of=as_of, filters=filter_dict(filters))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the appeals behind the number…")
+def members(url: str, as_of: datetime, metric: str, period_start: date, period: str,
+            group: tuple[tuple[str, str | None], ...], filters: Filters,
+            limit: int = api.DRILL_LIMIT_MAX) -> tuple[pl.DataFrame, int]:
+    return api.members(warehouse(url), metric=metric, period_start=period_start, period=period,
+                       group=dict(group), filters=filter_dict(filters), as_of=as_of, limit=limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Looking up specialist names…")
+def specialist_names(url: str, as_of: datetime, period_start: date, period: str, filters: Filters) -> dict[str, str]:
+    """Names of the specialists who resolved appeals in a period, read from the drill-down of
+    that period's resolved appeals (the engine has no specialist lookup yet)."""
+    rows, _total = api.members(warehouse(url), metric="appeals_resolved", period_start=period_start, period=period,
+                               filters=filter_dict(filters), as_of=as_of, limit=api.DRILL_LIMIT_MAX)
+    return views.names_from_rows(rows)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Finding appeals close to their SLA deadline…")
+def at_risk(url: str, as_of: datetime, filters: Filters, within_hours: float, limit: int = 200):
+    return api.at_risk(warehouse(url), as_of=as_of, filters=filter_dict(filters), within_hours=within_hours,
+                       limit=limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the open appeals…")
+def open_appeals(url: str, as_of: datetime, filters: Filters, limit: int = api.DRILL_LIMIT_MAX):
+    """Open appeals, oldest first (the engine's own condition for status = open)."""
+    return api.appeals(warehouse(url), as_of=as_of, filters=filter_dict(filters), where=views.OPEN_APPEALS.sql(),
+                       order_by="created_at", limit=limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Running the data checks…")
+def checks(url: str, as_of: datetime) -> list[dict]:
+    return [
+        {"name": c.name, "kind": c.kind, "effect": c.effect, "count": c.count, "examples": list(c.examples)}
+        for c in api.check(warehouse(url), as_of=as_of)
+    ]
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting rows…")
+def row_counts(url: str) -> dict[str, int]:
+    return warehouse(url).row_counts()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def report_sql(url: str, as_of: datetime, metric: str, by: tuple[str, ...], period: str) -> str:
+    from metrics import engine_sql
+
+    # A wrapper without the materialized models, so the text is the whole query as it runs on
+    # any warehouse (on DuckDB the dashboard itself reads the models from temp tables).
+    wh = Warehouse.from_engine(warehouse(url).engine)
+    plan = api.plan_report(wh, by=list(by), period=period, metrics=[metric], as_of=as_of)
+    sql, _params = engine_sql.compile_report(wh, plan)
+    return sql
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -1,0 +1,92 @@
+"""Display formats, all derived from the metric catalog (unit, d3 `fmt`, direction)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+
+import streamlit as st
+
+from metrics.catalog import METRICS
+from metrics.views import Kpi
+
+DASH = "—"
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def value(metric: str, v) -> str:
+    """A metric value as text, following the catalog's d3 format and unit."""
+    if _missing(v):
+        return DASH
+    m = METRICS[metric]
+    if m.fmt.endswith("%"):
+        decimals = int(m.fmt.strip(",.%") or 0)
+        return f"{v * 100:.{decimals}f}%"
+    if m.fmt.endswith("d"):
+        return f"{int(round(v)):,}"
+    decimals = int(m.fmt.rsplit(".", 1)[-1].rstrip("f") or 0) if "." in m.fmt else 0
+    text = f"{v:,.{decimals}f}"
+    return f"{text} h" if m.unit == "hours" else text
+
+
+def change(kpi: Kpi) -> str | None:
+    """Change against the previous period: percentage points for rates, hours for durations,
+    counts with the relative change for counts."""
+    if kpi.change is None:
+        return None
+    d = kpi.change
+    if kpi.unit == "ratio":
+        return f"{d * 100:+.1f} pp"
+    if kpi.unit == "hours":
+        return f"{d:+,.1f} h"
+    rel = kpi.relative_change
+    text = f"{int(round(d)):+,}"
+    return f"{text} ({rel:+.0%})" if rel is not None else text
+
+
+def delta_color(higher_is_better: bool | None) -> str:
+    if higher_is_better is None:
+        return "off"
+    return "normal" if higher_is_better else "inverse"
+
+
+def parts(numerator, denominator) -> str:
+    if denominator is None:
+        return ""
+    return f"{int(numerator or 0):,} / {int(denominator):,}"
+
+
+def interval(lo, hi) -> str:
+    if _missing(lo) or _missing(hi):
+        return DASH
+    return f"{lo * 100:.1f}–{hi * 100:.1f}%"
+
+
+def instant(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
+
+
+def day(d: date) -> str:
+    return d.strftime("%-d %b %Y")
+
+
+def column(metric: str, label: str | None = None):
+    """A st.column_config for a metric column (rates are shown ×100, see `for_display`)."""
+    m = METRICS[metric]
+    label = label or m.label
+    if m.unit == "ratio":
+        return st.column_config.NumberColumn(label, help=m.description, format="%.1f%%")
+    if m.unit == "hours":
+        return st.column_config.NumberColumn(label + " (h)", help=m.description, format="%.1f")
+    return st.column_config.NumberColumn(label, help=m.description, format="%,d")
+
+
+def for_display(frame, metrics):
+    """Rates ×100 so that the "%.1f%%" column format reads as a percentage."""
+    import polars as pl
+
+    cols = [pl.col(n) * 100 for n in metrics if n in frame.columns and METRICS[n].unit == "ratio"]
+    return frame.with_columns(cols) if cols else frame
