@@ -8,6 +8,7 @@ only asks the warehouse for what it has not seen in the last ten minutes.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -54,6 +55,17 @@ def warehouse(url: str) -> Warehouse:
         raise
     except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
         raise WarehouseError(f"warehouse: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+    adapter = os.environ.get("APPEALS_ADAPTER", "").strip()
+    if adapter:  # another schema mapped onto the contract (e.g. a Fivetran Zendesk sync)
+        from metrics.adapters import apply_adapter
+
+        config = os.environ.get("APPEALS_ADAPTER_CONFIG", "").strip()
+        if not config:
+            raise WarehouseError("APPEALS_ADAPTER_CONFIG: required with APPEALS_ADAPTER (the adapter's YAML file)")
+        try:
+            wh = apply_adapter(adapter, wh, config)
+        except ValueError as exc:
+            raise WarehouseError(_first_line(exc)) from None
     wh.validate()
     return wh
 

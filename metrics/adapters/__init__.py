@@ -28,3 +28,12 @@ def open_adapted(name: str, url: str, config_path: str | Path) -> Warehouse:
 
         return zendesk.open_warehouse(url, zendesk.load_config(config_path))
     raise WarehouseError(f"--adapter: unknown adapter {name!r} (known: {', '.join(ADAPTERS)})")
+
+
+def apply_adapter(name: str, wh: Warehouse, config_path: str | Path) -> Warehouse:
+    """Set adapter `name` on a warehouse opened elsewhere (the dashboard's st.connection)."""
+    if name == "zendesk":
+        from metrics.adapters import zendesk
+
+        return zendesk.open_warehouse(wh, zendesk.load_config(config_path))
+    raise WarehouseError(f"APPEALS_ADAPTER: unknown adapter {name!r} (known: {', '.join(ADAPTERS)})")
