@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from metrics.contract import TABLES
+from metrics.contract import EVENT_TYPES, TABLES
 from metrics.load import write_duckdb
 
 SAMPLE_END_DATE = dt.date(2026, 11, 22)
@@ -747,18 +747,7 @@ def _enforcements(rng: np.random.Generator, ap: dict, cal: _Calendar, n_users: i
 E_ASSIGNED, E_CLAIMED, E_MSG, E_NOTE, E_EV_REQ, E_EV_REC, E_ESC, E_DECIDED, E_REOPENED, E_WITHDRAWN = range(
     10
 )
-EVENT_NAMES = (
-    "assigned",
-    "claimed",
-    "message_to_user",
-    "internal_note",
-    "evidence_requested",
-    "evidence_received",
-    "escalated",
-    "decided",
-    "reopened",
-    "withdrawn",
-)
+EVENT_NAMES = EVENT_TYPES  # the codes above index the contract's own list, in its order
 A_USER, A_BOT, A_CLOSEBOT = -1, -2, -3  # actor codes besides specialist indexes
 
 # note kinds

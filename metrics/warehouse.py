@@ -8,7 +8,9 @@ zone are read as UTC (warehouse.md).
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +183,10 @@ class Warehouse:
         return ctes
 
     # -- queries --------------------------------------------------------------------------
+    # what reports, drill-downs and exports read; the steps before them are recomputed only
+    # by the data checks, which read intermediate models directly
+    FINAL_MODELS = ("appeal_facts", "status_spans", "qa_reviews_clean", "enforcements_clean")
+
     def materialize(self, as_of_param: str) -> bool:
         """Compute the final models once into temp tables (DuckDB); False where unsupported.
 
@@ -198,9 +204,20 @@ class Warehouse:
                 self._session = self.engine.raw_connection()
             raw = self._session.driver_connection
             raw.execute("set TimeZone = 'UTC'")
+            # derived rows may spill to the app's own temp folder, never beside the warehouse
+            spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
+            spill.mkdir(parents=True, exist_ok=True)
+            raw.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+            raw.execute("set preserve_insertion_order = false")
+            # bounded memory: past this DuckDB spills to the temp folder (APPEALS_DUCKDB_MEMORY_LIMIT)
+            limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
+            if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+                raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
+            raw.execute(f"set memory_limit = '{limit}'")
             staging = self.staging_ctes()
             done: dict[str, str] = {}
-            for name in models.model_sql():  # each model once, reading the ones before it
+            order = list(models.model_sql())
+            for i, name in enumerate(order):  # each model once, reading the ones before it
                 sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done)
                 native_sql, native_params = _duckdb_params(
                     f"create or replace temp table {name}_materialized as {sql}",
@@ -208,6 +225,11 @@ class Warehouse:
                 )
                 raw.execute(native_sql, native_params or None)
                 done[name] = f"select * from {name}_materialized"
+                later = " ".join(models.model_sql()[m] for m in order[i + 1:])
+                for step in list(done):  # free an intermediate step once no later model reads it
+                    if step not in self.FINAL_MODELS and not re.search(rf"\b{step}\b", later):
+                        raw.execute(f"drop table if exists {step}_materialized")
+                        done[step] = models.model_sql()[step]
             self._materialized_as_of = as_of_param
         return True
 
@@ -215,9 +237,7 @@ class Warehouse:
         """CTE bodies that read the materialized models, when they match this as_of."""
         if as_of_param is None or self._materialized_as_of != as_of_param:
             return {}
-        from metrics import models
-
-        return {name: f"select * from {name}_materialized" for name in models.model_sql()}
+        return {name: f"select * from {name}_materialized" for name in self.FINAL_MODELS}
 
     def compose(self, extra_ctes: dict[str, str] | None, select: str, params: dict | None = None) -> str:
         """The full query: staging, models (or their materialized tables), extra CTEs, select."""

@@ -38,3 +38,11 @@ def pg_server(request):
 def pg_url(pg_server) -> str:
     """`postgresql+psycopg://postgres@127.0.0.1:PORT/appeals` (trust auth on localhost)."""
     return pg_server.url
+
+
+@pytest.fixture
+def api():
+    """The engine's API, imported when a test asks for it."""
+    from metrics import api as _api
+
+    return _api

@@ -7,11 +7,11 @@ beside it. Times are UTC unless stated. 2026-03-02 is a Monday.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import polars as pl
 import pytest
 
+from tests.cases import N, T, appeal, ev, facts_by_id, wh
+from tests.cases import naive_utc as _naive_utc
 from tests.helpers import make_warehouse
 
 FACTS_COLUMNS = [
@@ -46,55 +46,6 @@ FACTS_COLUMNS = [
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@pytest.fixture
-def api():
-    from metrics import api as _api
-
-    return _api
-
-
-def T(s: str) -> datetime:
-    """A UTC instant from 'YYYY-MM-DD HH:MM[:SS]' (tz-aware)."""
-    return datetime.fromisoformat(s).replace(tzinfo=UTC)
-
-
-def N(s: str) -> datetime:
-    """The same instant as a naive UTC datetime (how `facts_by_id` returns timestamps)."""
-    return datetime.fromisoformat(s)
-
-
-def appeal(aid: str, created: str = "2026-03-02 09:00:00", queue: str = "account_suspension",
-           priority: str = "P2", **kw) -> dict:
-    return {"appeal_id": aid, "queue": queue, "priority": priority, "created_at": created, **kw}
-
-
-def ev(eid: str, aid: str, at: str, etype: str, actor_type: str = "specialist",
-       actor_id: str | None = "s1", **kw) -> dict:
-    return {"event_id": eid, "appeal_id": aid, "occurred_at": at, "event_type": etype,
-            "actor_type": actor_type, "actor_id": actor_id, **kw}
-
-
-def _naive_utc(df: pl.DataFrame) -> pl.DataFrame:
-    """Timestamps → naive UTC datetimes, whatever zone the engine attached."""
-    exprs = []
-    for name, dtype in df.schema.items():
-        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-            exprs.append(pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
-    return df.with_columns(exprs) if exprs else df
-
-
-def facts_by_id(api, url: str, as_of: datetime | None) -> dict[str, dict]:
-    df = api.facts(url, as_of=as_of) if as_of is not None else api.facts(url)
-    rows = _naive_utc(df).to_dicts()
-    ids = [r["appeal_id"] for r in rows]
-    assert len(ids) == len(set(ids)), f"each appeal exactly once: {ids}"
-    return {r["appeal_id"]: r for r in rows}
-
-
-def wh(tmp_path, appeals: list[dict], events: list[dict], **tables) -> str:
-    return make_warehouse(tmp_path, {"appeals": appeals, "appeal_events": events, **tables})
 
 
 def approx(x):

@@ -7,11 +7,10 @@ Instants are UTC unless stated. ISO weeks start on Monday: 2026-02-23, 03-02, 03
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import polars as pl
 import pytest
 
+from tests.cases import D, T, appeal, ev, policy
 from tests.helpers import make_warehouse
 
 METRICS = [
@@ -45,37 +44,6 @@ RATES = [
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@pytest.fixture
-def api():
-    from metrics import api as _api
-
-    return _api
-
-
-def T(s: str) -> datetime:
-    return datetime.fromisoformat(s).replace(tzinfo=UTC)
-
-
-def D(s: str) -> date:
-    return date.fromisoformat(s)
-
-
-def appeal(aid: str, created: str, queue: str = "account_suspension", priority: str = "P2", **kw) -> dict:
-    return {"appeal_id": aid, "queue": queue, "priority": priority, "created_at": created, **kw}
-
-
-def ev(eid: str, aid: str, at: str, etype: str, actor_type: str = "specialist",
-       actor_id: str | None = "s1", **kw) -> dict:
-    return {"event_id": eid, "appeal_id": aid, "occurred_at": at, "event_type": etype,
-            "actor_type": actor_type, "actor_id": actor_id, **kw}
-
-
-def policy(queue: str, priority: str, ftr: float | None, ttr: float | None, clock: str = "calendar",
-           schedule_id: str | None = None) -> dict:
-    return {"queue": queue, "priority": priority, "first_touch_target_hours": ftr,
-            "resolution_target_hours": ttr, "clock": clock, "schedule_id": schedule_id}
 
 
 def _dated(df: pl.DataFrame) -> pl.DataFrame:

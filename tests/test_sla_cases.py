@@ -10,66 +10,17 @@ year), "EST/EDT" (America/New_York, UTC-5/-4; DST starts 2026-03-08 02:00 → 03
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import polars as pl
 import pytest
 
+from tests.cases import T, appeal, ev, facts_by_id, policy
 from tests.helpers import make_warehouse
 
 # --------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture
-def api():
-    from metrics import api as _api
-
-    return _api
-
-
-def T(s: str) -> datetime:
-    """A UTC instant from 'YYYY-MM-DD HH:MM[:SS]' (tz-aware)."""
-    return datetime.fromisoformat(s).replace(tzinfo=UTC)
-
-
-def N(s: str) -> datetime:
-    """The same instant as a naive UTC datetime (how `facts_by_id` returns timestamps)."""
-    return datetime.fromisoformat(s)
-
-
-def appeal(aid: str, created: str = "2026-03-02 09:00:00", queue: str = "account_suspension",
-           priority: str = "P2", **kw) -> dict:
-    return {"appeal_id": aid, "queue": queue, "priority": priority, "created_at": created, **kw}
-
-
-def ev(eid: str, aid: str, at: str, etype: str, actor_type: str = "specialist",
-       actor_id: str | None = "s1", **kw) -> dict:
-    return {"event_id": eid, "appeal_id": aid, "occurred_at": at, "event_type": etype,
-            "actor_type": actor_type, "actor_id": actor_id, **kw}
-
-
-def policy(queue: str, priority: str, ftr: float | None, ttr: float | None, clock: str = "calendar",
-           schedule_id: str | None = None) -> dict:
-    return {"queue": queue, "priority": priority, "first_touch_target_hours": ftr,
-            "resolution_target_hours": ttr, "clock": clock, "schedule_id": schedule_id}
-
-
 def hours(schedule_id: str, tz: str, weekdays, start: str, end: str) -> list[dict]:
     return [{"schedule_id": schedule_id, "timezone": tz, "weekday": d, "start_time": start, "end_time": end}
             for d in weekdays]
-
-
-def _naive_utc(df: pl.DataFrame) -> pl.DataFrame:
-    exprs = []
-    for name, dtype in df.schema.items():
-        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-            exprs.append(pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
-    return df.with_columns(exprs) if exprs else df
-
-
-def facts_by_id(api, url: str, as_of: datetime) -> dict[str, dict]:
-    rows = _naive_utc(api.facts(url, as_of=as_of)).to_dicts()
-    return {r["appeal_id"]: r for r in rows}
 
 
 def approx(x):

@@ -13,9 +13,9 @@ select
     e.actor_type,
     case when e.outcome in ('upheld', 'overturned', 'partially_overturned') then e.outcome end as outcome,
     e.outcome as recorded_outcome,
-    e.root_cause,
-    e.escalation_target,
-    e.note
+    -- only decisions carry their text downstream: keeps the event rows narrow
+    case when e.event_type = 'decided' then e.root_cause end as root_cause,
+    case when e.event_type = 'decided' then e.note end as note
 from (
     select
         ev.*,

@@ -4,20 +4,7 @@
 -- time inside a spring-forward gap moves forward by the gap, an ambiguous fall-back time
 -- is its first occurrence (metrics.md). Holidays close the whole local date.
 -- cum_before_seconds is the schedule's open time before the piece starts.
-with digits as (
-    select n from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d(n)
-),
-
-numbers as (
-    select d1.n + 10 * d2.n + 100 * d3.n + 1000 * d4.n + 10000 * d5.n as n
-    from digits as d1
-    cross join digits as d2
-    cross join digits as d3
-    cross join digits as d4
-    cross join digits as d5
-),
-
-local_days as (
+with local_days as (
     select cast(r.first_date + n.n as date) as local_date
     from clock_range as r
     cross join numbers as n

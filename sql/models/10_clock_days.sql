@@ -1,20 +1,7 @@
 -- clock_days: one row per (business schedule, UTC day) over the span of clock_range,
 -- with the schedule's open seconds before that day starts. Days with no open hours are
 -- present, so an instant on any day finds its row by equality.
-with digits as (
-    select n from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as d(n)
-),
-
-numbers as (
-    select d1.n + 10 * d2.n + 100 * d3.n + 1000 * d4.n + 10000 * d5.n as n
-    from digits as d1
-    cross join digits as d2
-    cross join digits as d3
-    cross join digits as d4
-    cross join digits as d5
-),
-
-spans as (
+with spans as (
     -- every UTC day the expanded local dates can touch, for every schedule with hours
     select distinct h.schedule_id, cast(r.first_date - 1 as date) as first_day, cast(r.last_date + 2 as date) as last_day
     from schedule_hours as h
