@@ -234,8 +234,7 @@ def check(url=None, as_of=None):
 
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
-    rows = wh.query(checks.compile_checks(wh.staging_ctes(), wh.unknown_timezones()), {"as_of": as_of_param(as_of_dt)})
-    return checks.results_from_rows(rows)
+    return checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)})
 
 
 # -- bounded drill-downs ----------------------------------------------------------------------

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import polars as pl
-
-from metrics import models
 from metrics.contract import ACTOR_TYPES, EVENT_TYPES, OUTCOMES
 
 
@@ -110,33 +107,31 @@ CHECKS: tuple[Check, ...] = (
 CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 
 
-def compile_checks(staging: dict[str, str], unknown_timezones: list[str] | None = None) -> str:
-    parts = [
-        f"select '{c.name}' as check_name, cast(example_id as varchar) as example_id from ({c.sql}) as h(example_id)"
-        for c in CHECKS
-    ]
-    for i, _zone in enumerate(unknown_timezones or []):
-        # the rows were filtered out in staging; their zone names are bind parameters
-        parts.append(f"select 'business_hours_unknown_timezone' as check_name, cast(:bad_tz_{i} as varchar)")
-    hits = "\n    union all\n    ".join(parts)
+def compile_check(wh, check: Check, params: dict) -> str:
+    """One check as its own query: its count and up to five example ids, in code-point order.
+
+    Checks run one by one: DuckDB planned the union of all of them far worse than the parts.
+    """
     select = (
-        "select check_name, example_id, n from (\n"
-        "  select check_name, example_id, count(*) over (partition by check_name) as n,\n"
-        "         row_number() over (partition by check_name order by example_id collate \"C\") as rn\n"
-        "  from check_hits) as ranked\nwhere rn <= 5\norder by check_name, example_id collate \"C\""
+        "select example_id, count(*) over () as n\n"
+        f"from (select cast(example_id as varchar) as example_id from ({check.sql}) as h(example_id)) as hits\n"
+        'order by example_id collate "C"\nlimit 5'
     )
-    return models.with_models(staging, {"check_hits": hits}, select)
+    return wh.compose(None, select, params)
 
 
 UNKNOWN_TZ = Check("business_hours_unknown_timezone", "excluded",
                    "schedule rows ignored: timezone is not an IANA zone (its SLAs become n/a)", "")
 
 
-def results_from_rows(rows: pl.DataFrame) -> list[CheckResult]:
+def run_checks(wh, params: dict) -> list[CheckResult]:
     out = []
-    for check in (*CHECKS, UNKNOWN_TZ):
-        sub = rows.filter(pl.col("check_name") == check.name)
-        if sub.height:
-            out.append(CheckResult(check.name, check.kind, check.effect, int(sub["n"][0]),
-                                   [str(x) for x in sub["example_id"].to_list()]))
+    for check in CHECKS:
+        rows = wh.query(compile_check(wh, check, params), params)
+        if rows.height:
+            out.append(CheckResult(check.name, check.kind, check.effect, int(rows["n"][0]),
+                                   [str(x) for x in rows["example_id"].to_list()]))
+    zones = wh.unknown_timezones()  # those rows were left out in staging; the names are known here
+    if zones:
+        out.append(CheckResult(UNKNOWN_TZ.name, UNKNOWN_TZ.kind, UNKNOWN_TZ.effect, len(zones), zones[:5]))
     return out

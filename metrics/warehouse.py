@@ -183,9 +183,9 @@ class Warehouse:
         return ctes
 
     # -- queries --------------------------------------------------------------------------
-    # what reports, drill-downs and exports read; the steps before them are recomputed only
-    # by the data checks, which read intermediate models directly
-    FINAL_MODELS = ("appeal_facts", "status_spans", "qa_reviews_clean", "enforcements_clean")
+    # what reports, drill-downs, exports and the data checks read; other steps are freed
+    FINAL_MODELS = ("appeals_base", "events_effective", "schedule_hours", "appeal_policy", "appeal_facts",
+                    "status_spans", "qa_reviews_clean", "enforcements_clean")
 
     def materialize(self, as_of_param: str) -> bool:
         """Compute the final models once into temp tables (DuckDB); False where unsupported.
