@@ -103,8 +103,9 @@ def default_as_of(wh: Warehouse) -> datetime:
     return value.astimezone(UTC)
 
 
-def resolve_as_of(wh: Warehouse, as_of) -> datetime:
-    return parse_instant(as_of) or default_as_of(wh)
+def resolve_as_of(url, as_of) -> datetime:
+    """--as-of when given, else the warehouse's latest created_at or occurred_at."""
+    return parse_instant(as_of) or default_as_of(open_warehouse(url))
 
 
 def as_of_param(as_of: datetime) -> str:
