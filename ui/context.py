@@ -199,8 +199,6 @@ def freshness(url: str, as_of: datetime) -> None:
     """The connected warehouse (no password) and the data's as-of time, at the sidebar's foot."""
     from metrics.warehouse import redact_url
 
-    from ui import data
-
     adapter = data.warehouse(url).adapter_name or "contract tables"
     st.sidebar.divider()
     st.sidebar.caption(
