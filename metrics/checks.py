@@ -39,20 +39,26 @@ class CheckResult:
 
 AS_OF = "cast(:as_of as timestamp with time zone)"
 
+
+def _extra_rows(table: str, key: str, order: str, partition: str | None = None) -> str:
+    """Rows after the first of each key (the ones the models leave out), as example ids."""
+    partition = partition or key
+    return (f"select example from (select {key} as example, row_number() over (partition by {partition} "
+            f"order by {order}) as rn from {table} where {key} is not null) as d where rn > 1")
+
+
 CHECKS: tuple[Check, ...] = (
     Check("appeal_missing_required_value", "excluded", "row left out of facts (null appeal_id, queue, priority or created_at)",
           "select coalesce(appeal_id, '(null appeal_id)') from stg_appeals "
           "where appeal_id is null or queue is null or priority is null or created_at is null"),
     Check("duplicate_appeal_id", "excluded", "extra rows left out; the earliest-created row is used",
-          "select appeal_id from (select appeal_id, row_number() over (partition by appeal_id order by created_at) rn "
-          "from stg_appeals where appeal_id is not null) d where rn > 1"),
+          _extra_rows("stg_appeals", "appeal_id", "created_at")),
     Check("appeals_after_as_of", "excluded", "created after as_of: not in facts or reports yet",
           f"select appeal_id from stg_appeals where created_at > {AS_OF}"),
     Check("event_missing_required_value", "excluded", "event ignored (null event_id or occurred_at)",
           "select coalesce(event_id, '(null event_id)') from stg_appeal_events where event_id is null or occurred_at is null"),
     Check("duplicate_event_id", "excluded", "extra rows ignored; the earliest row of the id is used",
-          "select event_id from (select event_id, row_number() over (partition by event_id order by occurred_at) rn "
-          "from stg_appeal_events where event_id is not null) d where rn > 1"),
+          _extra_rows("stg_appeal_events", "event_id", "occurred_at")),
     Check("event_unknown_appeal", "excluded", "event ignored: its appeal_id is not in appeals",
           "select event_id from stg_appeal_events where appeal_id is null or appeal_id not in "
           "(select appeal_id from stg_appeals where appeal_id is not null)"),
@@ -82,8 +88,7 @@ CHECKS: tuple[Check, ...] = (
           "SLA n/a: business clock without a schedule that has open hours in a week (or unknown clock)",
           "select appeal_id from appeal_policy where has_policy and not is_clock_usable"),
     Check("duplicate_sla_policy", "excluded", "extra (queue, priority) rows ignored",
-          "select queue || '/' || priority from (select queue, priority, row_number() over "
-          "(partition by queue, priority order by clock) rn from stg_sla_policies) d where rn > 1"),
+          _extra_rows("stg_sla_policies", "queue || '/' || priority", "clock", partition="queue, priority")),
     Check("business_hours_row_opens_nothing", "excluded", "row ignored: end_time not after start_time (and not 00:00)",
           "select schedule_id || ' weekday ' || cast(weekday as varchar) from schedule_hours where open_seconds = 0"),
     Check("qa_review_after_as_of", "excluded", "QA review in the future of as_of: ignored",
@@ -91,13 +96,11 @@ CHECKS: tuple[Check, ...] = (
     Check("enforcement_after_as_of", "excluded", "enforcement in the future of as_of: not in appeal_rate",
           f"select enforcement_id from stg_enforcements where enforced_at > {AS_OF}"),
     Check("duplicate_review_id", "excluded", "extra QA rows ignored",
-          "select review_id from (select review_id, row_number() over (partition by review_id order by reviewed_at) rn "
-          "from stg_qa_reviews where review_id is not null) d where rn > 1"),
+          _extra_rows("stg_qa_reviews", "review_id", "reviewed_at")),
     Check("qa_review_unknown_appeal", "excluded", "QA review left out of qa_accuracy: its appeal is not in facts",
           "select review_id from stg_qa_reviews where appeal_id not in (select appeal_id from appeals_base)"),
     Check("duplicate_enforcement_id", "excluded", "extra enforcement rows ignored",
-          "select enforcement_id from (select enforcement_id, row_number() over (partition by enforcement_id "
-          "order by enforced_at) rn from stg_enforcements where enforcement_id is not null) d where rn > 1"),
+          _extra_rows("stg_enforcements", "enforcement_id", "enforced_at")),
     Check("appeal_unknown_enforcement", "flagged", "policy and enforcement source null for the appeal",
           "select appeal_id from appeals_base where enforcement_id is not null and enforcement_id not in "
           "(select enforcement_id from stg_enforcements where enforcement_id is not null) "

@@ -82,8 +82,20 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - last resort: still one line
-        print(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if args.command == "check" and _is_database_error(exc):
+            # the warehouse answered but cannot read a column as its contract type
+            print(f"error: a table or column cannot be read as the contract says: {first}", file=sys.stderr)
+            return 3
+        print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    import duckdb
+    import sqlalchemy
+
+    return isinstance(exc, sqlalchemy.exc.DBAPIError | duckdb.Error)
 
 
 def _is_contract_error(exc: WarehouseError) -> bool:

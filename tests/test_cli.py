@@ -384,3 +384,21 @@ def test_bad_arguments_exit_2_with_one_line(wh_url, args, mentions):
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
     assert not (ROOT / "missing.duckdb").exists()
+
+
+def test_check_exits_3_when_a_required_column_cannot_be_read(tmp_path):
+    # created_at holds text that is no timestamp: the column exists but is unusable
+    import duckdb
+
+    path = tmp_path / "badtype.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table appeals as select 'a1' as appeal_id, 'q' as queue, 'P1' as priority, "
+                "'yesterday-ish' as created_at")
+    con.execute("create table appeal_events as select 'e1' as event_id, 'a1' as appeal_id, "
+                "timestamptz '2026-01-01 00:00:00+00' as occurred_at, 'claimed' as event_type, "
+                "'s1' as actor_id, 'specialist' as actor_type")
+    con.close()
+    proc = run_cli("check", "--warehouse", f"duckdb:///{path}")
+    assert proc.returncode == 3
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "created_at" in lines[0] and "Traceback" not in proc.stderr
