@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True)
     sp.add_argument("--wide", action="store_true", help="add grouping and deadline columns beyond the contract")
 
+    sp = sub.add_parser("spans", help="one row per stretch an appeal is open (backlog at any instant)")
+    warehouse_args(sp)
+    sp.add_argument("--out", required=True)
+
     sp = sub.add_parser("report", help="metrics per period and group")
     warehouse_args(sp)
     sp.add_argument("--by", default="none")
@@ -126,6 +130,8 @@ def _run(args) -> int:
 
     if args.command == "facts":
         api.write_facts(args.warehouse, args.out, args.as_of, wide=args.wide)
+    elif args.command == "spans":
+        write_frame(api.status_spans(args.warehouse, args.as_of), args.out)
     elif args.command == "report":
         frame = api.report(args.warehouse, by=args.by, period=args.period, date_from=args.date_from,
                            date_to=args.date_to, metrics=args.metrics, tz=args.tz, as_of=args.as_of,

@@ -402,3 +402,39 @@ def test_check_exits_3_when_a_required_column_cannot_be_read(tmp_path):
     assert proc.returncode == 3
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "created_at" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_backlog_recomputed_from_facts_and_spans(tmp_path):
+    # a Data partner recomputes backlog_open from `facts` plus `spans` (open when
+    # open_from < E <= open_to) and gets the report's number for every week
+    import polars as pl
+
+    from tests.helpers import make_warehouse
+
+    url = make_warehouse(tmp_path, {
+        "appeals": [{"appeal_id": "a1", "queue": "q", "priority": "P1", "created_at": "2026-03-02 09:00"},
+                    {"appeal_id": "a2", "queue": "q", "priority": "P1", "created_at": "2026-03-03 09:00"}],
+        "appeal_events": [
+            {"event_id": "e1", "appeal_id": "a1", "occurred_at": "2026-03-04 09:00", "event_type": "decided",
+             "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"},
+            {"event_id": "e2", "appeal_id": "a1", "occurred_at": "2026-03-10 09:00", "event_type": "reopened",
+             "actor_id": "u", "actor_type": "user"},
+            {"event_id": "e3", "appeal_id": "a2", "occurred_at": "2026-03-20 09:00", "event_type": "decided",
+             "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"},
+        ],
+    })
+    spans_csv, report_csv = tmp_path / "spans.csv", tmp_path / "report.csv"
+    assert run_cli("spans", "--warehouse", url, "--out", str(spans_csv)).returncode == 0
+    assert run_cli("report", "--warehouse", url, "--by", "none", "--metrics", "backlog_open",
+                   "--out", str(report_csv)).returncode == 0
+    spans = pl.read_csv(spans_csv, try_parse_dates=True)
+    report = pl.read_csv(report_csv, try_parse_dates=True)
+    # weeks start 03-02, 03-09, 03-16 (as_of 03-20 09:00 is in the third); ends E = next Monday
+    # a1 open (03-02 09:00, 03-04 09:00] and (03-10 09:00, open); a2 open (03-03 09:00, 03-20 09:00]
+    # E=03-09: a2 → 1; E=03-16: a1 (reopened), a2 → 2; E=03-23: a1 → 1
+    assert report["backlog_open"].to_list() == [1, 2, 1]
+    for row in report.iter_rows(named=True):
+        end = pl.datetime(row["period_start"].year, row["period_start"].month, row["period_start"].day,
+                          time_zone="UTC") + pl.duration(days=7)
+        n = spans.filter((pl.col("open_from") < end) & (pl.col("open_to").is_null() | (end <= pl.col("open_to"))))
+        assert n.height == row["backlog_open"]
