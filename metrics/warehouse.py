@@ -223,7 +223,15 @@ class Warehouse:
                     f"create or replace temp table {name}_materialized as {sql}",
                     {**self.adapter_params, "as_of": as_of_param},
                 )
-                raw.execute(native_sql, native_params or None)
+                try:
+                    raw.execute(native_sql, native_params or None)
+                except Exception as exc:  # duckdb.OutOfMemoryException: say what to change, in one line
+                    if "Out of Memory" not in str(exc):
+                        raise
+                    raise WarehouseError(
+                        f"{name}: DuckDB ran out of its {limit} memory limit preparing this warehouse; "
+                        "raise APPEALS_DUCKDB_MEMORY_LIMIT (e.g. 4GB)"
+                    ) from None
                 done[name] = f"select * from {name}_materialized"
                 later = " ".join(models.model_sql()[m] for m in order[i + 1:])
                 for step in list(done):  # free an intermediate step once no later model reads it
