@@ -624,6 +624,12 @@ def build_adapter_sql(config: ZendeskConfig, columns: dict[str, set[str]],
     binds.add("zd_field_appellant_type", config.fields.get("appellant_type"))
 
     source_fills = dict(sources)
+    # one group-matching query, instantiated for appeals queues and for escalation groups
+    matches = source_fills.pop("group_matches")
+    source_fills["appeal_queue_groups"] = (
+        matches.replace("{group_rules}", "{appeal_groups}").replace("{group_value}", "queue"))
+    source_fills["escalation_group_targets"] = (
+        matches.replace("{group_rules}", "{escalation_groups}").replace("{group_value}", "target"))
     if not tag:
         source_fills["zd_ticket_tag"] = sources["zd_ticket_tag_absent"]
 

@@ -88,23 +88,25 @@ select
 from zd_user as u
 left join ({system_users}) as s on s.user_id = u.user_id
 
--- source: appeal_queue_groups
--- Each Zendesk group id that is an appeals queue, with its queue (the first matching entry
--- of appeal_groups in the config wins; an entry matches by group id or by exact name).
-select group_id, queue
+-- source: group_matches
+-- Each Zendesk group id matched by a group rule of the config (by group id or by exact
+-- name; the first matching entry wins), with the rule's value. Instantiated twice by
+-- metrics/adapters/zendesk.py: appeals queues (value: queue) and escalation groups
+-- (value: target).
+select group_id, map_value as {group_value}
 from (
     select
         group_id,
-        queue,
+        map_value,
         row_number() over (partition by group_id order by entry_rank) as pick
     from (
-        select m.group_id, m.map_value as queue, m.entry_rank
-        from ({appeal_groups}) as m
+        select m.group_id, m.map_value, m.entry_rank
+        from ({group_rules}) as m
         where m.group_id is not null
         union all
         select g.group_id, m.map_value, m.entry_rank
         from zd_group as g
-        inner join ({appeal_groups}) as m on m.group_name = g.name
+        inner join ({group_rules}) as m on m.group_name = g.name
     ) as matches
 ) as ranked
 where pick = 1

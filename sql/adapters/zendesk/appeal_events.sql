@@ -52,23 +52,7 @@ appeal_tickets as (
 ),
 
 escalation_groups as (
-    select group_id, target
-    from (
-        select
-            group_id,
-            target,
-            row_number() over (partition by group_id order by entry_rank) as pick
-        from (
-            select m.group_id, m.map_value as target, m.entry_rank
-            from ({escalation_groups}) as m
-            where m.group_id is not null
-            union all
-            select g.group_id, m.map_value, m.entry_rank
-            from zd_group as g
-            inner join ({escalation_groups}) as m on m.group_name = g.name
-        ) as matches
-    ) as ranked
-    where pick = 1
+{escalation_group_targets}
 ),
 
 history as (
