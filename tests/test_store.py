@@ -159,7 +159,7 @@ def run_sequence(tmp_path: Path, seed: int, steps: int, store_url: str | None = 
     return results
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 def test_random_sequences_store_equals_recomputation(tmp_path, seed):
     results = run_sequence(tmp_path, seed, steps=7)
     assert results[0].mode == "full"
@@ -167,3 +167,20 @@ def test_random_sequences_store_equals_recomputation(tmp_path, seed):
     assert incremental, [r.line() for r in results]
     # an incremental refresh recomputes a part of the appeals, not all of them
     assert any(r.recomputed < r.total for r in incremental), [r.line() for r in results]
+
+
+@pytest.mark.postgres
+def test_random_sequence_on_postgresql_with_the_store_in_a_schema(tmp_path, pg_url):
+    from metrics.load import frames_from_rows
+    from metrics.warehouse import Warehouse
+    from tests.pg import load_tables_pg
+
+    def warehouse(tables):
+        load_tables_pg(pg_url, frames_from_rows(tables), "wh_store_seq")
+        wh = Warehouse.open(pg_url, schema="wh_store_seq")
+        wh.validate()
+        return wh
+
+    results = run_sequence(tmp_path, 5, steps=5, store_url=f"{pg_url}?schema=store_seq", warehouse=warehouse)
+    assert results[0].mode == "full"
+    assert any(r.mode == "incremental" and r.recomputed < r.total for r in results[1:]), [r.line() for r in results]
