@@ -55,6 +55,7 @@ url = None
 try:
     url = warehouse_url()
     wh = data.warehouse(url)
+    data.ensure_store(url)  # the store serves reports when ready (built on first use, with progress)
     as_of = data.as_of(url)
     data.prepare(url, as_of)
     options = data.filter_options(url, as_of)

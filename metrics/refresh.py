@@ -117,7 +117,7 @@ class Compute:
         if self.duck is not None:
             native, p = _duckdb_params(sql, params)
             return pl.from_arrow(self.duck.sql(native, params=p or None).to_arrow_table())
-        return self.wh.query(sql, params)
+        return _typed(self.wh.query(sql, params))
 
     def stream(self, sql: str, params: dict):
         """Rows to copy into the store: Arrow batches (DuckDB, memory bounded) or a frame."""
@@ -125,7 +125,32 @@ class Compute:
         if self.duck is not None:
             native, p = _duckdb_params(sql, params)
             return self.duck.sql(native, params=p or None).to_arrow_reader(200_000)
-        return self.wh.query(sql, params)
+        return _typed(self.wh.query(sql, params))
+
+
+def _known_types() -> dict[str, pl.DataType]:
+    ts = pl.Datetime("us", "UTC")
+    return {**api.FACTS_COLUMNS, **api.WIDE_COLUMNS, "open_from": ts, "open_to": ts, "reviewed_at": ts,
+            "enforced_at": ts, "decision_correct": pl.Boolean, "score": pl.Float64, "store_is_volatile": pl.Boolean,
+            "fp": pl.Int64, "n": pl.Int64}
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows read through SQLAlchemy carry no types where a column is all null: give every
+    column its engine type (text for the unknown), so the store's tables are typed alike."""
+    known = _known_types()
+    exprs = []
+    for name, dtype in frame.schema.items():
+        want = known.get(name, pl.Utf8 if dtype == pl.Null else None)
+        col = pl.col(name)
+        if want is None or dtype == want:
+            exprs.append(col)
+        elif isinstance(want, pl.Datetime) and isinstance(dtype, pl.Datetime):
+            exprs.append((col.dt.replace_time_zone("UTC") if dtype.time_zone is None
+                          else col.dt.convert_time_zone("UTC")).dt.cast_time_unit("us"))
+        else:
+            exprs.append(col.cast(want))
+    return frame.select(exprs)
 
 
 def _row_hash(dialect: str, tag: str, cols: list[str]) -> str:
@@ -205,7 +230,9 @@ def _fingerprints(cx: Compute, wh: Warehouse) -> dict[str, pl.DataFrame | dict]:
 
 
 def _changed(new: pl.DataFrame, old: pl.DataFrame, key: str) -> pl.Series:
-    old = old.select(pl.col(key), pl.col("fp").alias("fp_old"), pl.col("n").alias("n_old"))
+    new = new.select(pl.col(key).cast(pl.Utf8), pl.col("fp").cast(pl.Int64), pl.col("n").cast(pl.Int64))
+    old = old.select(pl.col(key).cast(pl.Utf8), pl.col("fp").cast(pl.Int64).alias("fp_old"),
+                     pl.col("n").cast(pl.Int64).alias("n_old"))
     j = new.join(old, on=key, how="full", coalesce=True)
     return j.filter(pl.col("fp").ne_missing(pl.col("fp_old")) | pl.col("n").ne_missing(pl.col("n_old")))[key]
 
@@ -338,7 +365,8 @@ def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], fps: dict, meta_prev:
         "               union select id from old_contested) "
         "select distinct event_id, coalesce(appeal_id, '') as appeal_id from stg_appeal_events "
         "where event_id in (select event_id from candidates)", p)
-    pairs = pl.concat([rows, old_pairs.select(rows.columns)]).unique()
+    rows = rows.select(pl.col("event_id", "appeal_id").cast(pl.Utf8))
+    pairs = pl.concat([rows, old_pairs.select(pl.col(rows.columns).cast(pl.Utf8))]).unique()
     touched = pairs.filter(pl.col("appeal_id").is_in(list(ids)))["event_id"].unique()
     ids |= set(pairs.filter(pl.col("event_id").is_in(touched.to_list()))["appeal_id"].to_list())
     cx.contested = _contested_of(rows)
