@@ -211,7 +211,7 @@ def _fingerprints(cx: Compute, wh: Warehouse) -> dict[str, pl.DataFrame | dict]:
 
     with_st = "with " + ", ".join(f"{k} as ({v})" for k, v in st.items()) + "\n"
     appeals = cx.frame(with_st + (
-        "select k as appeal_id, cast(sum(h) as bigint) as fp, count(*) as n from ("
+        "select k as appeal_id, cast(sum(h) % 4611686018427387847 as bigint) as fp, count(*) as n from ("
         f" select coalesce(appeal_id, '') as k, {_row_hash(d, 'a', cols('appeals'))} as h from stg_appeals"
         " union all"
         f" select coalesce(appeal_id, ''), {_row_hash(d, 'e', cols('appeal_events'))} from stg_appeal_events"
@@ -219,10 +219,10 @@ def _fingerprints(cx: Compute, wh: Warehouse) -> dict[str, pl.DataFrame | dict]:
     out: dict = {"appeals": appeals}
     for table, key in (("enforcements", "enforcement_id"), ("specialists", "specialist_id")):
         out[table] = cx.frame(with_st + (
-            f"select {key} as id, cast(sum({_row_hash(d, 't', cols(table))}) as bigint) as fp, count(*) as n "
+            f"select {key} as id, cast(sum({_row_hash(d, 't', cols(table))}) % 4611686018427387847 as bigint) as fp, count(*) as n "
             f"from stg_{table} where {key} is not null group by {key}"), {})
     parts = " union all ".join(
-        f"select '{t}' as t, cast(sum({_row_hash(d, 't', cols(t))}) as bigint) as fp, count(*) as n from stg_{t}"
+        f"select '{t}' as t, cast(sum({_row_hash(d, 't', cols(t))}) % 4611686018427387847 as bigint) as fp, count(*) as n from stg_{t}"
         for t in (*WHOLE_TABLES, "qa_reviews", "enforcements"))
     whole = cx.frame(with_st + parts, {})
     out["whole"] = {r["t"]: [r["fp"], r["n"]] for r in whole.iter_rows(named=True)}

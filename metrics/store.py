@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 import polars as pl
 import sqlalchemy as sa
@@ -410,10 +410,10 @@ def _read_meta(db: StoreDB, table: str) -> dict | None:
 def location(wh: Warehouse, store_url: str | None = None) -> Location:
     """The store of this warehouse: `store_url` (with ?schema=NAME) or the default folder."""
     if store_url:
-        parts = urlsplit(store_url)
-        query = dict(parse_qsl(parts.query))
+        base, _, query_text = store_url.partition("?")
+        query = dict(parse_qsl(query_text))
         schema = query.pop("schema", DEFAULT_SCHEMA)
-        clean = parts._replace(query=urlencode(query)).geturl()
+        clean = base + (f"?{urlencode(query)}" if query else "")
         if not schema.replace("_", "").isalnum():
             raise WarehouseError(f"--store: schema must be letters, digits and underscores: {schema!r}")
         if clean.rstrip("/") == wh.url.rstrip("/") and schema == (wh.schema or "main"):
