@@ -59,6 +59,10 @@ class RefreshError(Exception):
     """A refresh that could not finish; the previous store is untouched."""
 
 
+class RefreshBusy(RefreshError):
+    """Another process is refreshing this store right now."""
+
+
 @dataclass
 class RefreshResult:
     mode: str  # "full" | "incremental" | "unchanged"
@@ -459,7 +463,7 @@ class _Lock:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.fh.close()
-            raise RefreshError("another refresh of this store is running; the current store stays in use") from None
+            raise RefreshBusy("another refresh of this store is running; the current store stays in use") from None
         if self.marker.exists():
             try:
                 info = json.loads(self.marker.read_text())
@@ -494,7 +498,10 @@ def source(warehouse=None, store_url: str | None = None, no_store: bool = False,
     wanted = api.parse_instant(as_of)
     if wanted is not None and wanted != api.default_as_of(wh):
         return wh  # the store holds the latest as-of only; the answer is the same from the warehouse
-    result = refresh(wh, store_url)
+    try:
+        result = refresh(wh, store_url)
+    except RefreshBusy:
+        return wh  # someone else is bringing it up to date: answer from the warehouse meanwhile
     if notes is not None and result.note:
         notes.append(result.note)
     reader = open_store(wh, loc)

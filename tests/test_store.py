@@ -13,7 +13,6 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -134,10 +133,7 @@ def run_sequence(tmp_path: Path, seed: int, steps: int, store_url: str | None = 
     tables = random_tables(seed, n_appeals=40)
     results = []
     for step in range(steps):
-        if step:
-            kind = mutate(rng, tables, step)
-        else:
-            kind = "initial"
+        kind = mutate(rng, tables, step) if step else "initial"
         url = warehouse(tables) if warehouse else make_warehouse(tmp_path, tables)
         wh = url if not isinstance(url, str) else api.open_warehouse(url)
         result = refresh.refresh(wh, store_url)

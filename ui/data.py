@@ -175,6 +175,7 @@ def ensure_store(url: str) -> None:
 
 
 def _refresh_in_background_if_stale(url: str) -> None:
+    import contextlib
     import threading
 
     from metrics import refresh
@@ -184,13 +185,13 @@ def _refresh_in_background_if_stale(url: str) -> None:
     if reader is None or (thread is not None and thread.is_alive()):
         return
     if _warehouse_as_of(url) > reader.as_of:  # new rows arrived (checked every TTL)
-        def run(wh=warehouse(url), store_url=store_setting()):
-            try:
+        def run(wh, store_url):
+            # the current state keeps serving if this fails; the sidebar shows its age
+            with contextlib.suppress(Exception):
                 refresh.refresh(wh, store_url)
-            except Exception:  # noqa: BLE001 - the current state keeps serving; the sidebar shows its age
-                pass
 
-        thread = threading.Thread(target=run, name="appeals-store-refresh", daemon=True)
+        thread = threading.Thread(target=run, args=(warehouse(url), store_setting()), name="appeals-store-refresh",
+                                  daemon=True)
         _BACKGROUND[url] = thread
         thread.start()
 
