@@ -82,7 +82,8 @@ def measure(kind: str, path: str) -> dict:
         from metrics import refresh
 
         result = refresh.refresh(url, full=kind == "refresh_full")
-        detail = {"line": result.line(), "recomputed": result.recomputed, "appeals": result.total}
+        detail = {"line": result.line(), "recomputed": result.recomputed, "appeals": result.total,
+                  "phases": result.phases}
     elif kind == "report_store":
         from metrics import api, refresh
 

@@ -72,6 +72,7 @@ class RefreshResult:
     reason: str = ""
     seconds: float = 0.0
     note: str = ""
+    phases: dict | None = None
 
     def line(self) -> str:
         mode = "incremental" if self.mode == "unchanged" else self.mode
@@ -247,7 +248,16 @@ def refresh(warehouse=None, store_url: str | None = None, full: bool = False,
             progress: Progress | None = None) -> RefreshResult:
     """Build or update the store of `warehouse`. Raises RefreshError (previous store intact)."""
     t0 = time.perf_counter()
-    say = progress or (lambda _f, _m: None)
+    phases: dict[str, float] = {}
+    last = [t0, "start"]
+
+    def say(fraction: float, message: str) -> None:  # progress, and seconds per phase
+        now = time.perf_counter()
+        phases[last[1]] = round(phases.get(last[1], 0.0) + now - last[0], 3)
+        last[:] = [now, message]
+        if progress is not None:
+            progress(fraction, message)
+
     wh = api.open_warehouse(warehouse)
     loc = location(wh, store_url)
     with _Lock(loc) as lock:
@@ -260,6 +270,7 @@ def refresh(warehouse=None, store_url: str | None = None, full: bool = False,
             raise RefreshError(f"{type(exc).__name__}: {lines[0] if lines else ''}; {_kept(loc)}") from exc
         result.note = lock.note
     result.seconds = time.perf_counter() - t0
+    result.phases = phases
     return result
 
 
