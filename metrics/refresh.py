@@ -101,6 +101,7 @@ class Compute:
             self._raw = wh.engine.raw_connection()
             self.duck = self._raw.driver_connection
             self.duck.execute("set TimeZone = 'UTC'")
+            bound_memory(self.duck)
 
     def close(self) -> None:
         if self.duck is not None:
@@ -156,6 +157,23 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
         else:
             exprs.append(col.cast(want))
     return frame.select(exprs)
+
+
+def bound_memory(con) -> None:
+    """DuckDB: the engine's memory limit (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), spilling
+    to the app's temp folder, as Warehouse.materialize does."""
+    import re
+    import tempfile
+    from pathlib import Path
+
+    limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+        raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
+    spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    con.execute(f"set memory_limit = '{limit}'")
+    con.execute("set preserve_insertion_order = false")
 
 
 def _row_hash(dialect: str, tag: str, cols: list[str]) -> str:

@@ -91,6 +91,10 @@ class DuckStoreDB(StoreDB):
         self.path = path
         self.con = duckdb.connect(path, read_only=read_only)
         self.con.execute("set TimeZone = 'UTC'")
+        if not read_only:
+            from metrics.refresh import bound_memory
+
+            bound_memory(self.con)
         self.lock = threading.Lock()  # one DuckDB connection is not for concurrent use
 
     def execute(self, sql, params=None):
