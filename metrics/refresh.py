@@ -52,6 +52,7 @@ from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params
 
 LAYOUT_VERSION = "1"
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
+PRIME = 4611686018427387847  # fingerprint sums are kept modulo this (no overflow on big tables)
 Progress = Callable[[float, str], None]
 
 
@@ -111,11 +112,11 @@ class Compute:
         """A relation `(id)` holding these ids, for `x in (select id from ...)`."""
         self._n += 1
         name = f"refresh_ids_{self._n}"
-        values = [str(v) for v in ids]
+        series = ids.cast(pl.Utf8).rename("id") if isinstance(ids, pl.Series) else pl.Series("id", ids, dtype=pl.Utf8)
         if self.duck is not None:
-            self.duck.register(name, pl.DataFrame({"id": values}, schema={"id": pl.Utf8}).to_arrow())
+            self.duck.register(name, series.to_frame().to_arrow())
             return f"select id from {name}"
-        params[name] = values
+        params[name] = series.to_list()
         return f"select unnest(cast(:{name} as text[])) as id"
 
     def frame(self, sql: str, params: dict) -> pl.DataFrame:
@@ -225,30 +226,39 @@ left join (
 """
 
 
+def _cols(table: str) -> list[str]:
+    return [c.name for c in TABLES[table].columns]
+
+
+def _with_staging(wh: Warehouse) -> str:
+    return "with " + ", ".join(f"{k} as ({v})" for k, v in wh.staging_ctes().items()) + "\n"
+
+
+def _whole(cx: Compute, wh: Warehouse) -> dict[str, list]:
+    """One fingerprint per table (a sum of row hashes, and the row count): a single pass
+    without grouping, enough to tell that nothing changed."""
+    parts = " union all ".join(
+        f"select '{t}' as t, cast(sum({_row_hash(wh.dialect, 't', _cols(t))}) % {PRIME} as bigint) as fp, "
+        f"count(*) as n from stg_{t}" for t in TABLES)
+    whole = cx.frame(_with_staging(wh) + parts, {})
+    return {r["t"]: [r["fp"], r["n"]] for r in whole.iter_rows(named=True)}
+
+
 def _fingerprints(cx: Compute, wh: Warehouse) -> dict[str, pl.DataFrame | dict]:
+    """Per appeal (its appeals and appeal_events rows), per enforcement and per specialist."""
     d = wh.dialect
-    st = wh.staging_ctes()
-
-    def cols(table):
-        return [c.name for c in TABLES[table].columns]
-
-    with_st = "with " + ", ".join(f"{k} as ({v})" for k, v in st.items()) + "\n"
+    with_st = _with_staging(wh)
     appeals = cx.frame(with_st + (
-        "select k as appeal_id, cast(sum(h) % 4611686018427387847 as bigint) as fp, count(*) as n from ("
-        f" select coalesce(appeal_id, '') as k, {_row_hash(d, 'a', cols('appeals'))} as h from stg_appeals"
+        f"select k as appeal_id, cast(sum(h) % {PRIME} as bigint) as fp, count(*) as n from ("
+        f" select coalesce(appeal_id, '') as k, {_row_hash(d, 'a', _cols('appeals'))} as h from stg_appeals"
         " union all"
-        f" select coalesce(appeal_id, ''), {_row_hash(d, 'e', cols('appeal_events'))} from stg_appeal_events"
+        f" select coalesce(appeal_id, ''), {_row_hash(d, 'e', _cols('appeal_events'))} from stg_appeal_events"
         ") as r group by k"), {})
     out: dict = {"appeals": appeals}
     for table, key in (("enforcements", "enforcement_id"), ("specialists", "specialist_id")):
         out[table] = cx.frame(with_st + (
-            f"select {key} as id, cast(sum({_row_hash(d, 't', cols(table))}) % 4611686018427387847 as bigint) as fp, count(*) as n "
-            f"from stg_{table} where {key} is not null group by {key}"), {})
-    parts = " union all ".join(
-        f"select '{t}' as t, cast(sum({_row_hash(d, 't', cols(t))}) % 4611686018427387847 as bigint) as fp, count(*) as n from stg_{t}"
-        for t in (*WHOLE_TABLES, "qa_reviews", "enforcements"))
-    whole = cx.frame(with_st + parts, {})
-    out["whole"] = {r["t"]: [r["fp"], r["n"]] for r in whole.iter_rows(named=True)}
+            f"select {key} as id, cast(sum({_row_hash(d, 't', _cols(table))}) % {PRIME} as bigint) as fp, "
+            f"count(*) as n from stg_{table} where {key} is not null group by {key}"), {})
     return out
 
 
@@ -301,17 +311,22 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
     cx = Compute(wh)
     cx.as_of_p = as_of_p
     try:
-        say(0.05, "Fingerprinting appeals and events")
+        say(0.05, "Fingerprinting the warehouse tables")
+        whole = _whole(cx, wh)
+        present = sorted(t for t in TABLES if wh.has_table(t))
+        version = engine_version()
+        reason = _full_reason(full, prev, version, present, whole, as_of)
+        if not reason and prev["as_of"] == as_of_p and prev["whole"] == whole:
+            return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), as_of, "nothing changed")
+        say(0.12, "Fingerprinting appeals and events")
         fps = _fingerprints(cx, wh)
+        fps["whole"] = whole
         first = cx.frame(
             models.with_models(wh.staging_ctes(), None, "select min(created_at) as first_at from stg_appeals "
                                "where created_at <= cast(:as_of as timestamp with time zone)"), params)["first_at"][0]
-        present = sorted(t for t in TABLES if wh.has_table(t))
-        version = engine_version()
-        reason = _full_reason(full, prev, version, present, fps["whole"], as_of)
         meta = {
             "as_of": as_of_p, "first_created_at": first.astimezone(UTC).isoformat() if first else None,
-            "engine_version": version, "tables_present": present, "whole": fps["whole"],
+            "engine_version": version, "tables_present": present, "whole": whole,
             "unknown_timezones": wh.unknown_timezones(), "warehouse": _redacted(wh),
             "refreshed_at": datetime.now(UTC).isoformat(),
         }
@@ -324,9 +339,6 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
                 mode = "incremental"
                 say(0.25, "Finding the appeals that changed")
                 scope_ids = _scope(cx, db, prev_names, fps, prev)
-                if not len(scope_ids) and prev["as_of"] == as_of_p and prev["whole"] == fps["whole"]:
-                    loc.abort(db)
-                    return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), as_of, "nothing changed")
             n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say)
             total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
@@ -439,8 +451,16 @@ def _store_id_set(db: StoreDB, ids: list[str], params: dict) -> str:
 def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope_ids: pl.Series | None,
            fps: dict, params: dict, meta: dict, say: Progress) -> int:
     p = dict(params)
-    scope = None if scope_ids is None else cx.id_set(scope_ids.to_list(), p)
+    scope = None if scope_ids is None else cx.id_set(scope_ids, p)
     staging = _staging_with(wh, scope)
+    if cx.duck is not None and scope is not None:
+        # the scoped rows once, for facts and spans both (one pass over the events, not two)
+        for name in ("stg_appeals", "stg_appeal_events"):
+            native, np_ = _duckdb_params(
+                f"create or replace temp table refresh_{name} as with refresh_scope as ({scope}) {staging[name]}",
+                {**wh.adapter_params, **p})
+            cx.duck.execute(native, np_ or None)
+            staging[name] = f"select * from refresh_{name}"
     if scope_ids is not None:
         sp: dict = {}
         kept = _store_id_set(db, scope_ids.to_list(), sp)
@@ -453,11 +473,17 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
              create=scope_ids is None)
     say(0.8, "QA reviews and enforcements")
     full_staging = wh.staging_ctes()
+    overrides: dict[str, str] = {}
+    qp = dict(params)
+    if cx.duck is not None:
+        # QA reviews count for appeals in facts: the stored ids are exactly appeals_base's
+        ids = db.query(f"select appeal_id from {nxt['facts']}")["appeal_id"]
+        overrides["appeals_base"] = f"select id as appeal_id from ({cx.id_set(ids, qp)}) as ids"
     for model, table in MODEL_TABLES.items():
         if table in ("facts", "spans"):
             continue
-        db.write(nxt[table], cx.stream(models.with_models(full_staging, None, f"select * from {model}"), params),
-                 create=True)
+        sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides)
+        db.write(nxt[table], cx.stream(sql, qp), create=True)
     say(0.9, "Saving fingerprints")
     db.write(nxt["fp_appeals"], fps["appeals"], create=True)
     db.write(nxt["fp_enforcements"], fps["enforcements"], create=True)
