@@ -24,12 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-# One new day: appeals created in the 24 hours after the latest one (1/182 of the warehouse,
-# as the generator spreads appeals over 182 days) with their first events, and decisions for
-# a third of the appeals still open.
+# One new day: appeals created in the 24 hours after the warehouse's latest instant (1/182 of
+# the warehouse, as the generator spreads appeals over 182 days) with their first events, and
+# decisions for a third of the appeals still open; as_of moves on by up to a day.
 NEW_DAY_SQL = """
 set TimeZone = 'UTC';
-create temp table day_start as select max(created_at) as t0 from appeals;
+create temp table day_start as
+select greatest((select max(created_at) from appeals), (select max(occurred_at) from appeal_events)) as t0;
 create temp table new_appeals as
 select 'd' || cast(i as varchar) as appeal_id, 'ed' || cast(i as varchar) as enforcement_id,
        ['account_suspension', 'listing_removal', 'livestream_ban', 'payments_hold', 'ip_counterfeit'][cast(1 + (hash(i) % 5) as bigint)] as queue,
