@@ -257,10 +257,14 @@ class GenerationsLocation(Location):
 
     def begin(self):
         self.folder.mkdir(parents=True, exist_ok=True)
+        current = self._current_file()
+        for path in self.folder.glob("store-*.duckdb"):  # a killed refresh's file (we hold the lock)
+            if current is None or (path != current and path.stat().st_mtime > current.stat().st_mtime):
+                path.unlink(missing_ok=True)
+                Path(str(path) + ".wal").unlink(missing_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         self._next_path = self.folder / f"store-{stamp}-{os.getpid()}.duckdb"
         db = DuckStoreDB(str(self._next_path))
-        current = self._current_file()
         if current is not None:
             db.execute(f"attach '{str(current).replace(chr(39), chr(39) * 2)}' as prev (read_only)")
         self._has_prev = current is not None
