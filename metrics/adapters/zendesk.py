@@ -599,7 +599,7 @@ class _Binds:
         if not rows:
             return "select " + ", ".join(f"cast(null as varchar) as {c}" for c in columns) + " where 1 = 0"
         return "\n        union all ".join(
-            "select " + ", ".join(f"{self.text(f'{prefix}_{i}_{c}', v)} as {c}" for c, v in zip(columns, row))
+            "select " + ", ".join(f"{self.text(f'{prefix}_{i}_{c}', v)} as {c}" for c, v in zip(columns, row, strict=True))
             for i, row in enumerate(rows))
 
     def group_select(self, prefix: str, rules: list[GroupRule]) -> str:

@@ -6,15 +6,21 @@
 --     automatic message, not a touch), private → internal_note (system);
 --     end-user while the ticket was pending (status just before the comment) → evidence_received;
 --     other end-user comments are not events (a reply to a solved ticket reopens it below).
---   status changes: to pending → evidence_requested; to solved (or straight to closed) →
---     decided, or withdrawn when the outcome maps to `withdrawn`; from solved/closed back to
---     new/open/pending/hold → reopened; solved → closed → nothing.
+--   status changes (read through the status vocabulary: on-hold is hold): to pending →
+--     evidence_requested (a specialist's only with their public comment in the same update,
+--     else system: a wait, not a touch); from pending to new/open/hold without the
+--     requester's reply → evidence_received (the wait is the time in pending); to solved (or
+--     straight to closed) → decided, or withdrawn when the outcome maps to `withdrawn`; from
+--     solved/closed back to new/open/pending/hold → reopened; solved → closed → nothing.
+--   the ticket row, where the status history disagrees (ticket_status_repairs): solved/closed
+--     → decided, open again → reopened, at an approximate instant.
 --   assignee_id set → assigned (actor = the new assignee); group_id changed to a configured
 --     escalation group → escalated (escalation_target from the config).
 -- Outcome and root cause of a decision: the latest value of the configured custom field at or
 -- before the decision, through the value map; tags (which carry no time) give the outcome and
 -- root cause of the ticket's final decision only.
--- Event ids are deterministic: zc-<comment id>; zf-<ticket>-<field>-<epoch seconds>[-suffix].
+-- Event ids are deterministic: zc-<comment id>; zf-<ticket>-<field>-<epoch seconds>[-suffix];
+-- zt-<ticket>-status (from the ticket row).
 with zd_ticket as (
 {zd_ticket}
 ),
