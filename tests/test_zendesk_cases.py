@@ -299,6 +299,28 @@ def test_pending_without_a_public_comment_is_not_a_touch(wh, facts):
     assert f["ftr_sla"] == "achieved"  # 5 <= 8
 
 
+def test_self_assignment_is_a_claim_when_the_config_maps_it(tmp_path):
+    # the main fixture of tests/test_zendesk.py, with claim_on_self_assignment
+    from tests import test_zendesk as main
+
+    url = write_duckdb(tmp_path / "zd.duckdb", main.fivetran_frames())
+    claims = zendesk.open_warehouse(url, zendesk.parse_config({**main.CONFIG, "claim_on_self_assignment": True}))
+    f = {r["appeal_id"]: r for r in api.facts(claims, as_of=AS_OF).to_dicts()}
+    # 1005: agent 1 assigns it to themselves at 13:00 (created 11:00): claimed, FTR 2 h
+    # (without the option it has no touch at all: tests/test_zendesk.py)
+    assert naive(f["1005"]["first_touch_at"]) == T("2026-03-02 13:00")
+    assert f["1005"]["ftr_hours"] == pytest.approx(2.0)
+    assert f["1005"]["specialist_id"] == "1"  # still the owner through the assignment
+    # 1006: the agent-created ticket is self-assigned at its creation (15:00): not a claim
+    assert naive(f["1006"]["first_touch_at"]) == T("2026-03-03 09:00")
+    # 1002: self-assigned by 2 at 03-03 10:00, after the first reply at 03-02 12:00: unchanged
+    assert naive(f["1002"]["first_touch_at"]) == T("2026-03-02 12:00")
+    ev = events_of(claims, "1001")  # assigned by 2 to 1: routing, no claim
+    assert [e[1] for e in ev].count("claimed") == 0
+    with pytest.raises(ValueError, match=r"^zendesk config: claim_on_self_assignment: must be true or false"):
+        zendesk.parse_config({**main.CONFIG, "claim_on_self_assignment": "yes"})
+
+
 # ------------------------------------------------------------- status vocabulary
 
 

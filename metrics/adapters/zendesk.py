@@ -259,6 +259,7 @@ class ZendeskConfig:
     fields: dict[str, str] = field(default_factory=dict)  # appeal column → custom field id | external_id
     time_zones: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)  # raw status name (lower case) → a Zendesk status
+    claim_on_self_assignment: bool = False  # an agent taking a ticket (assigning it to themselves) is a touch
     sla_policies: list[dict] = field(default_factory=list)
     source: str = ""  # where the configuration was read from (shown on the connection status)
 
@@ -269,7 +270,8 @@ class ZendeskConfig:
 
 TOP_KEYS = (
     "schema", "contract_schema", "appeal_groups", "priorities", "channels", "outcome", "root_cause",
-    "system_users", "escalation_groups", "fields", "time_zones", "statuses", "sla_policies",
+    "system_users", "escalation_groups", "fields", "time_zones", "statuses", "claim_on_self_assignment",
+    "sla_policies",
 )
 
 
@@ -457,6 +459,11 @@ def parse_config(data, source: str = "zendesk config") -> ZendeskConfig:
         if target not in STATUSES:
             fail(f"statuses.{k}", f"must be one of {', '.join(STATUSES)}, got {target!r}")
         cfg.statuses[name] = target
+
+    claim = data.get("claim_on_self_assignment", False)
+    if not isinstance(claim, bool):
+        fail("claim_on_self_assignment", f"must be true or false, got {claim!r}")
+    cfg.claim_on_self_assignment = claim
 
     rows = data.get("sla_policies")
     if rows is not None:
@@ -721,6 +728,7 @@ def _build(config: ZendeskConfig, columns: dict[str, set[str]],
         "sla_policy_rows": _sla_select(binds, config.sla_policies),
     }
     binds.add("zd_priority_none", config.priorities.get("none"))
+    binds.add("zd_claim_on_self_assignment", config.claim_on_self_assignment)
     binds.add("zd_outcome_field", config.outcome_field)
     binds.add("zd_root_cause_field", config.root_cause_field)
     binds.add("zd_root_cause_tag_prefix", config.root_cause_tag_prefix)

@@ -14,7 +14,8 @@
 --     solved/closed back to new/open/pending/hold → reopened; solved → closed → nothing.
 --   the ticket row, where the status history disagrees (ticket_status_repairs): solved/closed
 --     → decided, open again → reopened, at an approximate instant.
---   assignee_id set → assigned (actor = the new assignee); group_id changed to a configured
+--   assignee_id set → assigned (actor = the new assignee), and also claimed when the config
+--     maps self-assignment after creation to a claim; group_id changed to a configured
 --     escalation group → escalated (escalation_target from the config).
 -- Outcome and root cause of a decision: the latest value of the configured custom field at or
 -- before the decision, through the value map; tags (which carry no time) give the outcome and
@@ -399,6 +400,29 @@ events as (
         cast(null as varchar)
     from history as h
     where h.field_name = 'assignee_id' and h.value is not null
+
+    union all
+
+    -- claims, when the config maps them (claim_on_self_assignment): an agent assigning the
+    -- ticket to themselves after its creation takes it in hand (a touch); at creation it is
+    -- part of submitting the ticket
+    select
+        'zf-' || h.ticket_id || '-assignee_id-' || h.epoch_key || '-claim',
+        h.ticket_id,
+        h.updated_at,
+        'claimed',
+        h.value,
+        'specialist',
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar)
+    from history as h
+    inner join zd_ticket as t on t.ticket_id = h.ticket_id
+    inner join actors as p on p.user_id = h.value
+    where cast(:zd_claim_on_self_assignment as boolean)
+      and h.field_name = 'assignee_id' and h.value = h.user_id
+      and p.actor_type = 'specialist' and h.updated_at > t.created_at
 
     union all
 
