@@ -115,12 +115,7 @@ def compile_check(wh, check: Check, params: dict) -> str:
 
     Checks run one by one: DuckDB planned the union of all of them far worse than the parts.
     """
-    select = (
-        "select example_id, count(*) over () as n\n"
-        f"from (select cast(example_id as varchar) as example_id from ({check.sql}) as h(example_id)) as hits\n"
-        'order by example_id collate "C"\nlimit 5'
-    )
-    return wh.compose(None, select, params)
+    return wh.compose(None, _hits(check.sql), params)
 
 
 UNKNOWN_TZ = Check("business_hours_unknown_timezone", "excluded",
@@ -140,6 +135,7 @@ def run_adapter_checks(wh, params: dict, kinds: tuple[str, ...] | None = None) -
 
 
 def _hits(sql: str) -> str:
+    """The count of a check's example rows and the first five, in code-point order."""
     return ("select example_id, count(*) over () as n\n"
             f"from (select cast(example_id as varchar) as example_id from ({sql}) as h(example_id)) as hits\n"
             'order by example_id collate "C"\nlimit 5')

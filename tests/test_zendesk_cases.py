@@ -17,6 +17,7 @@ Every expected value is derived beside it. Times are UTC; 2026-03-02 is a Monday
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import polars as pl
@@ -366,6 +367,18 @@ def test_config_checks_alone_for_the_connection_status(wh):
     assert [c.name for c in found] == ["zendesk_config_group_unmatched", "zendesk_config_field_unseen",
                                        "zendesk_config_status_unmatched"]
     assert [c.count for c in found] == [2, 1, 1]
+
+
+def test_config_reaches_the_check_sql_only_as_bind_parameters():
+    cfg = zendesk.parse_config(CONFIG)
+    cols = {t: set(c) | {"updated_at", "assignee_id"} for t, c in zendesk.REQUIRED_COLUMNS.items()}
+    checks, params = zendesk.build_adapter_checks(cfg, cols)
+    assert [c.name for c in checks] == list(zendesk.CHECK_KINDS)
+    text = re.sub(r"--[^\n]*", "", "\n".join(c.sql for c in checks))  # comments are prose
+    for value in ("appeals - payments", "Appeals - Listings", "999", MARKET_FIELD, OUTCOME_FIELD, "escalated to tier 3",
+                  "waiting on customer", "on-hold"):
+        assert value not in text, value
+        assert value in {str(v) for v in params.values()}, value
 
 
 def test_bad_status_config_is_one_line():
