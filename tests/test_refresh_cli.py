@@ -147,3 +147,30 @@ def test_killed_refresh_leaves_the_store_usable_and_says_so(tmp_path):
                            capture_output=True, text=True, cwd=ROOT, env=env)
     assert facts.returncode == 0 and facts.stdout == plain.stdout
     assert "did not finish" in facts.stderr  # the next refresh (before reading) says so
+
+
+def test_a_reader_keeps_its_state_while_another_process_refreshes(tmp_path):
+    from metrics import api, store
+
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS})
+    env = {**os.environ, "APPEALS_STORE_DIR": str(tmp_path / "stores")}
+    cmd = [sys.executable, "-m", "metrics", "refresh", "--warehouse", url, "--quiet"]
+    assert subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env).returncode == 0
+    wh = api.open_warehouse(url)
+    loc = store.location(wh)
+    reader = store.open_store(wh, loc)  # the dashboard's open connection to the live generation
+    wh.engine.dispose()
+    rewrite(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS + [
+        {"event_id": "b2", "appeal_id": "B", "occurred_at": "2026-03-02T16:00:00Z", "event_type": "decided",
+         "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"}]})
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    # DuckDB lets a process write a file only when nobody else has it open: the refresh wrote
+    # a new generation while the reader held the old one
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "refresh: incremental, 1 appeals recomputed of 3, as_of 2026-03-02T16:00:00+00:00"
+    old = api.report(reader, by=[], period="day", metrics=["appeals_resolved"])
+    assert old["appeals_resolved"].to_list() == [2]  # A and C, as of 14:00
+    fresh = store.open_store(wh, loc)
+    assert api.report(fresh, by=[], period="day", metrics=["appeals_resolved"])["appeals_resolved"].to_list() == [3]
+    reader.db.close()
+    fresh.db.close()
