@@ -371,6 +371,11 @@ GROUP_KEYS: dict[str, str] = {
     "theme": "theme",
 }
 
+# Keys (facts columns) whose value changes with the appeal's owner (metrics.md, report rows):
+# backlog takes them from the owner of the open stretch at the period end (status_spans),
+# every other metric from the owner as of as_of (appeal_facts).
+OWNER_KEYS: tuple[str, ...] = ("specialist_id", "pod", "site", "team_lead")
+
 # Keys (facts columns) that the enforcements table can also group by, for appeal_rate.
 ENFORCEMENT_KEYS: dict[str, str] = {
     "policy": "policy",
