@@ -156,8 +156,8 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
 def _backlog_sources(plan: ReportPlan, filter_sql: list[str]) -> tuple[str, str]:
     """Facts and spans behind backlog: a filter on an owner-following key selects the open
     stretches whose owner matches (metrics.md, report rows), every other filter the appeals."""
-    on_spans = [c for col, c in zip(plan.filters, filter_sql) if col in OWNER_KEYS]
-    on_facts = [c for col, c in zip(plan.filters, filter_sql) if col not in OWNER_KEYS]
+    on_spans = [c for col, c in zip(plan.filters, filter_sql, strict=True) if col in OWNER_KEYS]
+    on_facts = [c for col, c in zip(plan.filters, filter_sql, strict=True) if col not in OWNER_KEYS]
     return (
         f"select * from appeal_facts where {' and '.join(on_facts) or '1 = 1'}",
         f"select * from status_spans where {' and '.join(on_spans) or '1 = 1'}",
