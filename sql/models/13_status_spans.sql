@@ -24,33 +24,35 @@ with changes as (
     where event_type in ('decided', 'reopened', 'withdrawn', 'assigned')
 ),
 
--- status_run / owner_run number the status and assignment events so far: every row of a run
--- shares the state its first row set
-runs as (
+-- one ordering of the appeal's rows: the position of each, and whether the next row is at a
+-- later instant (changed_at never decreases in this order)
+ordered as (
     select
         *,
-        sum(is_status) over (
-            partition by appeal_id order by seq_group, occurred_at, event_id collate "C"
-            rows between unbounded preceding and current row
-        ) as status_run,
-        sum(is_assignment) over (
-            partition by appeal_id order by seq_group, occurred_at, event_id collate "C"
-            rows between unbounded preceding and current row
-        ) as owner_run,
         row_number() over (
-            partition by appeal_id, changed_at order by seq_group desc, occurred_at desc, event_id collate "C" desc
-        ) as instant_rank
+            partition by appeal_id order by seq_group, occurred_at, event_id collate "C"
+        ) as position,
+        lead(changed_at) over (
+            partition by appeal_id order by seq_group, occurred_at, event_id collate "C"
+        ) as next_changed_at
     from changes
 ),
 
+-- the state after each row, as running maxima over the position so that one sort serves both:
+-- the last status row's position*2 + is_open, and the last assignment's zero-padded position
+-- followed by '=' and its actor ('-' for a null actor: routed to nobody)
 states as (
     select
         appeal_id,
         changed_at,
-        instant_rank,
-        max(case when is_status = 1 then is_open end) over (partition by appeal_id, status_run) as is_open,
-        max(case when is_assignment = 1 then actor_id end) over (partition by appeal_id, owner_run) as specialist_id
-    from runs
+        next_changed_at,
+        max(case when is_status = 1 then position * 2 + is_open end) over (
+            partition by appeal_id order by position rows between unbounded preceding and current row
+        ) as status_code,
+        max(case when is_assignment = 1 then lpad(cast(position as varchar), 12, '0') || coalesce('=' || actor_id, '-') end) over (
+            partition by appeal_id order by position rows between unbounded preceding and current row
+        ) as owner_code
+    from ordered
 ),
 
 -- the state after the last event of each instant
@@ -59,8 +61,15 @@ instants as (
         appeal_id, changed_at, is_open, specialist_id,
         lag(is_open) over (partition by appeal_id order by changed_at) as previous_is_open,
         lag(specialist_id) over (partition by appeal_id order by changed_at) as previous_specialist_id
-    from states
-    where instant_rank = 1
+    from (
+        select
+            appeal_id,
+            changed_at,
+            cast(status_code % 2 as integer) as is_open,
+            case when substr(owner_code, 13, 1) = '=' then substr(owner_code, 14) end as specialist_id
+        from states
+        where next_changed_at is null or next_changed_at > changed_at
+    ) as last_of_instant
 ),
 
 transitions as (
