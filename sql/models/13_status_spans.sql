@@ -49,7 +49,9 @@ states as (
         max(case when is_status = 1 then position * 2 + is_open end) over (
             partition by appeal_id order by position rows between unbounded preceding and current row
         ) as status_code,
-        max(case when is_assignment = 1 then lpad(cast(position as varchar), 12, '0') || coalesce('=' || actor_id, '-') end) over (
+        max(case
+            when is_assignment = 1 then lpad(cast(position as varchar), 12, '0') || coalesce('=' || actor_id, '-')
+        end) over (
             partition by appeal_id order by position rows between unbounded preceding and current row
         ) as owner_code
     from ordered
