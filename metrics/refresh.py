@@ -13,7 +13,8 @@ What is recomputed, and why (metrics.md):
   deadlines beyond the clock horizon (35 days after as_of: null until the horizon reaches
   them). Everything else is fixed once its events are: a breached SLA stays breached as
   as_of grows, a withdrawn appeal's SLA depends on its withdrawal, closed stretches stay;
-- appeals whose owner's `specialists` row changed (name, pod, site, team lead), and appeals
+- appeals whose owner's `specialists` row changed (name, pod, site, team lead), also an owner
+  of one of their open stretches (spans carry the stretch owner's pod, site, lead), and appeals
   whose `enforcements` row changed (policy, source, enforced_by): targeted by per-id
   fingerprints;
 - QA reviews and enforcements (the appeal-rate denominator) are whole tables filtered by
@@ -424,6 +425,10 @@ def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], fps: dict, meta_prev:
             sset = _store_id_set(db, moved.to_list(), sp)
             found = db.query(f"select appeal_id from {prev['facts']} where {col} in ({sset})", sp)
             ids |= set(found["appeal_id"].to_list())
+            if table == "specialists" and "specialist_id" in db.query(f"select * from {prev['spans']} where 1 = 0").columns:
+                # open stretches carry the attributes of the owner of that stretch, not only the last one
+                found = db.query(f"select distinct appeal_id from {prev['spans']} where specialist_id in ({sset})", sp)
+                ids |= set(found["appeal_id"].to_list())
     if meta_prev["as_of"] != cx.as_of_p:  # as_of alone moves these
         volatile = db.query(f"select appeal_id from {prev['facts']} where store_is_volatile")
         ids |= set(volatile["appeal_id"].to_list())

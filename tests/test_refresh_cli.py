@@ -174,3 +174,27 @@ def test_a_reader_keeps_its_state_while_another_process_refreshes(tmp_path):
     assert api.report(fresh, by=[], period="day", metrics=["appeals_resolved"])["appeals_resolved"].to_list() == [3]
     reader.db.close()
     fresh.db.close()
+
+
+def test_a_changed_specialist_row_reaches_the_stretches_they_owned(tmp_path, capsys):
+    # X created 09:00, assigned to s1 at 10:00, reassigned to s2 at 11:00, still open at as_of 11:00:
+    # stretches [09:00, 10:00) no owner, [10:00, 11:00) s1, [11:00, -) s2 (its owner now)
+    appeals = [{"appeal_id": "X", "queue": "q", "priority": "P1", "created_at": "2026-03-02T09:00:00Z"}]
+    events = [{"event_id": "x1", "appeal_id": "X", "occurred_at": "2026-03-02T10:00:00Z", "event_type": "assigned",
+               "actor_id": "s1", "actor_type": "system"},
+              {"event_id": "x2", "appeal_id": "X", "occurred_at": "2026-03-02T11:00:00Z", "event_type": "assigned",
+               "actor_id": "s2", "actor_type": "system"}]
+    people = [{"specialist_id": "s1", "pod": "p1"}, {"specialist_id": "s2", "pod": "p2"}]
+    url = make_warehouse(tmp_path, {"appeals": appeals, "appeal_events": events, "specialists": people})
+    assert run(capsys, "refresh", "--warehouse", url, "--quiet")[0] == 0
+    rewrite(tmp_path, {"appeals": appeals, "appeal_events": events,
+                       "specialists": [{"specialist_id": "s1", "pod": "p9"}, people[1]]})
+    code, out, _ = run(capsys, "refresh", "--warehouse", url, "--quiet")
+    # s1 owns none of X now, but owned its second stretch: X is recomputed (1 of 1)
+    assert out.strip() == "refresh: incremental, 1 appeals recomputed of 1, as_of 2026-03-02T11:00:00+00:00"
+    spans = tmp_path / "spans.csv"
+    assert run(capsys, "spans", "--warehouse", url, "--out", str(spans))[0] == 0
+    lines = spans.read_text().splitlines()
+    at = lines[0].split(",").index("pod")
+    pods = [line.split(",")[at] for line in lines[1:]]
+    assert pods == ["", "p9", "p2"]

@@ -24,6 +24,7 @@ REPORTS = [
     (["queue"], "week", "UTC"),
     (["specialist_id", "priority"], "day", "Europe/Dublin"),
     (["policy", "enforcement_source"], "month", "America/Phoenix"),
+    (["site", "pod"], "week", "UTC"),
 ]
 
 
