@@ -152,8 +152,12 @@ def ensure_store(url: str) -> None:
     if not store_enabled():
         return
     asked = st.session_state.pop("_refresh_now", False)
-    if _token(url) is None or asked:
-        label = "Refreshing the store" if asked else "Building the store for this warehouse (first time only)"
+    reader = store_reader(url)
+    outdated = reader is not None and reader.meta.get("engine_version") != refresh.engine_version()
+    if reader is None or asked or outdated:
+        label = ("Refreshing the store" if asked else
+                 "Rebuilding the store for this version of the engine" if outdated else
+                 "Building the store for this warehouse (first time only)")
         with st.status(f"{label}…", expanded=True) as status:
             bar = st.progress(0.0, text="Starting")
             try:
