@@ -7,17 +7,18 @@ import streamlit as st
 
 from metrics import views
 from metrics.catalog import METRICS
-from metrics.themes import THEMES, UNCLASSIFIED
+from metrics import themes
 from ui import charts, context, widgets
 
 RATE = ("overturn_rate",)
-THEME_LABELS = {t.name: t.label for t in THEMES} | {UNCLASSIFIED: "Unclassified"}
 GROUPINGS = {"theme": "Theme", "root_cause": "Root-cause code"}
 NO_CODE = "(none recorded)"
 
 
 def render() -> None:
     ctx = context.current()
+    taxonomy = themes.load()
+    theme_labels = taxonomy.labels()
     widgets.header("Root causes", ctx, "Overturned decisions by root cause over time, by enforcement source, policy and "
                    "model version, and what moved most against the previous period.")
     grouping = st.segmented_control("Group overturns by", list(GROUPINGS), format_func=GROUPINGS.get,
@@ -30,13 +31,14 @@ def render() -> None:
         return
     overturns = overturns.rename({"overturn_rate_numerator": "overturns"})
     if grouping == "theme":
-        overturns = overturns.with_columns(pl.col("theme").replace(THEME_LABELS))
+        overturns = overturns.with_columns(pl.col("theme").replace(theme_labels))
     overturns = views.share_of_total(overturns, grouping, "overturns")
     st.subheader(f"Overturns by {GROUPINGS[grouping].lower()}")
     st.altair_chart(charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
                                           "overturned appeals", share="share"), width="stretch")
-    st.caption("Counted in the period of the final decision (resolved_at). Themes come from the versioned taxonomy "
-               "(root-cause codes first, then decision-note wording); unclassified overturns feed new themes.")
+    st.caption(f"Counted in the period of the final decision (resolved_at). Themes come from taxonomy "
+               f"v{taxonomy.version} (`metrics/taxonomy/themes.yaml`: rules over root-cause codes, enforcement and "
+               "decision-note wording, lowest precedence wins); unclassified overturns feed the candidate themes below.")
 
     by_source = ctx.report(by=("enforcement_source",), metrics=RATE)
     source = views.with_wilson(by_source.filter(pl.col("enforcement_source").is_not_null()
@@ -73,7 +75,7 @@ def render() -> None:
         return
     is_cause = pl.col("dimension") == GROUPINGS[grouping]
     movers = movers.with_columns(
-        pl.when(is_cause).then(pl.col("value").replace(THEME_LABELS)).otherwise(pl.col("value")).alias("value"),
+        pl.when(is_cause).then(pl.col("value").replace(theme_labels)).otherwise(pl.col("value")).alias("value"),
         *(pl.when(is_cause).then(None).otherwise(pl.col(c)).alias(c) for c in ("previous_rate", "current_rate",
                                                                               "rate_change")),
     )
