@@ -11,9 +11,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from metrics import themes
 from metrics.catalog import TOUCH_EVENT_TYPES
 from metrics.contract import EVENT_TYPES
-from metrics import themes
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "models"
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import views
+from metrics import themes, views
 from metrics.catalog import METRICS
-from metrics import themes
 from ui import charts, context, widgets
 
 RATE = ("overturn_rate",)
