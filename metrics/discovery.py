@@ -7,8 +7,8 @@ phrase of adjacent words (stop words neither start nor end one), counted once pe
 Each term is scored by its log-odds ratio between period and baseline with add-½ smoothing,
 divided by its standard error (a z-score: Monroe, Colaresi & Quinn 2008, "Fightin' Words"),
 so a phrase that is frequent only now outranks one that is merely frequent. Terms found in
-fewer than `min_appeals` period appeals are left out (small counts are noise). Terms that
-mostly mark the same appeals (Jaccard ≥ 0.5) form one candidate, labelled with its phrase,
+fewer than `min_appeals` period appeals are left out (small counts are noise). A term whose
+appeals mostly (80%) carry a stronger term joins that term's candidate, labelled with its phrase,
 so a lead can paste `terms` into a `note_contains` rule of metrics/taxonomy/themes.yaml.
 
 Pure Python on purpose: the notes of one period are a few thousand short texts; scikit-learn's
@@ -149,14 +149,16 @@ def score_terms(period_docs: dict[str, set[str]], baseline_docs: dict[str, set[s
     return out
 
 
-def cluster(scored, max_candidates: int = MAX_CANDIDATES, overlap: float = 0.5):
-    """Group terms that mark mostly the same appeals; each group keeps its best term first."""
+def cluster(scored, max_candidates: int = MAX_CANDIDATES, overlap: float = 0.8):
+    """Group terms that mark mostly the same appeals (at least `overlap` of a term's appeals are
+    in a stronger group's lead term: a narrower wording of the same pattern joins it); each group
+    keeps its best term first."""
     groups: list[list[tuple[str, float, set[str], int]]] = []
     for item in scored:
         ids = item[2]
         for g in groups:
             lead = g[0][2]
-            if len(ids & lead) / len(ids | lead) >= overlap:
+            if len(ids & lead) / len(ids) >= overlap:
                 g.append(item)
                 break
         else:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from metrics import themes, views
 from metrics.catalog import METRICS
-from ui import charts, context, widgets
+from ui import charts, context, data, widgets
 
 RATE = ("overturn_rate",)
 GROUPINGS = {"theme": "Theme", "root_cause": "Root-cause code"}
@@ -71,7 +71,13 @@ def render() -> None:
     if movers.height == 0:
         widgets.empty("Nothing moved: the overturn counts are the same as in the previous period.",
                       "Pick another headline period.")
-        return
+    else:
+        _movers_table(movers, ctx, grouping, theme_labels)
+    _candidates(ctx, taxonomy)
+    _complaint_figures(ctx)
+
+
+def _movers_table(movers: pl.DataFrame, ctx, grouping: str, theme_labels: dict[str, str]) -> None:
     is_cause = pl.col("dimension") == GROUPINGS[grouping]
     movers = movers.with_columns(
         pl.when(is_cause).then(pl.col("value").replace(theme_labels)).otherwise(pl.col("value")).alias("value"),
@@ -93,6 +99,72 @@ def render() -> None:
     })
     st.caption(f"The groups whose overturn count changed most from {ctx.label(ctx.previous)} to "
                f"{ctx.label(ctx.focus)}. Rates are left blank for themes and codes: only overturned appeals have one.")
+
+
+NOTE_SCOPES = {"focus": "Headline period", "range": "Whole date range"}
+
+
+def _candidates(ctx, taxonomy) -> None:
+    st.subheader("Candidate new themes")
+    c1, c2 = st.columns([2, 1])
+    scope = c1.segmented_control("Read the notes of overturns decided in", list(NOTE_SCOPES),
+                                 format_func=NOTE_SCOPES.get, default="range", key="rc_note_scope",
+                                 required=True) or "range"
+    every = c2.toggle("All overturns, not only unclassified", key="rc_all_notes")
+    lo, hi = (ctx.focus, ctx.focus_last_day) if scope == "focus" else (ctx.date_from, ctx.date_to)
+    found, info = data.theme_candidates(ctx.url, ctx.as_of, lo, hi, not every, taxonomy.version)
+    b_lo, b_hi = info["baseline"]
+    what = "overturns" if every else "unclassified overturns"
+    if found.height == 0:
+        widgets.empty(f"No wording stands out in the notes of {info['notes_in_period']:,} {what} decided "
+                      f"{lo:%-d %b}–{hi:%-d %b %Y} against {info['notes_in_baseline']:,} in the 8 weeks before.",
+                      "Try a longer period, or include all overturns.")
+        return
+    st.dataframe(found, hide_index=True, width="stretch", column_config={
+        "rank": st.column_config.NumberColumn("#", format="%d"),
+        "terms": st.column_config.TextColumn("Wording", help="Paste into a note_contains rule of the taxonomy file"),
+        "appeals": st.column_config.NumberColumn("Appeals", format="%d"),
+        "baseline_appeals": st.column_config.NumberColumn("Baseline", format="%d"),
+        "example_appeal_ids": "Example appeals",
+        "score": st.column_config.NumberColumn("Strength (z)", format="%.1f"),
+        "related_terms": "Related wording", "trend": "Appeals by week", "queues": "Queues",
+        "example_notes": st.column_config.TextColumn("Example notes (redacted)", width="large"),
+    })
+    st.caption(f"Words and phrases far more frequent in the decision notes of {info['notes_in_period']:,} {what} "
+               f"decided {lo:%-d %b}–{hi:%-d %b %Y} than in {info['notes_in_baseline']:,} decided "
+               f"{b_lo:%-d %b}–{b_hi:%-d %b %Y} (log-odds z-score; at least 5 appeals). To adopt one, add a rule to "
+               f"`metrics/taxonomy/themes.yaml` (now v{taxonomy.version}) and bump its version. E-mail addresses, "
+               "phone numbers and handles are masked.")
+
+
+def _complaint_figures(ctx) -> None:
+    st.subheader("Complaint-handling figures (DSA Art. 15, P2B Art. 11)")
+    figures = data.transparency(ctx.url, ctx.as_of, ctx.date_from, ctx.date_to)
+    cols = st.columns(4)
+    decided = sum(figures["decisions"].values())
+    median = figures["median_hours_to_decision"]
+    cols[0].metric("Complaints received", f"{figures['complaints_total']:,}")
+    cols[1].metric("Decisions", f"{decided:,}")
+    cols[2].metric("Reversed (fully or partly)", f"{figures['reversed_total']:,}")
+    cols[3].metric("Median time to decision", "—" if median is None else f"{median:,.1f} h")
+    rows = [{"who": "All appellants", **_flat(figures)}]
+    if figures["business_users"] is not None:
+        rows.append({"who": "Business users (sellers)", **_flat(figures["business_users"])})
+    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch", placeholder="—")
+    note = ("" if figures["business_users"] is not None else
+            " The warehouse has no `appeals.appellant_type`, so business-user (P2B) figures are not available.")
+    st.caption(f"Complaints are appeals created {ctx.date_from:%-d %b}–{ctx.date_to:%-d %b %Y}, decisions those "
+               "resolved in it with a known outcome (UTC days); the sidebar filters do not apply. The same JSON as "
+               f"`python -m metrics transparency --from {ctx.date_from} --to {ctx.date_to}`.{note}")
+
+
+def _flat(block: dict) -> dict:
+    top = lambda d: ", ".join(f"{k} {v:,}" for k, v in list(d.items())[:3])  # noqa: E731
+    return {"complaints": block["complaints_total"], "upheld": block["decisions"]["upheld"],
+            "overturned": block["decisions"]["overturned"],
+            "partially_overturned": block["decisions"]["partially_overturned"],
+            "median_hours": block["median_hours_to_decision"], "top_policies": top(block["complaints_by_policy"]),
+            "top_actions": top(block["complaints_by_action"])}
 
 
 if __name__ == "__main__":
