@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import themes, views
+from metrics import impact, themes, views
 from metrics.catalog import METRICS
 from ui import charts, context, data, widgets
 
@@ -73,6 +73,7 @@ def render() -> None:
                       "Pick another headline period.")
     else:
         _movers_table(movers, ctx, grouping, theme_labels)
+    _impact(ctx, causes if grouping == "theme" else ctx.report(by=("theme",), metrics=RATE), theme_labels)
     _candidates(ctx, taxonomy)
     _complaint_figures(ctx)
 
@@ -99,6 +100,33 @@ def _movers_table(movers: pl.DataFrame, ctx, grouping: str, theme_labels: dict[s
     })
     st.caption(f"The groups whose overturn count changed most from {ctx.label(ctx.previous)} to "
                f"{ctx.label(ctx.focus)}. Rates are left blank for themes and codes: only overturned appeals have one.")
+
+
+def _impact(ctx, by_theme: pl.DataFrame, theme_labels: dict[str, str]) -> None:
+    st.subheader(f"What fixing a theme is worth · {ctx.label(ctx.focus, short=True)}")
+    total = ctx.report(by=(), metrics=RATE)
+    by_queue = ctx.report(by=("theme", "queue"), metrics=RATE)
+    by_source = ctx.report(by=("theme", "enforcement_source"), metrics=RATE)
+    table = impact.impact_table(by_theme, total, by_queue, by_source, ctx.focus, ctx.previous)
+    if table.height == 0:
+        widgets.empty("No overturned appeal in the headline period.", "Pick another headline period.")
+        return
+    shown = table.with_columns(pl.col("theme").replace(theme_labels), pl.col("share") * 100,
+                               pl.col("rate_drop") * 100)
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder="—", column_config={
+        "theme": "Theme", "overturns": st.column_config.NumberColumn("Overturns", format="%d"),
+        "share": st.column_config.NumberColumn("Share of overturns", format="%.0f%%"),
+        "rate_drop": st.column_config.NumberColumn("Fix it: overturn rate falls by (pp)", format="%.1f"),
+        "previous": st.column_config.NumberColumn(f"Overturns {ctx.label(ctx.previous, short=True)}", format="%d"),
+        "change": st.column_config.NumberColumn("Change", format="%+d"),
+        "z": st.column_config.NumberColumn("Change vs noise (z)", format="%+.1f"),
+        "is_mover": st.column_config.CheckboxColumn("Mover", help=f"|z| ≥ {impact.MIN_MOVER_Z} on at least "
+                                                    f"{impact.MIN_MOVER_COUNT} overturns in the two periods"),
+        "largest_queue": "Largest queue", "largest_source": "Largest enforcement source",
+    })
+    st.caption("Fixing a theme removes its overturns: the overturn rate of the period would fall by its overturns "
+               "over all decisions. A mover changed by more than chance explains (z = change ÷ √(before + now)) on "
+               "enough overturns; small themes are never called movers.")
 
 
 NOTE_SCOPES = {"focus": "Headline period", "range": "Whole date range"}

@@ -341,12 +341,15 @@ def test_root_causes_candidate_themes_and_complaint_figures(open_app, engine):
 
     at = open_app("root_causes")
     # default: the notes of the date range (W40–W47) against the 8 weeks before; story 6 leads
-    candidates = frame_of(at, 1)
+    impact_table = frame_of(at, 1)
+    assert impact_table["overturns"].sum() > 0 and list(impact_table["overturns"]) == sorted(
+        impact_table["overturns"], reverse=True)
+    candidates = frame_of(at, 2)
     assert candidates["terms"][0] == "verification badge" and candidates["baseline_appeals"][0] == 0
     assert "@" not in " ".join(candidates["example_notes"])
     figures = transparency.figures(engine.wh, engine.date_from, engine.date_to, as_of=engine.as_of)
     shown = shown_metrics(at)
     assert shown["Complaints received"] == f"{figures['complaints_total']:,}"
     assert shown["Reversed (fully or partly)"] == f"{figures['reversed_total']:,}"
-    table = frame_of(at, 2)
+    table = frame_of(at, 3)
     assert list(table["complaints"]) == [figures["complaints_total"], figures["business_users"]["complaints_total"]]
