@@ -353,3 +353,20 @@ def test_root_causes_candidate_themes_and_complaint_figures(open_app, engine):
     assert shown["Reversed (fully or partly)"] == f"{figures['reversed_total']:,}"
     table = frame_of(at, 3)
     assert list(table["complaints"]) == [figures["complaints_total"], figures["business_users"]["complaints_total"]]
+
+
+def test_weekly_review_page_shows_the_export(open_app, engine):
+    from metrics import wbr
+
+    at = open_app("wbr")
+    shown = "\n".join(m.value for m in at.markdown)
+    focus = engine.focus  # the last full week of the default range: 2026-W47
+    name = f"{focus.isocalendar().year}-W{focus.isocalendar().week:02d}"
+    import dataclasses
+    import threading
+
+    own = dataclasses.replace(engine.wh, _session=None, _session_lock=threading.Lock(), _materialized_as_of=None)
+    assert wbr.to_markdown(wbr.build(own, name)).strip() in shown
+    assert "payments_hold: TTR p50 has risen for 6 weeks" in shown
+    # a review in its own session leaves the prepared models of the other pages as they were
+    assert engine.wh.model_overrides(api.as_of_param(engine.as_of))

@@ -179,3 +179,22 @@ def transparency(url: str, as_of: datetime, date_from: date, date_to: date) -> d
     from metrics import transparency as figures
 
     return figures.figures(warehouse(url), date_from, date_to, as_of=as_of)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Writing the weekly review (as of the week's end)…")
+def weekly_review(url: str, as_of: datetime, week: str) -> tuple[str, str]:
+    """The WBR of one ISO week as Markdown and as self-contained HTML (the export's content)."""
+    import dataclasses
+    import threading
+
+    from metrics import wbr
+
+    # its own session: the review prepares the models as of the week's end, which must not
+    # replace the ones every other page reads (prepared as of the data's end)
+    own = dataclasses.replace(warehouse(url), _session=None, _session_lock=threading.Lock(), _materialized_as_of=None)
+    try:
+        review = wbr.build(own, week, as_of=as_of)
+    finally:
+        if own._session is not None:
+            own._session.invalidate()  # drop its temp tables with the connection
+    return wbr.to_markdown(review), wbr.to_html(review)
