@@ -293,7 +293,7 @@ def _drivers(ctx: _Context, move: Move):
             parts = _percentile_shift(was, now, key, name)
         if not parts:
             continue
-        share = abs(parts[0].total) / abs(move.change) if m.kind != "percentile" else parts[0].total
+        share = abs(parts[0].total) / abs(move.change)  # how much of the move one group carries
         if best is None or share > best[0]:
             best = (share, key, parts)
     if best is None:
@@ -317,9 +317,8 @@ def _drivers(ctx: _Context, move: Move):
 
 
 def _percentile_shift(was: pl.DataFrame, now: pl.DataFrame, key: str, name: str) -> list[drivers.Contribution]:
-    """Groups by how far their own percentile moved, among groups large enough to say so; the
-    `rate` field carries that shift and `mix` the group's share of the week's volume."""
-    vol = "appeals_resolved" if METRICS[name].cohort == "resolved" else None
+    """The group whose own percentile moved most (a percentile does not split into group parts;
+    the `rate` field carries that group's shift)."""
     before = {r[key]: r[name] for r in was.iter_rows(named=True)}
     out = []
     for r in now.iter_rows(named=True):
@@ -327,7 +326,6 @@ def _percentile_shift(was: pl.DataFrame, now: pl.DataFrame, key: str, name: str)
         if b is None or r[name] is None:
             continue
         out.append(drivers.Contribution(r[key], 0.0, r[name] - b, b, r[name]))
-    del vol
     return sorted(out, key=lambda c: (-abs(c.rate), c.group))[:1]
 
 
