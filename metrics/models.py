@@ -28,6 +28,16 @@ def model_sql() -> dict[str, str]:
     return _model_sql(themes.theme_sql(taxonomy=taxonomy), themes.version_sql(taxonomy))
 
 
+def taxonomy_key() -> str:
+    """Identifies the taxonomy in force (the models' only input that is not code): its file and
+    version, and a digest of the theme SQL generated from it."""
+    import hashlib
+
+    taxonomy = themes.load()
+    digest = hashlib.sha256(themes.theme_sql(taxonomy=taxonomy).encode()).hexdigest()[:12]
+    return f"{taxonomy.version}:{digest}"
+
+
 @cache
 def _model_sql(theme_expression: str, taxonomy_version: str) -> dict[str, str]:
     fills = {

@@ -117,3 +117,17 @@ def test_bad_taxonomy_names_the_field(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(themes.TaxonomyError, match=message):
         themes.load(path)
+
+
+def test_prepared_models_follow_a_taxonomy_edit(tmp_path, monkeypatch):
+    # the dashboard prepares the models once per as-of; an edited taxonomy must not be served stale
+    url = make_warehouse(tmp_path, ROWS)
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(DRAFT)
+    monkeypatch.setenv("APPEALS_TAXONOMY", str(draft))
+    wh = api.prepare(url)
+    assert _themes(wh)[0]["a2"] == "verification_badge"
+    monkeypatch.delenv("APPEALS_TAXONOMY")
+    assert _themes(wh)[0]["a2"] == "unclassified"  # not the prepared (draft) facts
+    api.prepare(wh)
+    assert _themes(wh)[0]["a2"] == "unclassified" and _themes(wh)[1] == {"1"}
