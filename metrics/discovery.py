@@ -200,18 +200,26 @@ def discover(url=None, date_from=None, date_to=None, baseline_from=None, baselin
     for rank, group in enumerate(groups, start=1):
         term, z, ids, base = _label(group)
         ids = sorted(ids)
-        weekly = Counter()
+        weekly = Counter({w: 0 for w in _week_starts(b_lo, hi)})  # baseline and period, zeros included
         queues = Counter()
         for aid in ids:
-            local = rows[aid]["resolved_at"].astimezone(zone).date()
-            weekly[local - timedelta(days=local.weekday())] += 1
             queues[rows[aid]["queue"]] += 1
+        for frame, docs in ((before, baseline_docs), (now, period_docs)):
+            for r in frame.iter_rows(named=True):
+                if term in docs[r["appeal_id"]]:
+                    local = r["resolved_at"].astimezone(zone).date()
+                    weekly[local - timedelta(days=local.weekday())] += 1
         candidates.append(Candidate(
             rank, term, len(ids), base, ids[:MAX_EXAMPLES], round(z, 3),
             [g[0] for g in group if g[0] != term][:8], dict(sorted(weekly.items())),
             [redact(rows[a]["decision_note"]) for a in ids[:MAX_EXAMPLES]], dict(queues.most_common()),
         ))
     return Discovery((lo, hi), (b_lo, b_hi), len(period_docs), len(baseline_docs), unclassified_only, candidates)
+
+
+def _week_starts(lo: date, hi: date) -> list[date]:
+    first = lo - timedelta(days=lo.weekday())
+    return [first + timedelta(weeks=i) for i in range((hi - first).days // 7 + 1)]
 
 
 CONTRACT_SCHEMA = {"rank": pl.Int64, "terms": pl.Utf8, "appeals": pl.Int64, "baseline_appeals": pl.Int64,
@@ -235,7 +243,7 @@ def detail_frame(found: Discovery) -> pl.DataFrame:
             "rank": c.rank, "terms": c.terms, "appeals": c.appeals, "baseline_appeals": c.baseline_appeals,
             "example_appeal_ids": ",".join(c.example_appeal_ids), "score": c.score,
             "related_terms": ", ".join(c.related_terms),
-            "trend": "  ".join(f"W{w.isocalendar().week:02d}: {n}" for w, n in c.weekly.items()),
+            "trend": " ".join(f"W{w.isocalendar().week:02d}:{n}" for w, n in c.weekly.items()),
             "queues": ", ".join(f"{q} {n}" for q, n in c.queues.items()),
             "example_notes": " | ".join(c.examples),
         })

@@ -78,7 +78,9 @@ def test_small_warehouse_end_to_end(tmp_path):
     assert top.terms in {"storefront badge", "badge missing"}
     assert top.example_appeal_ids == ["p00", "p01", "p02", "p03", "p04"]
     assert "[phone]" in top.examples[0] and "555" not in top.examples[0]
-    assert top.weekly == {discovery.date(2026, 3, 30): 8}
+    # trend: the baseline's 8 weeks (none of them carry the wording) and the period's week
+    assert top.weekly == {discovery.date(2026, 2, 2) + discovery.timedelta(weeks=i): 0 for i in range(8)} | {
+        discovery.date(2026, 3, 30): 8}
     assert all("reinstated" not in c.terms for c in found.candidates)  # as frequent as in the baseline
     out = tmp_path / "themes.csv"
     run = subprocess.run([sys.executable, "-m", "metrics", "themes", "--warehouse", url, "--from", "2026-03-30",
