@@ -3,9 +3,9 @@
 XES is read with the standard library's streaming parser (`xml.etree.ElementTree.iterparse`):
 each trace is turned into rows and freed as soon as it closes, so memory holds the rows, not
 the XML tree. A trace's own attributes are copied onto each of its events as `case:<key>`
-(the convention process-mining tools use, e.g. `case:concept:name` is the case id). Nested
-attributes (XES lists and containers) keep only their top-level value; `<global>` defaults are
-not applied (an event without the key has a null there). Every value is text: the mapping
+(the convention process-mining tools use, e.g. `case:concept:name` is the case id). The
+children of XES lists and containers are not read (they are not columns); `<global>` defaults
+are not applied (an event without the key has a null there). Every value is text: the mapping
 says which column is a timestamp and parses it (XES dates carry their offset).
 """
 
@@ -73,8 +73,9 @@ def read_xes(path: Path) -> pl.DataFrame:
         nonlocal n_rows
         for ev in trace_events:
             row = {**{f"case:{k}": v for k, v in trace_attrs.items()}, **ev}
-            for key in row.keys() - columns.keys():
-                columns[key] = [None] * n_rows
+            for key in row:  # new columns in the order first seen
+                if key not in columns:
+                    columns[key] = [None] * n_rows
             for key, values in columns.items():
                 values.append(row.get(key))
             n_rows += 1
