@@ -313,3 +313,27 @@ def test_check_shows_import_skips_and_appeals_without_events(imported):
     assert lines["import_skipped:no_matching_rule"] == ["1", "F6"]
     assert lines["appeal_without_events"] == ["1", "F5"]
     assert lines["unknown_outcome"] == ["1", "F6-0001"]  # the unlisted "Q", passed through
+
+
+def test_data_quality_page_shows_the_import(imported, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    _, url, _ = imported["yaml"]
+    monkeypatch.setenv("APPEALS_WAREHOUSE_URL", url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data_quality.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = {m.label: m.value for m in at.metric}
+    # the import's accounting (derived in test_yaml_row_accounting)
+    assert (shown["Source rows"], shown["Used"], shown["Skipped"], shown["Unmatched"]) == ("30", "21", "9", "1")
+    table = at.dataframe[0].value
+    counts = dict(zip(table["check"], table["count"], strict=True))
+    assert counts["import_skipped:fine_process_step"] == 6 and counts["import_skipped:no_matching_rule"] == 1
+    assert counts["appeal_without_events"] == 1
+    assert any("matched no rule" in w.value for w in at.warning)
+    st.cache_data.clear()
+    st.cache_resource.clear()

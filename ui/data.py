@@ -139,6 +139,11 @@ def checks(url: str, as_of: datetime) -> list[dict]:
     ]
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def import_summary(url: str) -> dict | None:
+    return api.import_summary(warehouse(url))
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting rows…")
 def row_counts(url: str) -> dict[str, int]:
     return warehouse(url).row_counts()
