@@ -97,6 +97,7 @@ _ATTRIBUTE_KEYS = (
 _REQUIRED_ATTRIBUTES = ("queue", "priority")
 _RULE_WHEN = {"activity", "from", "to", "first_row", "changed", "where"}
 _RULE_THEN = {"events", "skip", "created"}
+_RULE_OPTIONS = {"why", "sets_state"}
 _EVENT_KEYS = {
     "type",
     "actor",
@@ -168,8 +169,13 @@ class _Match:
         if v is None:
             hit = self.null
         else:
-            hit = v in self.exact or any(re.fullmatch(g[1:-1], v) for g in self.globs)
+            hit = v in self.exact or any(p.match(v) for p in self._compiled())
         return hit != self.negate
+
+    def _compiled(self) -> list[re.Pattern]:
+        if not hasattr(self, "_patterns"):
+            self._patterns = [re.compile(g[1:-1] + r"\Z") for g in self.globs]
+        return self._patterns
 
 
 @dataclass
@@ -230,6 +236,7 @@ class _Rule:
     events: list[_Event] = field(default_factory=list)
     skip: str | None = None
     created: bool = False
+    sets_state: bool = True  # keep_state: does the row's state become the case's state?
 
 
 @dataclass
@@ -682,7 +689,7 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
 
 def _parse_rule(i: int, raw: Any, activity: str | None, has_state: Any) -> _Rule:
     key = f"mapping.rules[{i}]"
-    r = _check_keys(raw, _RULE_WHEN | _RULE_THEN | {"why"}, key)
+    r = _check_keys(raw, _RULE_WHEN | _RULE_THEN | _RULE_OPTIONS, key)
     thens = [k for k in _RULE_THEN if k in r]
     if len(thens) != 1:
         raise _fail(key, "needs exactly one of 'events', 'skip' or 'created: true'")
@@ -707,6 +714,7 @@ def _parse_rule(i: int, raw: Any, activity: str | None, has_state: Any) -> _Rule
             setattr(rule, k, r[k])
     if "skip" in r:
         rule.skip = _check_reason(_as_str(r["skip"], f"{key}.skip"), f"{key}.skip")
+        rule.sets_state = False
     elif "created" in r:
         if r["created"] is not True:
             raise _fail(f"{key}.created", "must be true (the row is the case's creation record)")
@@ -716,6 +724,12 @@ def _parse_rule(i: int, raw: Any, activity: str | None, has_state: Any) -> _Rule
         if not isinstance(evs, list) or not evs:
             evs = [evs]
         rule.events = [_parse_event(f"{key}.events[{j}]", e) for j, e in enumerate(evs)]
+    if "sets_state" in r:
+        if not isinstance(r["sets_state"], bool):
+            raise _fail(f"{key}.sets_state", "must be true or false")
+        if "skip" not in r:
+            raise _fail(f"{key}.sets_state", "belongs on a 'skip' rule (rows a rule uses always set the state)")
+        rule.sets_state = r["sets_state"]
     return rule
 
 
@@ -939,8 +953,8 @@ def _rules_keep_state(v: pl.DataFrame, mp: Mapping) -> pl.DataFrame:
     """`skipped_rows: keep_state`: the case's state changes only on rows a rule used.
 
     A row's `from` is the state of the last earlier row that a rule decided with events or
-    `created` (skipped and unmatched rows leave it as it was), so whether a row is skipped
-    feeds the next row's rules: a walk over each case's rows, in lifecycle order.
+    `created` (or a skip rule with `sets_state: true`); skipped and unmatched rows leave it as
+    it was. Whether a row is skipped feeds the next row's rules: a walk over each case's rows.
     """
     if mp.state_column:
         here = pl.col("__state_raw")
@@ -955,7 +969,7 @@ def _rules_keep_state(v: pl.DataFrame, mp: Mapping) -> pl.DataFrame:
     cases = frame["__case"].to_list()
     heres = frame["__here"].to_list()
     static_cols = [frame[f"__s{r.index}"].to_list() for r in mp.rules]
-    dyn = [(r.from_, r.to, r.changed, r.skip is None) for r in mp.rules]
+    dyn = [(r.from_, r.to, r.changed, r.sets_state) for r in mp.rules]
     rule_out: list[int | None] = []
     state_out: list[str | None] = []
     prev_out: list[str | None] = []
