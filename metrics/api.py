@@ -232,7 +232,6 @@ def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
 def check(url=None, as_of=None):
     """Run every data check; returns the checks that found something (CheckResult list)."""
     from metrics import checks
-
     from metrics.importlog.summary import skip_checks
 
     wh = open_warehouse(url)

@@ -30,8 +30,25 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from metrics.contract import ACTOR_TYPES, BOOLEAN, DATE, DOUBLE, EVENT_TYPES, INT, TABLES, TEXT, TIME, TIMESTAMPTZ
-from metrics.importlog.common import DEFAULT_MAX_UNMATCHED, NO_RULE, ImportResult, MappingError, parse_max_unmatched
+from metrics.contract import (
+    ACTOR_TYPES,
+    BOOLEAN,
+    DATE,
+    DOUBLE,
+    EVENT_TYPES,
+    INT,
+    TABLES,
+    TEXT,
+    TIME,
+    TIMESTAMPTZ,
+)
+from metrics.importlog.common import (
+    DEFAULT_MAX_UNMATCHED,
+    NO_RULE,
+    ImportResult,
+    MappingError,
+    parse_max_unmatched,
+)
 from metrics.importlog.summary import SKIPS_TABLE
 
 _SECTION_RE = re.compile(r"^\s*--\s*table:\s*(\S+)\s*$")

@@ -166,10 +166,7 @@ class _Match:
         return ~cond if self.negate else cond
 
     def test(self, v: str | None) -> bool:
-        if v is None:
-            hit = self.null
-        else:
-            hit = v in self.exact or any(p.match(v) for p in self._compiled())
+        hit = self.null if v is None else v in self.exact or any(p.match(v) for p in self._compiled())
         return hit != self.negate
 
     def _compiled(self) -> list[re.Pattern]:
@@ -777,10 +774,7 @@ def _parse_event(key: str, raw: Any) -> _Event:
         raise _fail(f"{key}.outcome", "an outcome belongs on a 'decided' event only")
     actor: Any = _DEFAULT_ACTOR
     if "actor" in e:
-        if e["actor"] is None:
-            actor = None
-        else:
-            actor = _parse_value(e["actor"], f"{key}.actor")
+        actor = None if e["actor"] is None else _parse_value(e["actor"], f"{key}.actor")
     targets = {}
     for name in ("root_cause", "escalation_target"):
         if e.get(name) is not None:
@@ -982,7 +976,7 @@ def _rules_keep_state(v: pl.DataFrame, mp: Mapping) -> pl.DataFrame:
         state = heres[k] if heres[k] is not None or not carry_unlisted else carried
         changed = first or state != carried
         pick = None
-        for i, (from_, to, chg, uses) in enumerate(dyn):
+        for i, (from_, to, chg, _sets_state) in enumerate(dyn):
             if not static_cols[i][k]:
                 continue
             if from_ is not None and not from_.test(carried):
