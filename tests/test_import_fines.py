@@ -337,3 +337,25 @@ def test_data_quality_page_shows_the_import(imported, monkeypatch):
     assert any("matched no rule" in w.value for w in at.warning)
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_import_log_cli_reports_and_fails_above_the_threshold(tmp_path):
+    csv = write_csv(tmp_path / "fines.csv")
+    run = [sys.executable, "-m", "metrics", "import-log", "--events", str(csv), "--mapping", str(YAML_MAPPING)]
+    ok = subprocess.run([*run, "--out", str(tmp_path / "ok.duckdb")], capture_output=True, text=True, cwd=REPO,
+                        timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    lines = ok.stdout.splitlines()
+    assert "unmatched_rows\t1\t(allowed 10%)" in lines
+    assert "skipped:no_matching_rule\t1\tF6" in lines
+    assert "unmatched\tactivity 'Credit Collection Reminder', from 'decided', state 'decided' (1 rows, e.g. case F6)" in lines
+    assert "outcome_value_not_listed\tQ\t1" in lines
+    bad = subprocess.run([*run, "--out", str(tmp_path / "bad.duckdb"), "--max-unmatched", "0"],
+                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert len(bad.stderr.strip().splitlines()) == 1
+    assert bad.stderr.startswith("error: --max-unmatched: 1 of 30 rows (3.3%) matched no rule")
+    assert not (tmp_path / "bad.duckdb").exists()
+    typo = subprocess.run([*run, "--out", str(tmp_path / "t.duckdb"), "--max-unmatched", "ten"],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert typo.returncode == 2 and "--max-unmatched: expected a row count" in typo.stderr

@@ -46,6 +46,7 @@ def import_log(
     `max_unmatched` (rows, or a share such as "1%") overrides the mapping's threshold; above
     it the import fails with a one-line error and nothing is written.
     """
+    limit = None if max_unmatched is None else parse_max_unmatched(max_unmatched, "--max-unmatched")
     mapping_path = Path(mapping_path)
     if mapping_path.suffix.lower() == ".sql":
         from metrics.importlog import sql_mapping
@@ -59,8 +60,8 @@ def import_log(
         raw = read_events(events_path)
         tables, result = build_tables(raw, mp)
         key = "mapping.max_unmatched"
-    if max_unmatched is not None:
-        result.max_unmatched = parse_max_unmatched(max_unmatched, "--max-unmatched")
+    if limit is not None:
+        result.max_unmatched = limit
         key = "--max-unmatched"
     enforce_unmatched(result, key)
     tables["import_runs"] = run_table(result, events_path)

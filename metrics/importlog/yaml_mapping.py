@@ -991,7 +991,9 @@ def _rules_keep_state(v: pl.DataFrame, mp: Mapping) -> pl.DataFrame:
         for i, (from_, to, chg, _sets_state) in enumerate(dyn):
             if not static_cols[i][k]:
                 continue
-            if from_ is not None and not from_.test(carried):
+            # before any used row there is no state: only a listed `null` matches it
+            if from_ is not None and not (from_.test(carried) if carried is not None
+                                          else from_.null and not from_.negate):
                 continue
             if to is not None and not to.test(state):
                 continue
