@@ -35,6 +35,7 @@ from metrics.contract import (
     BOOLEAN,
     DATE,
     DOUBLE,
+    ENFORCEMENT_SOURCES,
     EVENT_TYPES,
     INT,
     TABLES,
@@ -57,7 +58,7 @@ _SKIP_COLUMNS = ("reason", "rows", "example_case_ids")
 _IDS = {"appeals": "appeal_id", "appeal_events": "event_id", "enforcements": "enforcement_id",
         "specialists": "specialist_id", "qa_reviews": "review_id"}
 _ENUMS = {("appeal_events", "event_type"): EVENT_TYPES, ("appeal_events", "actor_type"): ACTOR_TYPES,
-          ("enforcements", "source"): ("automated", "human")}
+          ("enforcements", "source"): ENFORCEMENT_SOURCES}
 # DuckDB type families each contract type accepts (anything else is a one-line error)
 _ACCEPTS = {
     TIMESTAMPTZ: ("TIMESTAMP", "DATE"),

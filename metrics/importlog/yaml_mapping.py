@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 import yaml
 
-from metrics.contract import ACTOR_TYPES, EVENT_TYPES, OUTCOMES, TABLES
+from metrics.contract import ACTOR_TYPES, ENFORCEMENT_SOURCES, EVENT_TYPES, OUTCOMES, TABLES
 from metrics.importlog.common import (
     BAD_TIMESTAMP,
     DEFAULT_MAX_UNMATCHED,
@@ -109,7 +109,6 @@ _EVENT_KEYS = {
     "note",
 }
 _ENFORCEMENT_KEYS = ("enforcement_id", "user_id", "action", "policy", "source", "enforced_by")
-_ENFORCEMENT_SOURCES = ("automated", "human")
 _PICKS = ("first", "last", "most_common")
 _OUTCOME_ROWS = ("this_row", "earlier_rows", "case")
 _SKIPPED_ROWS = ("set_state", "keep_state")
@@ -633,8 +632,8 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
             if k not in fields:
                 raise _fail(f"mapping.enforcements.{k}", "is required (the contract's enforcements column)")
         src = fields["source"]
-        if src.value is not None and src.value not in _ENFORCEMENT_SOURCES:
-            raise _fail("mapping.enforcements.source", f"'{src.value}' is not one of {', '.join(_ENFORCEMENT_SOURCES)}")
+        if src.value is not None and src.value not in ENFORCEMENT_SOURCES:
+            raise _fail("mapping.enforcements.source", f"'{src.value}' is not one of {', '.join(ENFORCEMENT_SOURCES)}")
         enforcements = _Enforcements(when=_parse_cond(enf["when"], "mapping.enforcements.when", activity),
                                      fields=fields)
 
