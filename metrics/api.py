@@ -247,6 +247,14 @@ def import_summary(url=None) -> dict | None:
     return summary(open_warehouse(url))
 
 
+def config_checks(url=None):
+    """The adapter's configuration checks alone (names in its config that match nothing in the
+    data), for the connection status; they do not depend on the as-of time."""
+    from metrics import checks
+
+    return checks.run_adapter_checks(open_warehouse(url), {}, kinds=("config",))
+
+
 # -- bounded drill-downs ----------------------------------------------------------------------
 
 DRILL_LIMIT_MAX = 5000
@@ -412,6 +420,7 @@ def connection_info(url=None, as_of=None) -> dict:
     return {
         "dialect": wh.dialect,
         "adapter": wh.adapter_name or "contract tables",
+        "adapter_config": wh.adapter_config or None,
         "url": redact_url(wh.url),
         "as_of": resolve_as_of(wh, as_of),
         "row_counts": wh.row_counts(),
