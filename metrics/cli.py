@@ -74,14 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    url = getattr(args, "warehouse", None)
+
+    def say(message: str) -> None:  # one line, with no secret of the warehouse URL in it
+        from metrics.redact import redact_text
+
+        lines = str(message).strip().splitlines()
+        print(f"error: {redact_text(lines[0] if lines else message, url)}", file=sys.stderr)
+
     try:
         return _run(args)
     except WarehouseError as exc:
         code = 3 if args.command == "check" and _is_contract_error(exc) else 2
-        print(f"error: {exc}", file=sys.stderr)
+        say(str(exc))
         return code
     except ValueError as exc:
-        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        say(str(exc))
         return 2
     except BrokenPipeError:
         return 0
@@ -89,9 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         if args.command == "check" and _is_database_error(exc):
             # the warehouse answered but cannot read a column as its contract type
-            print(f"error: a table or column cannot be read as the contract says: {first}", file=sys.stderr)
+            say(f"a table or column cannot be read as the contract says: {first}")
             return 3
-        print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
+        if _is_database_error(exc):
+            say(f"the warehouse failed: {first}")
+            return 2
+        say(f"{type(exc).__name__}: {first}")
         return 1
 
 

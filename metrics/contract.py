@@ -7,6 +7,7 @@ table and column list from here, so the contract is written down once in code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 TEXT = "text"
 TIMESTAMPTZ = "timestamptz"
@@ -189,3 +190,13 @@ DUCKDB_TYPES = {
     DOUBLE: "DOUBLE",
     BOOLEAN: "BOOLEAN",
 }
+
+# Instants outside this window are no real appeal activity (a 9999-12-31 "never" placeholder, a
+# 0001-01-01 default): staging reads them as null and the check `timestamp_outside_window` counts
+# them, so they never become the default as-of. Dates the user asks for (--from, --week) must
+# fall inside it too.
+
+SANE_FROM = datetime(1990, 1, 1, tzinfo=UTC)
+SANE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+SANE_FIRST_DAY: date = SANE_FROM.date()
+SANE_LAST_DAY: date = date(2099, 12, 31)

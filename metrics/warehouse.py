@@ -14,12 +14,12 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import polars as pl
 import sqlalchemy as sa
 
 from metrics.contract import BOOLEAN, DATE, DOUBLE, INT, TABLES, TEXT, TIME, TIMESTAMPTZ
+from metrics.redact import redact_text, redact_url
 
 SQL_CAST = {
     TEXT: "varchar",
@@ -60,14 +60,14 @@ class Warehouse:
             with wh.engine.connect() as conn:
                 conn.execute(sa.text("select 1"))
         except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
-            raise WarehouseError(f"--warehouse: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+            raise WarehouseError(f"--warehouse: cannot open {redact_url(url)}: {redact_text(_first_line(exc), url)}") from None
         return wh
 
     @classmethod
     def from_engine(cls, engine: sa.Engine, schema: str | None = None,
                     adapter_sql: dict[str, str] | None = None) -> Warehouse:
         """Wrap an engine made elsewhere (the dashboard's st.connection)."""
-        url = engine.url.render_as_string(hide_password=True)
+        url = redact_url(engine.url.render_as_string(hide_password=False))
         return cls(url=url, schema=schema, adapter_sql=dict(adapter_sql or {}), engine=engine)
 
     @property
@@ -291,7 +291,7 @@ def make_engine(url: str) -> sa.Engine:
     try:
         engine = sa.create_engine(url, execution_options={"postgresql_readonly": True} if url.startswith("postgres") else {})
     except Exception as exc:  # noqa: BLE001
-        raise WarehouseError(f"--warehouse: unusable URL {redact_url(url)}: {_first_line(exc)}") from None
+        raise WarehouseError(f"--warehouse: unusable URL {redact_url(url)}: {redact_text(_first_line(exc), url)}") from None
     if engine.dialect.name == "postgresql":
 
         @sa.event.listens_for(engine, "connect")
@@ -310,18 +310,6 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 def _duckdb_params(sql: str, params: dict) -> tuple[str, dict]:
     used = set(_PARAM.findall(sql))
     return _PARAM.sub(r"$\1", sql), {k: v for k, v in params.items() if k in used}
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for display."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
 
 
 def _first_line(exc: BaseException) -> str:

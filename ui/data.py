@@ -16,7 +16,8 @@ import polars as pl
 import streamlit as st
 
 from metrics import api, views
-from metrics.warehouse import Warehouse, WarehouseError, redact_url
+from metrics.redact import redact_text, redact_url
+from metrics.warehouse import Warehouse, WarehouseError
 
 TTL_SECONDS = 600
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def warehouse(url: str) -> Warehouse:
     except WarehouseError:
         raise
     except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
-        raise WarehouseError(f"warehouse: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+        raise WarehouseError(f"warehouse: cannot open {redact_url(url)}: {redact_text(_first_line(exc), url)}") from None
     adapter = os.environ.get("APPEALS_ADAPTER", "").strip()
     if adapter:  # another schema mapped onto the contract (e.g. a Fivetran Zendesk sync)
         from metrics.adapters import apply_adapter
