@@ -12,8 +12,9 @@ import os
 
 import streamlit as st
 
-from metrics.warehouse import WarehouseError, redact_url
-from ui import context, data
+from metrics.redact import redact_url
+from metrics.warehouse import WarehouseError
+from ui import context, data, fmt
 
 st.set_page_config(page_title="Appeals operations", page_icon=":material/gavel:", layout="wide")
 
@@ -59,9 +60,9 @@ try:
     data.prepare(url, as_of)
     options = data.filter_options(url, as_of)
 except (WarehouseError, FileNotFoundError) as exc:
-    st.error(f"The warehouse cannot be used: {exc}", icon=":material/error:")
+    st.error(f"The warehouse cannot be used: {fmt.code(exc)}", icon=":material/error:")
     st.caption(f"Set APPEALS_WAREHOUSE_URL or [connections.warehouse] url in .streamlit/secrets.toml "
-               f"(see .streamlit/secrets.toml.example). Tried: `{redact_url(url) if url else 'the bundled sample'}`")
+               f"(see .streamlit/secrets.toml.example). Tried: {fmt.code(redact_url(url)) if url else 'the bundled sample'}")
     st.stop()
 
 st.session_state[context.ROUTER_FLAG] = True  # pages check that they run through this router
@@ -70,6 +71,6 @@ try:
     context.freshness(url, as_of)
     pg.run()
 except WarehouseError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(fmt.code(exc), icon=":material/error:")
 finally:
     st.session_state[context.ROUTER_FLAG] = False

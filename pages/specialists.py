@@ -65,7 +65,7 @@ def show_funnel(ctx: context.Context, table: pl.DataFrame, mix: pl.DataFrame, na
         f"lines: 95% and 99.8% limits around it for each volume. Each point is coloured against its own limits "
         f"around the rate expected for its queue mix (grey tick). Under {MIN_GROUP_SIZE} resolved appeals with a "
         f"known outcome: too few to compare."
-        + (f" **Above the 99.8% limit: {', '.join(flagged['name'].to_list())}.**" if flagged.height else "")
+        + (f" **Above the 99.8% limit: {', '.join(fmt.md(n) for n in flagged['name'].to_list())}.**" if flagged.height else "")
     )
 
 
@@ -92,7 +92,7 @@ def render() -> None:
     if st.session_state.get("specialist_pick") not in ids:  # default: the most unusual overturn rate
         st.session_state["specialist_pick"] = views.most_unusual(table)
     pick = st.selectbox("Specialist to look into", ids, key="specialist_pick", format_func=names.get)
-    st.header(names[pick], divider="gray")
+    st.header(fmt.md(names[pick]), divider="gray")
     trend = widgets.trend_frame(report.filter(pl.col("specialist_id") == pick).drop("pod"), ctx, METRICS)
     trend = views.with_wilson(trend, "overturn_rate")
     c1, c2 = st.columns(2)
@@ -107,7 +107,7 @@ def render() -> None:
         st.altair_chart(charts.rate_band(trend, "overturn_rate", ctx.grain), width="stretch")
         st.markdown("**QA accuracy and reopen rate**")
         st.altair_chart(charts.metric_lines(trend, ["qa_accuracy", "reopen_rate"], ctx.grain), width="stretch")
-    widgets.drilldown(ctx, {"specialist_id": pick}, "spec_drill", title=f"Appeals of {names[pick]}",
+    widgets.drilldown(ctx, {"specialist_id": pick}, "spec_drill", title=f"Appeals of {fmt.md(names[pick])}",
                       file_label=names[pick])
 
 

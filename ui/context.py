@@ -94,7 +94,7 @@ class Context:
 
     @property
     def scope(self) -> str:
-        parts = [f"{FILTER_LABELS[k]}: {', '.join(v)}" for k, v in self.filters.items() if v]
+        parts = [f"{FILTER_LABELS[k]}: {', '.join(fmt.md(x) for x in v)}" for k, v in self.filters.items() if v]
         return " · ".join(parts) if parts else "all queues, priorities, markets and sites"
 
 
@@ -197,10 +197,11 @@ def sidebar(url: str, as_of: datetime, options: dict[str, list[str]]) -> Context
 
 def freshness(url: str, as_of: datetime) -> None:
     """The connected warehouse (no password) and the data's as-of time, at the sidebar's foot."""
-    from metrics.warehouse import redact_url
+    from metrics.redact import redact_url
 
     adapter = data.warehouse(url).adapter_name or "contract tables"
     st.sidebar.divider()
     st.sidebar.caption(
-        f"**Data as of** {fmt.instant(as_of)}  \n**Warehouse** `{redact_url(url)}`  \n**Read through** {adapter}"
+        f"**Data as of** {fmt.instant(as_of)}  \n**Warehouse** {fmt.code(redact_url(url))}  \n"
+        f"**Read through** {fmt.md(adapter)}"
     )
