@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from metrics.contract import ACTOR_TYPES, EVENT_TYPES, OUTCOMES
+from metrics.contract import (
+    ACTOR_TYPES,
+    EVENT_TYPES,
+    MAX_HOLIDAYS_PER_YEAR,
+    MAX_TARGET_HOURS,
+    OUTCOMES,
+    SANE_FROM,
+    SANE_UNTIL,
+)
 
 
 def _in(values) -> str:
@@ -101,6 +109,9 @@ CHECKS: tuple[Check, ...] = (
           "select review_id from stg_qa_reviews where appeal_id not in (select appeal_id from appeals_base)"),
     Check("duplicate_enforcement_id", "excluded", "extra enforcement rows ignored",
           _extra_rows("stg_enforcements", "enforcement_id", "enforced_at")),
+    Check("duplicate_specialist_id", "corrected",
+          "extra rows ignored; a name, pod, team lead or site on which the rows disagree is read as null",
+          _extra_rows("stg_specialists", "specialist_id", "specialist_id")),
     Check("appeal_unknown_enforcement", "flagged", "policy and enforcement source null for the appeal",
           "select appeal_id from appeals_base where enforcement_id is not null and enforcement_id not in "
           "(select enforcement_id from stg_enforcements where enforcement_id is not null) "
@@ -123,6 +134,23 @@ def compile_check(wh, check: Check, params: dict) -> str:
     return wh.compose(None, select, params)
 
 
+# Checks of raw values that staging reads as null or leaves out; their SQL depends on how the
+# warehouse stores each column, so Warehouse.value_check_sql writes it.
+VALUE_CHECKS: tuple[Check, ...] = (
+    Check("unreadable_value", "excluded",
+          "value read as null: not readable as its column's contract type (a row that needed it is left "
+          "out under its own check, e.g. appeal_missing_required_value)", ""),
+    Check("timestamp_outside_window", "excluded",
+          f"instant read as null: before {SANE_FROM:%Y-%m-%d} or from {SANE_UNTIL:%Y-%m-%d} on; never the "
+          "default as-of", ""),
+    Check("sla_target_unusable", "excluded",
+          f"SLA target read as null (negative, NaN, infinite or over {MAX_TARGET_HOURS:,} h): that SLA is n/a "
+          "for the policy's appeals", ""),
+    Check("holidays_most_of_year", "excluded",
+          f"holiday rows ignored: the schedule would be closed on more than {MAX_HOLIDAYS_PER_YEAR} days of "
+          "that year (its business clock would barely run and nothing would breach)", ""),
+)
+
 UNKNOWN_TZ = Check("business_hours_unknown_timezone", "excluded",
                    "schedule rows ignored: timezone is not an IANA zone (its SLAs become n/a)", "")
 
@@ -134,7 +162,19 @@ def run_checks(wh, params: dict) -> list[CheckResult]:
         if rows.height:
             out.append(CheckResult(check.name, check.kind, check.effect, int(rows["n"][0]),
                                    [str(x) for x in rows["example_id"].to_list()]))
+    value_sql = wh.value_check_sql()
+    for check in VALUE_CHECKS:
+        if check.name not in value_sql:
+            continue
+        rows = wh.query(compile_check(wh, Check(check.name, check.kind, check.effect, value_sql[check.name]), params),
+                        params)
+        if rows.height:
+            out.append(CheckResult(check.name, check.kind, check.effect, int(rows["n"][0]),
+                                   [str(x) for x in rows["example_id"].to_list()]))
     zones = wh.unknown_timezones()  # those rows were left out in staging; the names are known here
     if zones:
         out.append(CheckResult(UNKNOWN_TZ.name, UNKNOWN_TZ.kind, UNKNOWN_TZ.effect, len(zones), zones[:5]))
     return out
+
+
+ALL_CHECKS: tuple[Check, ...] = (*CHECKS, *VALUE_CHECKS, UNKNOWN_TZ)

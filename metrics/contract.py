@@ -200,3 +200,8 @@ SANE_FROM = datetime(1990, 1, 1, tzinfo=UTC)
 SANE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
 SANE_FIRST_DAY: date = SANE_FROM.date()
 SANE_LAST_DAY: date = date(2099, 12, 31)
+# An SLA target beyond ten years (or negative, NaN, infinite) is no target: read as null.
+MAX_TARGET_HOURS = 87_600
+# A schedule closed on more than half the days of a year is a broken holidays table, not a
+# calendar: that year's holiday rows are ignored (counted by `holidays_most_of_year`).
+MAX_HOLIDAYS_PER_YEAR = 183

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics.checks import CHECKS
+from metrics.checks import ALL_CHECKS as CHECKS
 from metrics.redact import redact_url
 from ui import context, data, fmt, widgets
 
