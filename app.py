@@ -12,8 +12,8 @@ import os
 
 import streamlit as st
 
+from metrics import faults
 from metrics.redact import redact_url
-from metrics.warehouse import WarehouseError
 from ui import context, data, fmt
 
 st.set_page_config(page_title="Appeals operations", page_icon=":material/gavel:", layout="wide")
@@ -59,8 +59,8 @@ try:
     as_of = data.as_of(url)
     data.prepare(url, as_of)
     options = data.filter_options(url, as_of)
-except (WarehouseError, FileNotFoundError) as exc:
-    st.error(f"The warehouse cannot be used: {fmt.code(exc)}", icon=":material/error:")
+except Exception as exc:  # noqa: BLE001 - driver, connection, corruption: one line, never a traceback
+    st.error(f"The warehouse cannot be used: {fmt.code(faults.one_line(exc, url))}", icon=":material/error:")
     st.caption(f"Set APPEALS_WAREHOUSE_URL or [connections.warehouse] url in .streamlit/secrets.toml "
                f"(see .streamlit/secrets.toml.example). Tried: {fmt.code(redact_url(url)) if url else 'the bundled sample'}")
     st.stop()
@@ -70,7 +70,8 @@ try:
     context.sidebar(url, as_of, options)
     context.freshness(url, as_of)
     pg.run()
-except WarehouseError as exc:
-    st.error(fmt.code(exc), icon=":material/error:")
+except Exception as exc:  # noqa: BLE001 - the sidebar and navigation stay; the next run retries
+    st.error(fmt.code(faults.one_line(exc, url)), icon=":material/error:")
+    st.caption("The other pages, Data quality among them, stay available in the sidebar.")
 finally:
     st.session_state[context.ROUTER_FLAG] = False

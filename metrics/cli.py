@@ -99,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             # the warehouse answered but cannot read a column as its contract type
             say(f"a table or column cannot be read as the contract says: {first}")
             return 3
-        if _is_database_error(exc):
-            say(f"the warehouse failed: {first}")
+        if _is_database_error(exc):  # connection lost, corrupt file, a value the driver cannot read
+            from metrics.faults import one_line
+
+            say(one_line(exc, url))
             return 2
         say(f"{type(exc).__name__}: {first}")
         return 1

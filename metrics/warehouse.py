@@ -444,7 +444,8 @@ def make_engine(url: str) -> sa.Engine:
 
         return engine
     try:
-        engine = sa.create_engine(url, execution_options={"postgresql_readonly": True} if url.startswith("postgres") else {})
+        engine = sa.create_engine(url, execution_options={"postgresql_readonly": True} if url.startswith("postgres") else {},
+                                  pool_pre_ping=True)  # a restarted server: stale pooled connections are replaced
     except Exception as exc:  # noqa: BLE001
         raise WarehouseError(f"--warehouse: unusable URL {redact_url(url)}: {redact_text(_first_line(exc), url)}") from None
     if engine.dialect.name == "postgresql":

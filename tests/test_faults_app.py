@@ -118,3 +118,107 @@ def test_query_password_not_in_the_sidebar_of_a_working_postgresql(pg_url, monke
     assert "password=***" in sidebar and "s3cret" not in sidebar
     at.switch_page("pages/data_quality.py").run()
     assert "s3cret" not in " ".join(markdown_sources(at)) and "password=***" in " ".join(markdown_sources(at))
+
+
+# -- faults: one line, the app stays navigable, and it recovers --------------------------------------
+
+# The hand-made warehouse of test_app_connection (4 appeals; headline week 9 Mar: 2 created, 1 resolved).
+def hand_rows():
+    from tests.test_app_connection import ROWS as HAND
+
+    return HAND
+
+
+def created_shown(at: AppTest) -> str | None:
+    return {m.label: m.value for m in at.metric}.get("Appeals created")
+
+
+def assert_one_line_error(at: AppTest, *words: str) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "\n" not in at.error[0].value, [e.value for e in at.error]
+    for word in words:
+        assert word in at.error[0].value, at.error[0].value
+    assert "Traceback" not in at.error[0].value and "site-packages" not in at.error[0].value
+
+
+def test_viewers_get_no_error_details():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_garbage_duckdb_file_is_one_line(tmp_path, monkeypatch):
+    path = tmp_path / "garbage.duckdb"
+    path.write_bytes(bytes(range(256)) * 400)
+    monkeypatch.setenv("APPEALS_WAREHOUSE_URL", f"duckdb:///{path}")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert_one_line_error(at, "garbage.duckdb", "not a valid DuckDB database file")
+
+
+def corrupt_copy(tmp_path) -> Path:
+    """The sample warehouse with 4 KiB of noise written into every 3rd 256 KiB block after the
+    first megabyte: the header opens, reading the tables hits a checksum mismatch."""
+    import random
+    import shutil
+
+    from metrics.sample import ensure_sample_duckdb
+
+    path = tmp_path / "corrupt.duckdb"
+    shutil.copy(ensure_sample_duckdb(ROOT / "data" / "sample"), path)
+    rng = random.Random(14)
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        for offset in range(3 * 262_144, size, 3 * 262_144):
+            f.seek(offset + 100)
+            f.write(bytes(rng.randrange(256) for _ in range(4096)))
+    return path
+
+
+def test_corrupt_duckdb_block_is_one_line_in_app_and_cli(tmp_path, monkeypatch, capsys):
+    from metrics import cli
+
+    path = corrupt_copy(tmp_path)
+    code = cli.main(["facts", "--warehouse", f"duckdb:///{path}", "--out", str(tmp_path / "f.csv")])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("error: the warehouse file cannot be read (corrupt or truncated?): Corrupt database file")
+
+    monkeypatch.setenv("APPEALS_WAREHOUSE_URL", f"duckdb:///{path}")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert_one_line_error(at, "Corrupt database file")
+
+
+@pytest.mark.postgres
+def test_postgresql_restart_mid_session_recovers(monkeypatch):
+    """A real server of its own: the app runs, the server goes down (one line, the sidebar and
+    navigation stay), comes back, and the next run shows the numbers again, without a restart."""
+    from metrics.load import frames_from_rows
+    from tests.pg import PgServer, PostgresNotFound, load_tables_pg
+
+    try:
+        server = PgServer()
+    except PostgresNotFound as exc:
+        pytest.skip(str(exc))
+    with server:
+        load_tables_pg(server.url, frames_from_rows(hand_rows()), schema="public")
+        monkeypatch.setenv("APPEALS_WAREHOUSE_URL", server.url)
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        assert not at.exception and not at.error and created_shown(at) == "2"  # a3, a4 in the week of 9 Mar
+
+        server.down()
+        st.cache_data.clear()  # past every cache expiry: the next run asks the warehouse again
+        at.run()
+        assert_one_line_error(at, "127.0.0.1")
+        assert "connection" in at.error[0].value.lower()
+
+        server.up()
+        st.cache_data.clear()
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert created_shown(at) == "2"
+        at.switch_page("pages/data_quality.py").run()
+        assert not at.exception and not at.error and at.title[0].value == "Data quality"

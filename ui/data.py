@@ -48,6 +48,7 @@ def warehouse(url: str) -> Warehouse:
             kwargs["connect_args"] = {"read_only": True}
     elif url.startswith("postgres"):
         kwargs["execution_options"] = {"postgresql_readonly": True}
+        kwargs["pool_pre_ping"] = True  # a server restarted under the app: stale connections are replaced
     try:
         conn = st.connection("warehouse", type="sql", url=url, **kwargs)
         wh = Warehouse.from_engine(conn.engine)
