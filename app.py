@@ -55,6 +55,8 @@ pg = st.navigation(PAGES)
 url = None
 try:
     url = warehouse_url()
+    if data.reload_if_changed(url):
+        st.toast("The warehouse changed since it was loaded: every number was read again.", icon=":material/sync:")
     wh = data.warehouse(url)
     as_of = data.as_of(url)
     data.prepare(url, as_of)

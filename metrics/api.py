@@ -229,13 +229,16 @@ def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
     return {"facts": facts(wh, as_of_dt, wide=True), "spans": status_spans(wh, as_of_dt), "qa": qa, "enforcements": enf}
 
 
-def check(url=None, as_of=None):
-    """Run every data check; returns the checks that found something (CheckResult list)."""
+def check(url=None, as_of=None, max_age_hours: float | None = None, now: datetime | None = None):
+    """Run every data check; returns the checks that found something (CheckResult list).
+    With `max_age_hours`, also `warehouse_stale` when the latest event is older than that."""
     from metrics import checks
 
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
-    return checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)})
+    found = checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)})
+    stale = checks.freshness(default_as_of(wh), max_age_hours, now)
+    return found + ([stale] if stale else [])
 
 
 # -- bounded drill-downs ----------------------------------------------------------------------

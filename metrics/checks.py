@@ -177,4 +177,24 @@ def run_checks(wh, params: dict) -> list[CheckResult]:
     return out
 
 
-ALL_CHECKS: tuple[Check, ...] = (*CHECKS, *VALUE_CHECKS, UNKNOWN_TZ)
+# Source freshness (as dbt's): the warehouse's latest created_at/occurred_at against a threshold
+# the operator sets (check --max-age-hours, APPEALS_MAX_DATA_AGE_HOURS); no threshold, no line.
+STALE = Check("warehouse_stale", "flagged",
+              "the latest event is older than the freshness threshold: the load may have stopped", "")
+
+
+def freshness(latest_at, max_age_hours: float | None, now=None) -> CheckResult | None:
+    """A `warehouse_stale` result when `latest_at` is more than `max_age_hours` before now."""
+    from datetime import UTC, datetime
+
+    if max_age_hours is None:
+        return None
+    now = now or datetime.now(UTC)
+    age_hours = (now - latest_at).total_seconds() / 3600
+    if age_hours <= max_age_hours:
+        return None
+    example = f"latest event {latest_at:%Y-%m-%d %H:%M} UTC, {age_hours:,.1f} h old (threshold {max_age_hours:g} h)"
+    return CheckResult(STALE.name, STALE.kind, STALE.effect, 1, [example])
+
+
+ALL_CHECKS: tuple[Check, ...] = (*CHECKS, *VALUE_CHECKS, UNKNOWN_TZ, STALE)

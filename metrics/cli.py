@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 
 from metrics.warehouse import WarehouseError
@@ -16,6 +18,16 @@ from metrics.warehouse import WarehouseError
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"error: {message}\n")
+
+
+def _hours_arg(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of hours, got {str(text)[:40]!r}") from None
+    if not math.isfinite(hours) or hours <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of hours, got {str(text)[:40]!r}")
+    return hours
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("check", help="data checks")
     warehouse_args(sp)
     sp.add_argument("--out", default=None)
+    sp.add_argument("--max-age-hours", dest="max_age_hours", type=_hours_arg,
+                    default=os.environ.get("APPEALS_MAX_DATA_AGE_HOURS") or None,
+                    help="flag the warehouse when its latest event is older than this (default: "
+                         "APPEALS_MAX_DATA_AGE_HOURS, parsed the same way; unset: no freshness check)")
 
     sp = sub.add_parser("definitions", help="the metric catalog")
     sp.add_argument("--format", default="md", choices=["md", "json"])
@@ -151,7 +167,7 @@ def _run(args) -> int:
                            engine=args.engine)
         write_frame(frame, args.out)
     elif args.command == "check":
-        results = api.check(args.warehouse, args.as_of)
+        results = api.check(args.warehouse, args.as_of, max_age_hours=args.max_age_hours)
         for r in results:
             print(f"{r.name}\t{r.count}\t{', '.join(r.examples)}")
         if not results:

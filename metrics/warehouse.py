@@ -8,6 +8,7 @@ zone are read as UTC (warehouse.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -104,6 +105,17 @@ class Warehouse:
         """Wrap an engine made elsewhere (the dashboard's st.connection)."""
         url = redact_url(engine.url.render_as_string(hide_password=False))
         return cls(url=url, schema=schema, adapter_sql=dict(adapter_sql or {}), engine=engine)
+
+    def close(self) -> None:
+        """Let go of the warehouse (a replaced DuckDB file is otherwise read through the old handle)."""
+        with self._session_lock:
+            if self._session is not None:
+                with contextlib.suppress(Exception):  # a connection already gone is closed enough
+                    self._session.close()
+                self._session = None
+                self._materialized_as_of = None
+        if self.engine is not None:
+            self.engine.dispose()
 
     @property
     def dialect(self) -> str:

@@ -222,3 +222,71 @@ def test_postgresql_restart_mid_session_recovers(monkeypatch):
         assert created_shown(at) == "2"
         at.switch_page("pages/data_quality.py").run()
         assert not at.exception and not at.error and at.title[0].value == "Data quality"
+
+
+# -- freshness ---------------------------------------------------------------------------------------
+
+def test_age_of_the_data_in_words():
+    from datetime import UTC, datetime
+
+    from ui import fmt
+
+    as_of = datetime(2026, 3, 10, 10, 30, tzinfo=UTC)
+    assert fmt.age(as_of, datetime(2026, 3, 10, 11, 5, tzinfo=UTC)) == "35 min old"
+    assert fmt.age(as_of, datetime(2026, 3, 11, 12, 30, tzinfo=UTC)) == "26 h old"
+    assert fmt.age(as_of, datetime(2026, 3, 24, 10, 29, tzinfo=UTC)) == "13 days old"  # 14 days less a minute
+    assert fmt.age(as_of, datetime(2026, 3, 10, 10, 0, tzinfo=UTC)) == "dated in the future"
+
+
+def test_stale_warehouse_is_flagged_by_check(tmp_path, capsys):
+    from datetime import UTC, datetime
+
+    from metrics import api, cli
+
+    url = make_warehouse(tmp_path, hand_rows())  # latest event: a4 assigned 10 Mar 2026 10:30
+    # 11 Mar 12:30 is 26 h later: over a 24 h threshold; 11 Mar 10:00 is 23.5 h: within it
+    late = {c.name: c for c in api.check(url, max_age_hours=24, now=datetime(2026, 3, 11, 12, 30, tzinfo=UTC))}
+    assert late["warehouse_stale"].examples == ["latest event 2026-03-10 10:30 UTC, 26.0 h old (threshold 24 h)"]
+    assert late["warehouse_stale"].kind == "flagged" and late["warehouse_stale"].count == 1
+    early = api.check(url, max_age_hours=24, now=datetime(2026, 3, 11, 10, 0, tzinfo=UTC))
+    assert "warehouse_stale" not in {c.name for c in early}
+    assert "warehouse_stale" not in {c.name for c in api.check(url)}  # no threshold, no freshness line
+
+    assert cli.main(["check", "--warehouse", url, "--max-age-hours", "24"]) == 0  # a warning: still usable
+    out, _ = capsys.readouterr()
+    assert "\nwarehouse_stale\t1\tlatest event 2026-03-10 10:30 UTC, " in out
+    with pytest.raises(SystemExit) as stop:  # argparse's own exit, as for every bad argument
+        cli.main(["check", "--warehouse", url, "--max-age-hours", "-1"])
+    assert stop.value.code == 2
+    _, err = capsys.readouterr()
+    assert err == "error: argument --max-age-hours: expected a positive number of hours, got '-1'\n"
+
+
+def test_replaced_or_deleted_warehouse_file_is_reloaded(tmp_path, monkeypatch):
+    """The file under the running app is replaced (one more appeal created in the headline week),
+    then deleted, then put back: each run shows what is there now, with no cache cleared by hand."""
+    import os
+
+    rows = hand_rows()
+    path = Path(make_warehouse(tmp_path, rows, name="live.duckdb").split("///", 1)[1])
+    more = {**rows, "appeals": [*rows["appeals"], {"appeal_id": "a5", "queue": "q2", "priority": "P2",
+                                                   "market": "DE", "created_at": "2026-03-10T09:00:00"}]}
+    replacement = Path(make_warehouse(tmp_path, more, name="next.duckdb").split("///", 1)[1])
+    monkeypatch.setenv("APPEALS_WAREHOUSE_URL", f"duckdb:///{path}")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert created_shown(at) == "2"  # a3, a4
+    assert "old)" in " ".join(c.value for c in at.caption)  # the page says how old its data is
+
+    os.replace(replacement, path)  # as a nightly load does: a new file renamed over the old one
+    at.run()
+    assert not at.exception and created_shown(at) == "3"  # a3, a4, a5
+    assert any("warehouse changed" in t.value for t in at.toast)
+
+    saved = path.read_bytes()
+    path.unlink()
+    at.run()
+    assert_one_line_error(at, "DuckDB file not found")
+    path.write_bytes(saved)
+    at.run()
+    assert not at.exception and not at.error and created_shown(at) == "3"

@@ -202,6 +202,6 @@ def freshness(url: str, as_of: datetime) -> None:
     adapter = data.warehouse(url).adapter_name or "contract tables"
     st.sidebar.divider()
     st.sidebar.caption(
-        f"**Data as of** {fmt.instant(as_of)}  \n**Warehouse** {fmt.code(redact_url(url))}  \n"
+        f"**Data as of** {fmt.instant(as_of)} ({fmt.age(as_of)})  \n**Warehouse** {fmt.code(redact_url(url))}  \n"
         f"**Read through** {fmt.md(adapter)}"
     )

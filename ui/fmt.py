@@ -103,6 +103,18 @@ def instant(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
 
 
+def age(as_of: datetime, now: datetime | None = None) -> str:
+    """How old data as of `as_of` is: "35 min old", "5 h old", "14 days old" (or "in the future")."""
+    seconds = ((now or datetime.now(UTC)) - as_of).total_seconds()
+    if seconds < 0:
+        return "dated in the future"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min old"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h old"
+    return f"{int(seconds // 86400):,} days old"
+
+
 def day(d: date) -> str:
     return d.strftime("%-d %b %Y")
 
