@@ -290,3 +290,63 @@ def test_replaced_or_deleted_warehouse_file_is_reloaded(tmp_path, monkeypatch):
     path.write_bytes(saved)
     at.run()
     assert not at.exception and not at.error and created_shown(at) == "3"
+
+
+# -- pseudonyms ----------------------------------------------------------------------------------------
+
+def test_salt_must_be_a_secret_of_the_operator():
+    from metrics import views
+
+    for salt in (None, "", "CHANGE_ME", "appeals-review"):  # missing, the example file's, the old code's
+        assert views.salt_problem(salt).startswith("pseudonymising needs a secret salt")
+    assert "at least 16" in views.salt_problem("short-salt")
+    assert views.salt_problem("9f86d081884c7d659a2feaa0c55ad015") is None
+
+
+def test_pseudonyms_do_not_depend_on_who_else_is_shown():
+    from metrics import views
+
+    ids = [f"sp_{i:03d}" for i in range(1000)]
+    salt = "9f86d081884c7d659a2feaa0c55ad015"
+    everyone = views.pseudonyms(ids, salt)
+    assert len(set(everyone.values())) == 1000  # no two specialists share one
+    for i in ids[::37]:
+        assert views.pseudonyms([i], salt) == {i: everyone[i]}  # alone on screen: the same pseudonym
+        assert views.pseudonym(i, salt) == everyone[i]
+
+
+def test_pseudonymised_rows_carry_no_names():
+    import polars as pl
+
+    from metrics import views
+
+    rows = pl.DataFrame({
+        "appeal_id": ["a1", "a2"], "specialist_id": ["sp_001", "sp_002"], "specialist_name": ["Ana", "Bo"],
+        "team_lead": ["Lee", "Max"], "enforcement_source": ["human", "automated"],
+        "enforced_by": ["sp_002", "model-v3"]})
+    salt = "9f86d081884c7d659a2feaa0c55ad015"
+    out = views.pseudonymise(rows, salt)
+    assert out.columns == ["appeal_id", "specialist_id", "enforcement_source", "enforced_by"]
+    assert out["specialist_id"].to_list() == [views.pseudonym("sp_001", salt), views.pseudonym("sp_002", salt)]
+    # the human enforcer is the same person as a2's specialist: the same pseudonym; a model keeps its name
+    assert out["enforced_by"].to_list() == [views.pseudonym("sp_002", salt), "model-v3"]
+
+
+@pytest.mark.parametrize("salt", [None, "CHANGE_ME"])
+def test_app_refuses_to_pseudonymise_without_a_secret_salt(monkeypatch, salt):
+    from metrics.sample import ensure_sample_duckdb
+
+    monkeypatch.setenv("APPEALS_WAREHOUSE_URL", f"duckdb:///{ensure_sample_duckdb(ROOT / 'data' / 'sample')}")
+    if salt:
+        monkeypatch.setenv("APPEALS_PSEUDONYM_SALT", salt)
+    else:
+        monkeypatch.delenv("APPEALS_PSEUDONYM_SALT", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["pseudo"] = "true"
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "cannot be pseudonymised: pseudonymising needs a secret salt" in at.error[0].value
+    assert not at.metric and not at.dataframe  # no page rather than one with real names
+    at.switch_page("pages/specialists.py").run()
+    assert not at.exception and at.error
+    assert not at.dataframe and not at.header

@@ -21,7 +21,6 @@ from ui import data, fmt
 FILTER_KEYS = ("queue", "priority", "market", "site", "pod")
 FILTER_LABELS = {"queue": "Queue", "priority": "Priority", "market": "Market", "site": "Site", "pod": "Pod"}
 GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
-DEFAULT_SALT = "appeals-review"
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class Context:
     focus: date
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     pseudonymise: bool = False
-    salt: str = DEFAULT_SALT
+    salt: str | None = None
     tz: str = "UTC"
 
     # -- periods -------------------------------------------------------------------------------
@@ -120,14 +119,15 @@ def current() -> Context:
     return ctx
 
 
-def _salt() -> str:
+def _salt() -> str | None:
+    """APPEALS_PSEUDONYM_SALT, else secrets [pseudonyms] salt; never a value from the code."""
     env = os.environ.get("APPEALS_PSEUDONYM_SALT")
     if env:
         return env
     try:
         return str(st.secrets["pseudonyms"]["salt"])
     except Exception:  # noqa: BLE001 - no secrets file or no such key
-        return DEFAULT_SALT
+        return None
 
 
 def _reset(default_range: tuple[date, date]) -> None:
@@ -184,13 +184,19 @@ def sidebar(url: str, as_of: datetime, options: dict[str, list[str]]) -> Context
         )
         if chosen:
             filters[key] = tuple(chosen)
+    salt = _salt()
+    refused = views.salt_problem(salt)
     pseudo = sb.toggle(
         "Pseudonymise specialists", key="pseudo", bind="query-params",
-        help="Replace specialist ids and names by stable pseudonyms (Specialist K4Q) on every page, "
-        "for screens shown in reviews.",
+        help="Replace specialist ids and names (and team leads' names) by stable pseudonyms (Specialist K4QX7M) "
+        "on every page and download, for screens shown in reviews."
+        + (f" Not available: {refused}." if refused else ""),
     )
+    if pseudo and refused:  # asked for pseudonyms: show no page rather than real names
+        st.error(f"Specialists cannot be pseudonymised: {refused}.", icon=":material/lock:")
+        st.stop()
     sb.button("Reset filters", on_click=_reset, args=((default_from, default_to),), width="stretch")
-    ctx = Context(url, as_of, date_from, date_to, grain, focus, filters, bool(pseudo), _salt())
+    ctx = Context(url, as_of, date_from, date_to, grain, focus, filters, bool(pseudo), salt)
     st.session_state["_ctx"] = ctx
     return ctx
 
