@@ -83,6 +83,11 @@ def parse_instant(value: str | datetime | None, name: str = "--as-of") -> dateti
             raise WarehouseError(f"{name}: not an ISO-8601 instant: {value!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
+    from metrics.contract import SANE_FROM, SANE_UNTIL
+
+    if not SANE_FROM <= dt < SANE_UNTIL:  # the data's own instants outside these are read as null
+        raise WarehouseError(f"{name}: {value} is outside the years this product reads "
+                             f"({SANE_FROM.year}–{SANE_UNTIL.year - 1})")
     return dt.astimezone(UTC)
 
 

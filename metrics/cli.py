@@ -109,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        out = getattr(args, "out", None)
+        if out and out != "-" and exc.filename and str(out).startswith(str(exc.filename)):
+            say(f"--out: cannot write {out}: {exc.strerror or exc}")
+            return 2
+        say(f"{type(exc).__name__}: {exc}")
+        return 1
     except Exception as exc:  # noqa: BLE001 - last resort: still one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         if args.command == "check" and _is_database_error(exc):

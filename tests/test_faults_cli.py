@@ -110,3 +110,20 @@ def test_an_early_from_adds_no_work_and_no_rows(wh_url):
     # week of 2 Mar ends 9 Mar 00:00: a1 was decided 3 Mar, a2 not yet created → no open appeal,
     # no row; week of 9 Mar ends at as_of (9 Mar 08:00): a2 open → 1
     assert got.to_dicts() == [{"period_start": date(2026, 3, 9), "backlog_open": 1}]
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["report", "--by", "none", "--as-of", "9999-12-31", "--out", "-"],
+     "error: --as-of: 9999-12-31 is outside the years this product reads (1990–2099)\n"),
+    (["facts", "--as-of", "0001-01-01", "--out", "-"],
+     "error: --as-of: 0001-01-01 is outside the years this product reads (1990–2099)\n"),
+    (["report", "--by", "none", "--from", "1900-01-01", "--period", "month", "--out", "-"],
+     # Jan 1900 .. Mar 2026 = 126 years × 12 + 3 months = 1,515 monthly periods, cap 600
+     "error: --from: 1900-01-01 to 2026-03-01 is 1,515 months; a report covers at most 600 — pick a later "
+     "--from or a longer --period\n"),
+    (["report", "--by", "none", "--out", "/proc/no-such-dir/r.csv"],
+     "error: --out: cannot write /proc/no-such-dir/r.csv: No such file or directory\n"),
+])
+def test_unreadable_arguments_exit_2_with_one_line(capsys, wh_url, argv, line):
+    code, out, err = run(capsys, *argv[:1], "--warehouse", wh_url, *argv[1:])
+    assert (code, out, err) == (2, "", line)
