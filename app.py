@@ -14,7 +14,7 @@ import streamlit as st
 
 from metrics import faults
 from metrics.redact import redact_url
-from ui import context, data, fmt
+from ui import access, context, data, fmt
 
 st.set_page_config(page_title="Appeals operations", page_icon=":material/gavel:", layout="wide")
 
@@ -51,6 +51,10 @@ def warehouse_url() -> str:
         return data.sample_url()
 
 
+access.gate()  # with [auth] in secrets: sign in first
+IS_LEAD = access.role() == access.LEAD
+if not IS_LEAD:  # per-specialist pages are for leads only
+    PAGES["Operations"] = [p for p in PAGES["Operations"] if p.url_path != "specialists"]
 pg = st.navigation(PAGES)
 url = None
 try:
@@ -69,7 +73,8 @@ except Exception as exc:  # noqa: BLE001 - driver, connection, corruption: one l
 
 st.session_state[context.ROUTER_FLAG] = True  # pages check that they run through this router
 try:
-    context.sidebar(url, as_of, options)
+    context.sidebar(url, as_of, options, names_allowed=IS_LEAD)
+    access.sidebar()
     context.freshness(url, as_of)
     pg.run()
 except Exception as exc:  # noqa: BLE001 - the sidebar and navigation stay; the next run retries

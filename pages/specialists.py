@@ -8,7 +8,7 @@ import streamlit as st
 
 from metrics import stats, views
 from metrics.catalog import MIN_GROUP_SIZE
-from ui import charts, context, data, fmt, widgets
+from ui import access, charts, context, data, fmt, widgets
 
 METRICS = views.SPECIALIST_METRICS
 
@@ -71,6 +71,9 @@ def show_funnel(ctx: context.Context, table: pl.DataFrame, mix: pl.DataFrame, na
 
 def render() -> None:
     ctx = context.current()
+    if access.role() != access.LEAD:  # a deep link past the navigation: leads only
+        st.error("The Specialists page is for team leads.", icon=":material/lock:")
+        st.stop()
     widgets.header("Specialists", ctx, "One row per specialist (the owner: who decided, or to whom an open appeal is "
                    "assigned). Compare overturn rates fairly: against peers with the same queue mix, with intervals.")
     report = ctx.report(by=("specialist_id", "pod"), metrics=METRICS)

@@ -140,8 +140,9 @@ def _reset(default_range: tuple[date, date]) -> None:
         st.session_state[key] = []
 
 
-def sidebar(url: str, as_of: datetime, options: dict[str, list[str]]) -> Context:
-    """Render the global filters in the sidebar and return the page context."""
+def sidebar(url: str, as_of: datetime, options: dict[str, list[str]], names_allowed: bool = True) -> Context:
+    """Render the global filters in the sidebar and return the page context. Without
+    `names_allowed` (a signed-in viewer who is not a lead) specialists are always pseudonymised."""
     default_from, default_to = views.default_date_range(as_of)
     sb = st.sidebar
     sb.subheader("Filters")
@@ -186,8 +187,10 @@ def sidebar(url: str, as_of: datetime, options: dict[str, list[str]]) -> Context
             filters[key] = tuple(chosen)
     salt = _salt()
     refused = views.salt_problem(salt)
+    if not names_allowed:
+        st.session_state["pseudo"] = True
     pseudo = sb.toggle(
-        "Pseudonymise specialists", key="pseudo", bind="query-params",
+        "Pseudonymise specialists", key="pseudo", bind="query-params", disabled=not names_allowed,
         help="Replace specialist ids and names (and team leads' names) by stable pseudonyms (Specialist K4QX7M) "
         "on every page and download, for screens shown in reviews."
         + (f" Not available: {refused}." if refused else ""),
