@@ -246,6 +246,14 @@ def check(url=None, as_of=None, max_age_hours: float | None = None, now: datetim
     return found + ([stale] if stale else [])
 
 
+def config_checks(url=None):
+    """The adapter's configuration checks alone (names in its config that match nothing in the
+    data), for the connection status; they do not depend on the as-of time."""
+    from metrics import checks
+
+    return checks.run_adapter_checks(open_warehouse(url), {}, kinds=("config",))
+
+
 # -- bounded drill-downs ----------------------------------------------------------------------
 
 DRILL_LIMIT_MAX = 5000
@@ -411,6 +419,7 @@ def connection_info(url=None, as_of=None) -> dict:
     return {
         "dialect": wh.dialect,
         "adapter": wh.adapter_name or "contract tables",
+        "adapter_config": wh.adapter_config or None,
         "url": redact_url(wh.url),
         "as_of": resolve_as_of(wh, as_of),
         "row_counts": wh.row_counts(),

@@ -202,6 +202,11 @@ def max_data_age_hours() -> float | None:
     return hours if hours > 0 else None
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Checking the adapter configuration…")
+def config_checks(url: str) -> list[dict]:
+    return [{"name": c.name, "count": c.count, "examples": list(c.examples)} for c in api.config_checks(warehouse(url))]
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting rows…")
 def row_counts(url: str) -> dict[str, int]:
     return warehouse(url).row_counts()
