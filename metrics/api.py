@@ -253,12 +253,21 @@ def check(url=None, as_of=None, max_age_hours: float | None = None, now: datetim
     """Run every data check; returns the checks that found something (CheckResult list).
     With `max_age_hours`, also `warehouse_stale` when the latest event is older than that."""
     from metrics import checks
+    from metrics.importlog.summary import skip_checks
 
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
-    found = checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)})
+    # rows an import left out of this warehouse (import_skipped_rows), after the data checks
+    found = checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)}) + skip_checks(wh)
     stale = checks.freshness(default_as_of(wh), max_age_hours, now)
     return found + ([stale] if stale else [])
+
+
+def import_summary(url=None) -> dict | None:
+    """How the warehouse was imported from a case log (import_runs), or None if it was not."""
+    from metrics.importlog.summary import import_summary as summary
+
+    return summary(open_warehouse(url))
 
 
 def config_checks(url=None):
