@@ -11,9 +11,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from metrics import themes
 from metrics.catalog import TOUCH_EVENT_TYPES
 from metrics.contract import EVENT_TYPES
-from metrics.themes import theme_sql
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "models"
 
@@ -22,13 +22,29 @@ def _in_list(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-@cache
 def model_sql() -> dict[str, str]:
-    """Model name → SQL, in dependency (file) order."""
+    """Model name → SQL, in dependency (file) order, with the taxonomy file as it is now."""
+    taxonomy = themes.load()
+    return _model_sql(themes.theme_sql(taxonomy=taxonomy), themes.version_sql(taxonomy))
+
+
+def taxonomy_key() -> str:
+    """Identifies the taxonomy in force (the models' only input that is not code): its file and
+    version, and a digest of the theme SQL generated from it."""
+    import hashlib
+
+    taxonomy = themes.load()
+    digest = hashlib.sha256(themes.theme_sql(taxonomy=taxonomy).encode()).hexdigest()[:12]
+    return f"{taxonomy.version}:{digest}"
+
+
+@cache
+def _model_sql(theme_expression: str, taxonomy_version: str) -> dict[str, str]:
     fills = {
         "event_types": _in_list(EVENT_TYPES),
         "touch_types": _in_list(TOUCH_EVENT_TYPES),
-        "theme_expression": theme_sql(),
+        "theme_expression": theme_expression,
+        "taxonomy_version": taxonomy_version,
     }
     models: dict[str, str] = {}
     for path in sorted(SQL_DIR.glob("*.sql")):
