@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import gc
+import os
 
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -33,9 +33,9 @@ def test_dashboard_builds_reads_and_refreshes_the_store(tmp_path, monkeypatch):
     rows = {"appeals": ROWS["appeals"], "appeal_events": ROWS["appeal_events"] + [
         {"event_id": "e8", "appeal_id": "a4", "occurred_at": "2026-03-10T12:00:00", "event_type": "decided",
          "actor_type": "specialist", "actor_id": "s1", "outcome": "upheld"}]}
-    st.cache_resource.clear()  # let go of the warehouse file so it can be rewritten
-    gc.collect()
-    make_warehouse(tmp_path, rows)
+    # the new warehouse replaces the file (as a nightly export does); the app notices the change
+    new = make_warehouse(tmp_path / "next", rows)
+    os.replace(new.split("///", 1)[1], str(tmp_path / "wh.duckdb"))
     at.button(key="_refresh_button").click().run()
     assert not at.exception, [e.value for e in at.exception]
     got = shown(at)

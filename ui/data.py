@@ -76,7 +76,9 @@ def reload_if_changed(url: str) -> bool:
     _OPEN.clear()
     st.cache_data.clear()
     warehouse.clear()
-    prepare.clear()
+    _prepare.clear()
+    _location.clear()  # the store: reopened for the new file (a changed warehouse is refreshed)
+    _reader.clear()
     seen[url] = now
     return True
 
