@@ -63,6 +63,7 @@ try:
     if data.reload_if_changed(url):
         st.toast("The warehouse changed since it was loaded: every number was read again.", icon=":material/sync:")
     wh = data.warehouse(url)
+    data.ensure_store(url)  # the store serves reports when ready (built on first use, with progress)
     as_of = data.as_of(url)
     data.prepare(url, as_of)
     options = data.filter_options(url, as_of)

@@ -40,18 +40,28 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--adapter", default=None, choices=["zendesk"], help="map another schema onto the contract")
         sp.add_argument("--adapter-config", dest="adapter_config", default=None, help="the adapter's YAML config")
 
+    def store_args(sp):
+        group = sp.add_mutually_exclusive_group()
+        group.add_argument("--store", default=None,
+                           help="read this store (SQLAlchemy URL, ?schema=NAME), refreshing it first")
+        group.add_argument("--no-store", dest="no_store", action="store_true",
+                           help="compute from the warehouse alone")
+
     sp = sub.add_parser("facts", help="one row per appeal")
     warehouse_args(sp)
+    store_args(sp)
     sp.add_argument("--out", required=True)
     sp.add_argument("--wide", action="store_true", help="add grouping and deadline columns beyond the contract")
 
     sp = sub.add_parser("spans", help="one row per stretch an appeal is open under one owner (backlog at any "
                                 "instant: open_from < E <= open_to; specialist_id = owner then)")
     warehouse_args(sp)
+    store_args(sp)
     sp.add_argument("--out", required=True)
 
     sp = sub.add_parser("report", help="metrics per period and group")
     warehouse_args(sp)
+    store_args(sp)
     sp.add_argument("--by", default="none")
     sp.add_argument("--period", default="week", choices=["day", "week", "month"])
     sp.add_argument("--from", dest="date_from", default=None)
@@ -63,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("check", help="data checks")
     warehouse_args(sp)
+    store_args(sp)
     sp.add_argument("--out", default=None)
     sp.add_argument("--max-age-hours", dest="max_age_hours", type=_hours_arg,
                     default=os.environ.get("APPEALS_MAX_DATA_AGE_HOURS") or None,
@@ -79,8 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("wbr", help="weekly business review")
     warehouse_args(sp)
+    store_args(sp)
     sp.add_argument("--week", required=True, help="ISO week, e.g. 2026-W46")
     sp.add_argument("--out", default=None)
+
+    sp = sub.add_parser("refresh", help="build or update the store the app and CLI read")
+    sp.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: the bundled sample)")
+    sp.add_argument("--adapter", default=None, choices=["zendesk"], help="map another schema onto the contract")
+    sp.add_argument("--adapter-config", dest="adapter_config", default=None, help="the adapter's YAML config")
+    sp.add_argument("--store", default=None, help="SQLAlchemy URL of the store (?schema=NAME); default: the "
+                    "product's own DuckDB file for this warehouse")
+    sp.add_argument("--full", action="store_true", help="rebuild from scratch")
+    sp.add_argument("--quiet", action="store_true", help="only the last line")
 
     sp = sub.add_parser("transparency", help="complaint-handling figures (DSA Art. 15, P2B Art. 11) for a period")
     warehouse_args(sp)
@@ -111,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from metrics.refresh import RefreshError
     url = getattr(args, "warehouse", None)
 
     def say(message: str) -> None:  # one line, with no secret of the warehouse URL in it
@@ -121,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args)
+    except RefreshError as exc:
+        say(f"refresh failed: {exc}")
+        return 1
     except WarehouseError as exc:
         code = 3 if args.command == "check" and _is_contract_error(exc) else 2
         say(str(exc))
@@ -184,6 +209,19 @@ def _run(args) -> int:
 
     if hasattr(args, "warehouse"):
         args.warehouse = _warehouse(args)
+    if hasattr(args, "no_store") and args.command not in ("check", "wbr"):
+        # the store when there is one (refreshed first), else the warehouse: same output
+        from metrics import refresh
+
+        notes: list[str] = []
+        args.warehouse = refresh.source(args.warehouse, args.store, args.no_store, args.as_of, notes)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+    elif args.command in ("check", "wbr") and args.store:
+        from metrics import refresh
+
+        # the checks read the raw rows, the review computes as of its week's end: the warehouse
+        refresh.refresh(args.warehouse, args.store)
 
     if args.command == "facts":
         api.write_facts(args.warehouse, args.out, args.as_of, wide=args.wide)
@@ -230,6 +268,19 @@ def _run(args) -> int:
         text = wbr.render(args.warehouse, args.week, args.out)
         if not args.out:
             print(text)
+    elif args.command == "refresh":
+        from metrics import refresh
+
+        def progress(fraction: float, message: str) -> None:
+            if not args.quiet:
+                print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+        result = refresh.refresh(args.warehouse, args.store, full=args.full, progress=progress)
+        if result.note:
+            print(f"note: {result.note}", file=sys.stderr)
+        if not args.quiet:
+            print(f"{result.reason} ({result.seconds:.1f} s)", file=sys.stderr)
+        print(result.line())
     elif args.command == "transparency":
         from metrics import transparency
 

@@ -222,3 +222,16 @@ def freshness(url: str, as_of: datetime) -> None:
         st.sidebar.warning(
             f"**Adapter config**: {sum(c['count'] for c in unmatched)} name(s) match nothing in the data, e.g. "
             f"{unmatched[0]['examples'][0]}. See Data quality.", icon=":material/warning:")
+    store = data.store_status(url)
+    if store is not None:
+        line = f"**Store** as of {fmt.instant(store['as_of'])}, refreshed {fmt.instant(store['refreshed_at'])}"
+        if store.get("mode"):
+            line += f" ({store['mode']}, {store['recomputed']:,} of {store['appeals']:,} appeals recomputed)"
+        if store["running"]:
+            line += "  \nA refresh is running; the page picks it up when it is done."
+        st.sidebar.caption(line)
+        st.sidebar.button("Refresh the store now", key="_refresh_button", width="stretch",
+                          on_click=lambda: st.session_state.__setitem__("_refresh_now", True),
+                          help="Recompute what changed in the warehouse since the last refresh.")
+    elif data.store_enabled():
+        st.sidebar.caption("**Store** not in use: reading the warehouse directly.")

@@ -76,7 +76,9 @@ def reload_if_changed(url: str) -> bool:
     _OPEN.clear()
     st.cache_data.clear()
     warehouse.clear()
-    prepare.clear()
+    _prepare.clear()
+    _location.clear()  # the store: reopened for the new file (a changed warehouse is refreshed)
+    _reader.clear()
     seen[url] = now
     return True
 
@@ -121,19 +123,159 @@ def warehouse(url: str) -> Warehouse:
     return wh
 
 
-@st.cache_resource(show_spinner="Preparing the appeal models for this as-of time…")
 def prepare(url: str, as_of: datetime) -> bool:
-    """On DuckDB, compute the appeal models once for this as_of (temp tables on the held
-    connection), so every report and drill-down of every page reuses them."""
+    """Nothing to do when the store serves; else, on DuckDB, compute the appeal models once
+    for this as_of (temp tables on the held connection) for every report and drill-down."""
+    if store_reader(url) is not None:
+        return True
+    return _prepare(url, as_of)
+
+
+@st.cache_resource(show_spinner="Preparing the appeal models for this as-of time…")
+def _prepare(url: str, as_of: datetime) -> bool:
     return warehouse(url).materialize(api.as_of_param(as_of))
+
+
+# -- the store: what reports read when it is ready (metrics.store, metrics.refresh) -----------
+
+def store_setting() -> str | None:
+    """APPEALS_STORE=off: read the warehouse only. APPEALS_STORE_URL (or secrets
+    [connections.store] url): a store the user names; default: the product's own."""
+    url = os.environ.get("APPEALS_STORE_URL", "").strip()
+    if url:
+        return url
+    try:
+        return str(st.secrets["connections"]["store"]["url"]) or None
+    except Exception:  # noqa: BLE001 - no secrets file, or no such section
+        return None
+
+
+def store_enabled() -> bool:
+    return os.environ.get("APPEALS_STORE", "").strip().lower() not in ("off", "0", "false", "no")
+
+
+@st.cache_resource(show_spinner=False)
+def _location(url: str, store_url: str | None):
+    from metrics import store
+
+    return store.location(warehouse(url), store_url)
+
+
+def _token(url: str) -> str | None:
+    """Identifies the store's live state: a new one after every refresh that wrote."""
+    from metrics import store
+
+    if not store_enabled():
+        return None
+    loc = _location(url, store_setting())
+    if isinstance(loc, store.GenerationsLocation):
+        return loc.generation()
+    meta = loc.meta()
+    return f"{meta['refreshed_at']}|{meta['as_of']}" if meta else None
+
+
+@st.cache_resource(show_spinner="Opening the store…", max_entries=4)
+def _reader(url: str, token: str):
+    from metrics import store
+
+    return store.open_store(warehouse(url), _location(url, store_setting()))
+
+
+def store_reader(url: str):
+    """The store's current state (a StoreWarehouse), or None (no store: read the warehouse)."""
+    token = _token(url)
+    return _reader(url, token) if token else None
+
+
+def source(url: str):
+    """What reports read: the store when ready, else the warehouse (prepared)."""
+    return store_reader(url) or warehouse(url)
+
+
+_SEEN: dict[str, str | None] = {}
+_BACKGROUND: dict[str, object] = {}
+
+
+def ensure_store(url: str) -> None:
+    """Once per run, before anything is read: build the store on first use (progress shown),
+    refresh it now when asked, or in the background when the warehouse has moved on; and
+    drop cached answers when a new state went live (another process may have refreshed)."""
+    from metrics import refresh
+
+    if not store_enabled():
+        return
+    asked = st.session_state.pop("_refresh_now", False)
+    reader = store_reader(url)
+    outdated = reader is not None and reader.meta.get("engine_version") != refresh.engine_version()
+    if reader is None or asked or outdated:
+        label = ("Refreshing the store" if asked else
+                 "Rebuilding the store for this version of the engine" if outdated else
+                 "Building the store for this warehouse (first time only)")
+        with st.status(f"{label}…", expanded=True) as status:
+            bar = st.progress(0.0, text="Starting")
+            try:
+                result = refresh.refresh(warehouse(url), store_setting(),
+                                         progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+            except refresh.RefreshError as exc:
+                status.update(label=f"The store could not be refreshed: {exc}", state="error", expanded=False)
+            else:
+                status.update(label=f"Store ready ({result.line()}; {result.seconds:.1f} s)", state="complete",
+                              expanded=False)
+    else:
+        _refresh_in_background_if_stale(url)
+    token = _token(url)
+    if _SEEN.get(url, token) != token:
+        for fn in (filter_options, report, members, specialist_names, at_risk, open_appeals, checks, row_counts,
+                   _warehouse_as_of):
+            fn.clear()
+    _SEEN[url] = token
+
+
+def _refresh_in_background_if_stale(url: str) -> None:
+    import contextlib
+    import threading
+
+    from metrics import refresh
+
+    reader = store_reader(url)
+    thread = _BACKGROUND.get(url)
+    if reader is None or (thread is not None and thread.is_alive()):
+        return
+    if _warehouse_as_of(url) > reader.as_of:  # new rows arrived (checked every TTL)
+        def run(wh, store_url):
+            # the current state keeps serving if this fails; the sidebar shows its age
+            with contextlib.suppress(Exception):
+                refresh.refresh(wh, store_url)
+
+        thread = threading.Thread(target=run, args=(warehouse(url), store_setting()), name="appeals-store-refresh",
+                                  daemon=True)
+        _BACKGROUND[url] = thread
+        thread.start()
+
+
+def store_status(url: str) -> dict | None:
+    """For the sidebar: the store's as-of, last refresh, and whether one is running."""
+    reader = store_reader(url)
+    if reader is None:
+        return None
+    thread = _BACKGROUND.get(url)
+    return {"as_of": reader.as_of, "refreshed_at": datetime.fromisoformat(reader.meta["refreshed_at"]),
+            "mode": reader.meta.get("mode"), "recomputed": reader.meta.get("recomputed"),
+            "appeals": reader.meta.get("appeals"), "running": bool(thread is not None and thread.is_alive())}
 
 
 def filter_dict(filters: Filters) -> dict[str, list[str]]:
     return {k: list(v) for k, v in filters if v}
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def as_of(url: str) -> datetime:
+    """The store's as-of when it serves, else the warehouse's latest instant."""
+    reader = store_reader(url)
+    return reader.as_of if reader is not None else _warehouse_as_of(url)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _warehouse_as_of(url: str) -> datetime:
     return api.resolve_as_of(warehouse(url), None)
 
 
@@ -141,14 +283,14 @@ def as_of(url: str) -> datetime:
 def filter_options(url: str, as_of: datetime) -> dict[str, list[str]]:
     """Values of the sidebar filter keys, from one small report over all months."""
     keys = ["queue", "priority", "market", "site", "pod"]
-    frame = api.report(warehouse(url), by=keys, period="month", metrics=["appeals_created"], as_of=as_of)
+    frame = api.report(source(url), by=keys, period="month", metrics=["appeals_created"], as_of=as_of)
     return {k: sorted(v for v in frame[k].unique().to_list() if v is not None) for k in keys}
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Computing the report in the warehouse…")
 def report(url: str, as_of: datetime, by: tuple[str, ...], period: str, date_from: date, date_to: date,
            metrics: tuple[str, ...] | None, filters: Filters) -> pl.DataFrame:
-    return api.report(warehouse(url), by=list(by), period=period, date_from=date_from, date_to=date_to,
+    return api.report(source(url), by=list(by), period=period, date_from=date_from, date_to=date_to,
                       metrics=list(metrics) if metrics else None, as_of=as_of, filters=filter_dict(filters))
 
 
@@ -156,7 +298,7 @@ def report(url: str, as_of: datetime, by: tuple[str, ...], period: str, date_fro
 def members(url: str, as_of: datetime, metric: str, period_start: date, period: str,
             group: tuple[tuple[str, str | None], ...], filters: Filters,
             limit: int = api.DRILL_LIMIT_MAX) -> tuple[pl.DataFrame, int]:
-    return api.members(warehouse(url), metric=metric, period_start=period_start, period=period,
+    return api.members(source(url), metric=metric, period_start=period_start, period=period,
                        group=dict(group), filters=filter_dict(filters), as_of=as_of, limit=limit)
 
 
@@ -164,21 +306,21 @@ def members(url: str, as_of: datetime, metric: str, period_start: date, period: 
 def specialist_names(url: str, as_of: datetime, period_start: date, period: str, filters: Filters) -> dict[str, str]:
     """Names of the specialists who resolved appeals in a period, read from the drill-down of
     that period's resolved appeals (the engine has no specialist lookup yet)."""
-    rows, _total = api.members(warehouse(url), metric="appeals_resolved", period_start=period_start, period=period,
+    rows, _total = api.members(source(url), metric="appeals_resolved", period_start=period_start, period=period,
                                filters=filter_dict(filters), as_of=as_of, limit=api.DRILL_LIMIT_MAX)
     return views.names_from_rows(rows)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Finding appeals close to their SLA deadline…")
 def at_risk(url: str, as_of: datetime, filters: Filters, within_hours: float, limit: int = 200):
-    return api.at_risk(warehouse(url), as_of=as_of, filters=filter_dict(filters), within_hours=within_hours,
+    return api.at_risk(source(url), as_of=as_of, filters=filter_dict(filters), within_hours=within_hours,
                        limit=limit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the open appeals…")
 def open_appeals(url: str, as_of: datetime, filters: Filters, limit: int = api.DRILL_LIMIT_MAX):
     """Open appeals, oldest first (the engine's own condition for status = open)."""
-    return api.appeals(warehouse(url), as_of=as_of, filters=filter_dict(filters), where=views.OPEN_APPEALS.sql(),
+    return api.appeals(source(url), as_of=as_of, filters=filter_dict(filters), where=views.OPEN_APPEALS.sql(),
                        order_by="created_at", limit=limit)
 
 

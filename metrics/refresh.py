@@ -1,0 +1,573 @@
+"""Bring the store (metrics.store) up to date with the warehouse, recomputing only what can
+have changed since the last refresh.
+
+What is recomputed, and why (metrics.md):
+- appeals whose rows changed: a per-appeal fingerprint (a sum of row hashes over the staged
+  `appeals` and `appeal_events` rows of that id, and their count) differs from the stored
+  one: new appeals, new or late events, corrected rows, deleted rows;
+- appeals sharing an event id with a changed appeal (now or at the last refresh): the
+  engine keeps the earliest row of an event id across appeals, so one appeal's new row can
+  hide another appeal's event;
+- appeals whose answer moves with as_of alone (stored flag `store_is_volatile`): open ones,
+  an SLA still `pending`, a user wait still running (it ends at as_of), and business-clock
+  deadlines beyond the clock horizon (35 days after as_of: null until the horizon reaches
+  them). Everything else is fixed once its events are: a breached SLA stays breached as
+  as_of grows, a withdrawn appeal's SLA depends on its withdrawal, closed stretches stay;
+- appeals whose owner's `specialists` row changed (name, pod, site, team lead), also an owner
+  of one of their open stretches (spans carry the stretch owner's pod, site, lead), and appeals
+  whose `enforcements` row changed (policy, source, enforced_by): targeted by per-id
+  fingerprints;
+- QA reviews and enforcements (the appeal-rate denominator) are whole tables filtered by
+  as_of: recomputed whenever anything changed.
+A full rebuild happens with --full, on a new store, and when `sla_policies`,
+`business_hours` or `holidays` change (every clock and deadline may move), when the engine
+version changes (the model SQL, the catalog's fills, DuckDB's hash), when the set of
+optional tables changes, or when as_of moved backwards (rows deleted at the end).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import polars as pl
+
+from metrics import api, models
+from metrics.contract import TABLES
+from metrics.store import (
+    MODEL_TABLES,
+    DuckStoreDB,
+    Location,
+    StoreDB,
+    StoreWarehouse,
+    location,
+    open_store,
+)
+from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params
+
+LAYOUT_VERSION = "1"
+WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
+PRIME = 4611686018427387847  # fingerprint sums are kept modulo this (no overflow on big tables)
+Progress = Callable[[float, str], None]
+
+
+class RefreshError(Exception):
+    """A refresh that could not finish; the previous store is untouched."""
+
+
+class RefreshBusy(RefreshError):
+    """Another process is refreshing this store right now."""
+
+
+@dataclass
+class RefreshResult:
+    mode: str  # "full" | "incremental" | "unchanged"
+    recomputed: int
+    total: int
+    as_of: datetime
+    reason: str = ""
+    seconds: float = 0.0
+    note: str = ""
+    phases: dict | None = None
+
+    def line(self) -> str:
+        mode = "incremental" if self.mode == "unchanged" else self.mode
+        return f"refresh: {mode}, {self.recomputed} appeals recomputed of {self.total}, as_of {self.as_of.isoformat()}"
+
+
+def engine_version() -> str:
+    """Changes whenever stored rows could differ for the same warehouse rows."""
+    import duckdb
+
+    text = json.dumps([LAYOUT_VERSION, duckdb.__version__, sorted(models.model_sql().items())])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# -- running SQL in the warehouse with id sets bound in ---------------------------------------
+
+class Compute:
+    """The warehouse side of a refresh: read-only queries, id sets as a registered Arrow table
+    (DuckDB) or an array bind (PostgreSQL)."""
+
+    def __init__(self, wh: Warehouse):
+        self.wh = wh
+        self.duck = None
+        self._n = 0
+        if wh.dialect == "duckdb":
+            self._raw = wh.engine.raw_connection()
+            self.duck = self._raw.driver_connection
+            self.duck.execute("set TimeZone = 'UTC'")
+            bound_memory(self.duck)
+
+    def close(self) -> None:
+        if self.duck is not None:
+            self._raw.close()
+
+    def id_set(self, ids, params: dict) -> str:
+        """A relation `(id)` holding these ids, for `x in (select id from ...)`."""
+        self._n += 1
+        name = f"refresh_ids_{self._n}"
+        series = ids.cast(pl.Utf8).rename("id") if isinstance(ids, pl.Series) else pl.Series("id", ids, dtype=pl.Utf8)
+        if self.duck is not None:
+            self.duck.register(name, series.to_frame().to_arrow())
+            return f"select id from {name}"
+        params[name] = series.to_list()
+        return f"select unnest(cast(:{name} as text[])) as id"
+
+    def frame(self, sql: str, params: dict) -> pl.DataFrame:
+        params = {**self.wh.adapter_params, **params}
+        if self.duck is not None:
+            native, p = _duckdb_params(sql, params)
+            return pl.from_arrow(self.duck.sql(native, params=p or None).to_arrow_table())
+        return _typed(self.wh.query(sql, params))
+
+    def stream(self, sql: str, params: dict):
+        """Rows to copy into the store: Arrow batches (DuckDB, memory bounded) or a frame."""
+        params = {**self.wh.adapter_params, **params}
+        if self.duck is not None:
+            native, p = _duckdb_params(sql, params)
+            return self.duck.sql(native, params=p or None).to_arrow_reader(200_000)
+        return _typed(self.wh.query(sql, params))
+
+
+def _known_types() -> dict[str, pl.DataType]:
+    ts = pl.Datetime("us", "UTC")
+    return {**api.FACTS_COLUMNS, **api.WIDE_COLUMNS, "open_from": ts, "open_to": ts, "reviewed_at": ts,
+            "enforced_at": ts, "decision_correct": pl.Boolean, "score": pl.Float64, "store_is_volatile": pl.Boolean,
+            "fp": pl.Int64, "n": pl.Int64}
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows read through SQLAlchemy carry no types where a column is all null: give every
+    column its engine type (text for the unknown), so the store's tables are typed alike."""
+    known = _known_types()
+    exprs = []
+    for name, dtype in frame.schema.items():
+        want = known.get(name, pl.Utf8 if dtype == pl.Null else None)
+        col = pl.col(name)
+        if want is None or dtype == want:
+            exprs.append(col)
+        elif isinstance(want, pl.Datetime) and isinstance(dtype, pl.Datetime):
+            exprs.append((col.dt.replace_time_zone("UTC") if dtype.time_zone is None
+                          else col.dt.convert_time_zone("UTC")).dt.cast_time_unit("us"))
+        else:
+            exprs.append(col.cast(want))
+    return frame.select(exprs)
+
+
+def bound_memory(con) -> None:
+    """DuckDB: the engine's memory limit (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), spilling
+    to the app's temp folder, as Warehouse.materialize does."""
+    import re
+    import tempfile
+    from pathlib import Path
+
+    limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+        raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
+    spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    con.execute(f"set memory_limit = '{limit}'")
+    con.execute("set preserve_insertion_order = false")
+
+
+def _row_hash(dialect: str, tag: str, cols: list[str]) -> str:
+    """A 52-bit hash of one staged row (tagged by table), summed per key: order-free."""
+    listed = ", ".join(cols)
+    if dialect == "duckdb":
+        return f"cast(hash('{tag}', {listed}) >> 12 as bigint)"
+    return f"cast(cast('x' || substr(md5(cast(row('{tag}', {listed}) as text)), 1, 13) as bit(52)) as bigint)"
+
+
+def _staging_with(wh: Warehouse, scope: str | None) -> dict[str, str]:
+    """The warehouse's staging CTEs, restricted to the appeals in `scope` when given: their
+    appeal rows, and every event row whose event id one of their rows carries (the engine
+    keeps the earliest row of an id across appeals, so those rows must compete)."""
+    st = wh.staging_ctes()
+    if scope is None:
+        return st
+    out = {"refresh_scope": scope}
+    out.update(st)
+    out["stg_appeals"] = (f"select * from ({st['stg_appeals']}) as s "
+                          "where s.appeal_id in (select id from refresh_scope)")
+    out["stg_appeal_events"] = (
+        f"select * from ({st['stg_appeal_events']}) as s where s.event_id in ("
+        f"select e.event_id from ({st['stg_appeal_events']}) as e where e.appeal_id in (select id from refresh_scope))"
+    )
+    return out
+
+
+FACTS_SELECT = """
+select f.*, a.enforcement_id as store_enforcement_id,
+    (f.status = 'open' or f.ftr_sla = 'pending' or f.ttr_sla = 'pending'
+     or coalesce(w.is_wait_running, false)
+     or (f.sla_clock = 'business' and ((f.ftr_target_hours > 0 and f.ftr_deadline_at is null)
+                                       or (f.ttr_target_hours > 0 and f.ttr_deadline_at is null)))
+    ) as store_is_volatile
+from appeal_facts as f
+inner join appeals_base as a on a.appeal_id = f.appeal_id
+left join (
+    -- a wait may still run at as_of: the latest request is not before the latest end event
+    -- (ties included: a superset is safe, it only means recomputing)
+    select appeal_id,
+        max(case when event_type = 'evidence_requested' then occurred_at end)
+            >= coalesce(max(case when event_type <> 'evidence_requested' then occurred_at end),
+                        cast('0001-01-01 00:00:00+00' as timestamp with time zone)) as is_wait_running
+    from events_effective
+    where event_type in ('evidence_requested', 'evidence_received', 'decided', 'withdrawn')
+    group by appeal_id
+) as w on w.appeal_id = f.appeal_id
+"""
+
+
+def _cols(table: str) -> list[str]:
+    return [c.name for c in TABLES[table].columns]
+
+
+def _with_staging(wh: Warehouse) -> str:
+    return "with " + ", ".join(f"{k} as ({v})" for k, v in wh.staging_ctes().items()) + "\n"
+
+
+def _whole(cx: Compute, wh: Warehouse) -> dict[str, list]:
+    """One fingerprint per table (a sum of row hashes, and the row count): a single pass
+    without grouping, enough to tell that nothing changed."""
+    parts = " union all ".join(
+        f"select '{t}' as t, cast(sum({_row_hash(wh.dialect, 't', _cols(t))}) % {PRIME} as bigint) as fp, "
+        f"count(*) as n from stg_{t}" for t in TABLES)
+    whole = cx.frame(_with_staging(wh) + parts, {})
+    return {r["t"]: [r["fp"], r["n"]] for r in whole.iter_rows(named=True)}
+
+
+def _fingerprints(cx: Compute, wh: Warehouse) -> dict[str, pl.DataFrame | dict]:
+    """Per appeal (its appeals and appeal_events rows), per enforcement and per specialist."""
+    d = wh.dialect
+    with_st = _with_staging(wh)
+    appeals = cx.frame(with_st + (
+        f"select k as appeal_id, cast(sum(h) % {PRIME} as bigint) as fp, count(*) as n from ("
+        f" select coalesce(appeal_id, '') as k, {_row_hash(d, 'a', _cols('appeals'))} as h from stg_appeals"
+        " union all"
+        f" select coalesce(appeal_id, ''), {_row_hash(d, 'e', _cols('appeal_events'))} from stg_appeal_events"
+        ") as r group by k"), {})
+    out: dict = {"appeals": appeals}
+    for table, key in (("enforcements", "enforcement_id"), ("specialists", "specialist_id")):
+        out[table] = cx.frame(with_st + (
+            f"select {key} as id, cast(sum({_row_hash(d, 't', _cols(table))}) % {PRIME} as bigint) as fp, "
+            f"count(*) as n from stg_{table} where {key} is not null group by {key}"), {})
+    return out
+
+
+def _changed(new: pl.DataFrame, old: pl.DataFrame, key: str) -> pl.Series:
+    new = new.select(pl.col(key).cast(pl.Utf8), pl.col("fp").cast(pl.Int64), pl.col("n").cast(pl.Int64))
+    old = old.select(pl.col(key).cast(pl.Utf8), pl.col("fp").cast(pl.Int64).alias("fp_old"),
+                     pl.col("n").cast(pl.Int64).alias("n_old"))
+    j = new.join(old, on=key, how="full", coalesce=True)
+    return j.filter(pl.col("fp").ne_missing(pl.col("fp_old")) | pl.col("n").ne_missing(pl.col("n_old")))[key]
+
+
+# -- the refresh --------------------------------------------------------------------------------
+
+def refresh(warehouse=None, store_url: str | None = None, full: bool = False,
+            progress: Progress | None = None) -> RefreshResult:
+    """Build or update the store of `warehouse`. Raises RefreshError (previous store intact)."""
+    t0 = time.perf_counter()
+    phases: dict[str, float] = {}
+    last = [t0, "start"]
+
+    def say(fraction: float, message: str) -> None:  # progress, and seconds per phase
+        now = time.perf_counter()
+        phases[last[1]] = round(phases.get(last[1], 0.0) + now - last[0], 3)
+        last[:] = [now, message]
+        if progress is not None:
+            progress(fraction, message)
+
+    wh = api.open_warehouse(warehouse)
+    loc = location(wh, store_url)
+    with _Lock(loc) as lock:
+        try:
+            result = _refresh(wh, loc, full, say)
+        except (WarehouseError, RefreshError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line; the previous store is still the live one
+            lines = str(exc).strip().splitlines()
+            raise RefreshError(f"{type(exc).__name__}: {lines[0] if lines else ''}; {_kept(loc)}") from exc
+        result.note = lock.note
+    result.seconds = time.perf_counter() - t0
+    result.phases = phases
+    return result
+
+
+def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> RefreshResult:
+    say(0.02, "Reading the warehouse's as-of time")
+    as_of = api.default_as_of(wh)
+    as_of_p = api.as_of_param(as_of)
+    params = {"as_of": as_of_p}
+    prev = loc.meta()
+    cx = Compute(wh)
+    cx.as_of_p = as_of_p
+    try:
+        say(0.05, "Fingerprinting the warehouse tables")
+        whole = _whole(cx, wh)
+        present = sorted(t for t in TABLES if wh.has_table(t))
+        version = engine_version()
+        reason = _full_reason(full, prev, version, present, whole, as_of)
+        if not reason and prev["as_of"] == as_of_p and prev["whole"] == whole:
+            return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), as_of, "nothing changed")
+        say(0.12, "Fingerprinting appeals and events")
+        fps = _fingerprints(cx, wh)
+        fps["whole"] = whole
+        first = cx.frame(
+            models.with_models(wh.staging_ctes(), None, "select min(created_at) as first_at from stg_appeals "
+                               "where created_at <= cast(:as_of as timestamp with time zone)"), params)["first_at"][0]
+        meta = {
+            "as_of": as_of_p, "first_created_at": first.astimezone(UTC).isoformat() if first else None,
+            "engine_version": version, "tables_present": present, "whole": whole,
+            "unknown_timezones": wh.unknown_timezones(), "warehouse": _redacted(wh),
+            "refreshed_at": datetime.now(UTC).isoformat(),
+        }
+        db = loc.begin()
+        try:
+            prev_names, next_names = loc.names("prev"), loc.names("next")
+            if reason:
+                mode, scope_ids = "full", None
+            else:
+                mode = "incremental"
+                say(0.25, "Finding the appeals that changed")
+                scope_ids = _scope(cx, db, prev_names, fps, prev)
+            n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say)
+            total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
+            meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
+                        reason=reason or "incremental")
+            db.write(next_names["store_meta"], pl.DataFrame({"meta": [json.dumps(meta)]}), create=True)
+            say(0.95, "Switching to the new state")
+            loc.commit(db)
+        except BaseException:
+            loc.abort(db)
+            raise
+    finally:
+        cx.close()
+    say(1.0, "Done")
+    recomputed = meta["recomputed"]
+    return RefreshResult(mode, recomputed, total, as_of, reason or "incremental")
+
+
+def _kept(loc: Location) -> str:
+    try:
+        meta = loc.meta()
+    except Exception:  # noqa: BLE001 - saying what is left must not fail too
+        meta = None
+    if meta is None:
+        return "no store was written"
+    return f"the previous store (as_of {meta['as_of']}) is still in use"
+
+
+def _redacted(wh: Warehouse) -> str:
+    from metrics.warehouse import redact_url
+
+    return redact_url(wh.url)
+
+
+def _full_reason(full: bool, prev: dict | None, version: str, present: list[str], whole: dict,
+                 as_of: datetime) -> str:
+    if full:
+        return "--full"
+    if prev is None:
+        return "no store yet"
+    if prev.get("engine_version") != version:
+        return "engine version changed"
+    if prev.get("tables_present") != present:
+        return "optional tables appeared or disappeared"
+    for t in WHOLE_TABLES:
+        if prev["whole"].get(t) != whole.get(t):
+            return f"{t} changed"
+    if datetime.fromisoformat(prev["as_of"]) > as_of:
+        return "as_of moved backwards"
+    return ""
+
+
+def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], fps: dict, meta_prev: dict) -> pl.Series:
+    """Every appeal id whose stored rows may differ from a recomputation now."""
+    old_app = db.query(f"select appeal_id, fp, n from {prev['fp_appeals']}")
+    changed = _changed(fps["appeals"], old_app, "appeal_id")
+    ids: set[str] = set(changed.to_list())
+    # event ids shared across appeals (the earliest row of an id wins across appeals): an id
+    # carried by a changed appeal, now or at the last refresh, makes all its carriers change
+    old_pairs = db.query(f"select event_id, appeal_id from {prev['contested_events']}")
+    p: dict = {}
+    ch = cx.id_set(sorted(ids), p)
+    oc = cx.id_set(old_pairs["event_id"].unique().to_list(), p)
+    st = cx.wh.staging_ctes()
+    rows = cx.frame(
+        f"with stg_appeal_events as ({st['stg_appeal_events']}), "
+        f"changed_ids as ({ch}), old_contested as ({oc}), "
+        "candidates as (select event_id from stg_appeal_events "
+        "               where coalesce(appeal_id, '') in (select id from changed_ids) "
+        "               union select id from old_contested) "
+        "select distinct event_id, coalesce(appeal_id, '') as appeal_id from stg_appeal_events "
+        "where event_id in (select event_id from candidates)", p)
+    rows = rows.select(pl.col("event_id", "appeal_id").cast(pl.Utf8))
+    pairs = pl.concat([rows, old_pairs.select(pl.col(rows.columns).cast(pl.Utf8))]).unique()
+    touched = pairs.filter(pl.col("appeal_id").is_in(list(ids)))["event_id"].unique()
+    ids |= set(pairs.filter(pl.col("event_id").is_in(touched.to_list()))["appeal_id"].to_list())
+    cx.contested = _contested_of(rows)
+    # targeted side tables, and what moves with as_of
+    for table, col in (("enforcements", "store_enforcement_id"), ("specialists", "specialist_id")):
+        old = db.query(f"select id, fp, n from {prev['fp_' + table]}")
+        moved = _changed(fps[table], old, "id")
+        if len(moved):
+            sp: dict = {}
+            sset = _store_id_set(db, moved.to_list(), sp)
+            found = db.query(f"select appeal_id from {prev['facts']} where {col} in ({sset})", sp)
+            ids |= set(found["appeal_id"].to_list())
+            if table == "specialists" and "specialist_id" in db.query(f"select * from {prev['spans']} where 1 = 0").columns:
+                # open stretches carry the attributes of the owner of that stretch, not only the last one
+                found = db.query(f"select distinct appeal_id from {prev['spans']} where specialist_id in ({sset})", sp)
+                ids |= set(found["appeal_id"].to_list())
+    if meta_prev["as_of"] != cx.as_of_p:  # as_of alone moves these
+        volatile = db.query(f"select appeal_id from {prev['facts']} where store_is_volatile")
+        ids |= set(volatile["appeal_id"].to_list())
+    ids.discard("")
+    return pl.Series("id", sorted(ids), dtype=pl.Utf8)
+
+
+def _contested_of(rows: pl.DataFrame) -> pl.DataFrame:
+    """(event id, appeal key) of ids carried by more than one appeal key (null ids: key '')."""
+    shared = (rows.group_by("event_id").agg(pl.col("appeal_id").n_unique().alias("k"))
+              .filter(pl.col("k") > 1).select("event_id"))
+    return rows.join(shared, on="event_id").select("event_id", "appeal_id")
+
+
+def _store_id_set(db: StoreDB, ids: list[str], params: dict) -> str:
+    if isinstance(db, DuckStoreDB):
+        name = f"store_ids_{len(params)}_{id(ids)}"
+        db.con.register(name, pl.DataFrame({"id": ids}, schema={"id": pl.Utf8}).to_arrow())
+        return f"select id from {name}"
+    name = f"store_ids_{len(params)}"
+    params[name] = ids
+    return f"select unnest(cast(:{name} as text[])) as id"
+
+
+def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope_ids: pl.Series | None,
+           fps: dict, params: dict, meta: dict, say: Progress) -> int:
+    p = dict(params)
+    scope = None if scope_ids is None else cx.id_set(scope_ids, p)
+    staging = _staging_with(wh, scope)
+    if cx.duck is not None and scope is not None:
+        # the scoped rows once, for facts and spans both (one pass over the events, not two)
+        for name in ("stg_appeals", "stg_appeal_events"):
+            native, np_ = _duckdb_params(
+                f"create or replace temp table refresh_{name} as with refresh_scope as ({scope}) {staging[name]}",
+                {**wh.adapter_params, **p})
+            cx.duck.execute(native, np_ or None)
+            staging[name] = f"select * from refresh_{name}"
+    if scope_ids is not None:
+        sp: dict = {}
+        kept = _store_id_set(db, scope_ids.to_list(), sp)
+        for t in ("facts", "spans"):
+            db.execute(f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})", sp)
+    say(0.35, "Computing facts" + ("" if scope_ids is None else f" for {len(scope_ids):,} appeals"))
+    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT), p), create=scope_ids is None)
+    say(0.65, "Computing open stretches")
+    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans"), p),
+             create=scope_ids is None)
+    say(0.8, "QA reviews and enforcements")
+    full_staging = wh.staging_ctes()
+    overrides: dict[str, str] = {}
+    qp = dict(params)
+    if cx.duck is not None:
+        # QA reviews count for appeals in facts: the stored ids are exactly appeals_base's
+        ids = db.query(f"select appeal_id from {nxt['facts']}")["appeal_id"]
+        overrides["appeals_base"] = f"select id as appeal_id from ({cx.id_set(ids, qp)}) as ids"
+    for model, table in MODEL_TABLES.items():
+        if table in ("facts", "spans"):
+            continue
+        sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides)
+        db.write(nxt[table], cx.stream(sql, qp), create=True)
+    say(0.9, "Saving fingerprints")
+    db.write(nxt["fp_appeals"], fps["appeals"], create=True)
+    db.write(nxt["fp_enforcements"], fps["enforcements"], create=True)
+    db.write(nxt["fp_specialists"], fps["specialists"], create=True)
+    if scope_ids is None:
+        st = wh.staging_ctes()
+        contested = cx.frame(
+            f"with stg_appeal_events as ({st['stg_appeal_events']}), shared as ("
+            "select event_id from stg_appeal_events where event_id is not null group by event_id "
+            "having count(distinct coalesce(appeal_id, '')) > 1) "
+            "select distinct e.event_id, coalesce(e.appeal_id, '') as appeal_id from stg_appeal_events as e "
+            "where e.event_id in (select event_id from shared)", {})
+    else:
+        contested = cx.contested
+    db.write(nxt["contested_events"], contested.select(pl.col("event_id", "appeal_id").cast(pl.Utf8)), create=True)
+    return 0 if scope_ids is None else len(scope_ids)
+
+
+# -- one refresh at a time per store -----------------------------------------------------------
+
+class _Lock:
+    """An exclusive lock file per store; a marker says whether the last refresh finished."""
+
+    def __init__(self, loc: Location):
+        self.path = loc.lock_path()
+        self.marker = self.path.with_suffix(".running")
+        self.note = ""
+
+    def __enter__(self):
+        self.fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole refresh
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.close()
+            raise RefreshBusy("another refresh of this store is running; the current store stays in use") from None
+        if self.marker.exists():
+            try:
+                info = json.loads(self.marker.read_text())
+                self.note = (f"an earlier refresh (pid {info.get('pid')}, started {info.get('started')}) did not "
+                             "finish; the store it started from stayed in use")
+            except ValueError:
+                self.note = "an earlier refresh did not finish; the store it started from stayed in use"
+        self.marker.write_text(json.dumps({"pid": os.getpid(), "started": datetime.now(UTC).isoformat()}))
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None or not issubclass(exc_type, KeyboardInterrupt | SystemExit):
+            self.marker.unlink(missing_ok=True)
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+        return False
+
+
+# -- reading through the store ------------------------------------------------------------------
+
+def source(warehouse=None, store_url: str | None = None, no_store: bool = False, as_of=None,
+           notes: list[str] | None = None) -> Warehouse:
+    """What facts/spans/report/wbr read: the store (refreshed first when the warehouse changed),
+    or the warehouse itself with --no-store, for an --as-of the store does not hold, or when
+    no --store is named and no default store exists yet."""
+    wh = api.open_warehouse(warehouse)
+    if no_store:
+        return wh
+    loc = location(wh, store_url)
+    if store_url is None and loc.meta() is None:
+        return wh
+    wanted = api.parse_instant(as_of)
+    if wanted is not None and wanted != api.default_as_of(wh):
+        return wh  # the store holds the latest as-of only; the answer is the same from the warehouse
+    try:
+        result = refresh(wh, store_url)
+    except RefreshBusy:
+        return wh  # someone else is bringing it up to date: answer from the warehouse meanwhile
+    if notes is not None and result.note:
+        notes.append(result.note)
+    reader = open_store(wh, loc)
+    if reader is None:
+        raise RefreshError("the store could not be read after refreshing it")
+    return reader
+
+
+__all__ = ["RefreshError", "RefreshResult", "StoreWarehouse", "refresh", "source", "engine_version"]

@@ -1,0 +1,524 @@
+"""The store: the materialized layer the dashboard and the CLI read.
+
+It holds, for one as-of (the warehouse's latest instant when it was refreshed), the rows of
+the final models reports read (`appeal_facts` wide, `status_spans`, `qa_reviews_clean`,
+`enforcements_clean`) plus what `metrics.refresh` needs to bring it up to date cheaply:
+per-appeal fingerprints of the warehouse rows, per-id fingerprints of enforcements and
+specialists, event ids shared by several appeals, and one row of metadata.
+
+Two places, one layout:
+- default: DuckDB files the product owns, `<data>/store/<key of the warehouse URL>/`. Each
+  refresh writes a new generation file and then points `CURRENT` at it (an atomic rename),
+  so readers (the dashboard, other processes) keep reading the previous generation while a
+  refresh runs: DuckDB lets one process write a file only when no other process has it open.
+- `--store URL`: a schema in a database the user names (`?schema=NAME`, default
+  `appeals_store`; PostgreSQL or a DuckDB file), written with ordinary SQL. A refresh builds
+  `<table>__next` tables and swaps them in with one transaction.
+
+The warehouse is never written. Reading goes through `StoreWarehouse`, a Warehouse whose
+final models are the stored tables, so `api.report` & co compile exactly the same SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import polars as pl
+import sqlalchemy as sa
+
+from metrics.contract import TABLES
+from metrics.warehouse import SQL_CAST, Warehouse, WarehouseError, _duckdb_params, redact_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCHEMA = "appeals_store"
+# stored table → the model whose rows it holds (reports read these through overrides)
+MODEL_TABLES = {"appeal_facts": "facts", "status_spans": "spans", "qa_reviews_clean": "qa_reviews",
+                "enforcements_clean": "enforcements"}
+STATE_TABLES = ("fp_appeals", "fp_enforcements", "fp_specialists", "contested_events")
+TABLE_NAMES = (*MODEL_TABLES.values(), *STATE_TABLES, "store_meta")
+
+
+def store_dir() -> Path:
+    """Where default stores live (APPEALS_STORE_DIR, else the product's data folder)."""
+    env = os.environ.get("APPEALS_STORE_DIR", "").strip()
+    return Path(env) if env else ROOT / "data" / "store"
+
+
+def warehouse_key(wh: Warehouse) -> str:
+    """One store per warehouse URL (and adapter): a short stable digest of them."""
+    text = json.dumps([wh.url, wh.schema, wh.adapter_name, sorted(wh.adapter_sql.items())], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _qi(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- the database a store lives in ------------------------------------------------------------
+
+class StoreDB:
+    """A read-write (or read-only) connection to the store's database."""
+
+    dialect: str
+
+    def execute(self, sql: str, params: dict | None = None) -> None:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: dict | None = None) -> pl.DataFrame:
+        raise NotImplementedError
+
+    def write(self, table: str, data, create: bool) -> int:
+        """Create `table` from (or append to it) a Polars frame or an Arrow RecordBatchReader."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class DuckStoreDB(StoreDB):
+    dialect = "duckdb"
+
+    def __init__(self, path: str, read_only: bool = False):
+        import duckdb
+
+        self.path = path
+        self.con = duckdb.connect(path, read_only=read_only)
+        self.con.execute("set TimeZone = 'UTC'")
+        if not read_only:
+            from metrics.refresh import bound_memory
+
+            bound_memory(self.con)
+        self.lock = threading.Lock()  # one DuckDB connection is not for concurrent use
+
+    def execute(self, sql, params=None):
+        native, p = _duckdb_params(sql, params or {})
+        with self.lock:
+            self.con.execute(native, p or None)
+
+    def query(self, sql, params=None):
+        native, p = _duckdb_params(sql, params or {})
+        with self.lock:
+            return pl.from_arrow(self.con.sql(native, params=p or None).to_arrow_table())
+
+    def write(self, table, data, create):
+        with self.lock:
+            self.con.register("_store_incoming", data)
+            try:
+                if create:
+                    self.con.execute(f"create table {table} as select * from _store_incoming")
+                else:
+                    self.con.execute(f"insert into {table} by name select * from _store_incoming")
+            finally:
+                self.con.unregister("_store_incoming")
+        return 0
+
+    def close(self):
+        with self.lock:
+            self.con.close()
+
+
+_PG_TYPES = {pl.Utf8: "text", pl.Float64: "double precision", pl.Float32: "real", pl.Int64: "bigint",
+             pl.Int32: "integer", pl.Int16: "smallint", pl.Int8: "smallint", pl.Boolean: "boolean",
+             pl.Date: "date", pl.Time: "time", pl.UInt64: "numeric", pl.UInt32: "bigint"}
+
+
+def _pg_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "timestamp with time zone"
+    if isinstance(dtype, pl.Decimal):
+        return "numeric"
+    return _PG_TYPES.get(dtype.base_type() if hasattr(dtype, "base_type") else dtype, "text")
+
+
+class SqlaStoreDB(StoreDB):
+    """Any SQLAlchemy database (PostgreSQL): ordinary SQL, COPY for bulk rows."""
+
+    def __init__(self, engine: sa.Engine, reader: bool = False):
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.reader = reader
+        self.lock = threading.Lock()
+        self.conn = engine.connect()
+        if self.dialect == "postgresql":
+            self.conn.execute(sa.text("set time zone 'UTC'"))
+            self.conn.commit()
+
+    def execute(self, sql, params=None):
+        self.conn.execute(sa.text(sql), params or {})
+
+    def query(self, sql, params=None):
+        with self.lock:
+            try:
+                result = self.conn.execute(sa.text(sql), params or {})
+                names = list(result.keys())
+                rows = result.fetchall()
+            finally:
+                if self.reader:  # never sit in a transaction: a refresh's swap waits for readers' locks
+                    self.conn.rollback()
+        return pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row", infer_schema_length=None)
+
+    def write(self, table, data, create):
+        frames = [data] if isinstance(data, pl.DataFrame) else None
+        if frames is None:  # an Arrow RecordBatchReader: a frame per batch, memory bounded
+            frames = (pl.from_arrow(batch) for batch in data)
+            first = pl.DataFrame(schema=pl.from_arrow(data.schema.empty_table()).schema)
+        else:
+            first = frames[0]
+        if create:
+            cols = ", ".join(f"{_qi(c)} {_pg_type(t)}" for c, t in first.schema.items())
+            self.conn.execute(sa.text(f"create table {table} ({cols})"))
+        n = 0
+        raw = self.conn.connection.driver_connection
+        for frame in frames:
+            if frame.height == 0:
+                continue
+            col_list = ", ".join(_qi(c) for c in frame.columns)
+            with raw.cursor() as cur, cur.copy(f"copy {table} ({col_list}) from stdin") as copy:
+                for row in frame.iter_rows():
+                    copy.write_row(row)
+            n += frame.height
+        return n
+
+    def close(self):
+        self.conn.close()
+
+
+# -- where a store lives ----------------------------------------------------------------------
+
+@dataclass
+class Location:
+    """A store's place. `names(which)` gives qualified table names: "current" (readers),
+    "prev" (the state a refresh starts from) and "next" (the state it builds)."""
+
+    label: str
+
+    def meta(self) -> dict | None:
+        raise NotImplementedError
+
+    def open_reader(self) -> StoreDB | None:
+        raise NotImplementedError
+
+    def begin(self) -> StoreDB:
+        raise NotImplementedError
+
+    def names(self, which: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def commit(self, db: StoreDB) -> None:
+        raise NotImplementedError
+
+    def abort(self, db: StoreDB) -> None:
+        raise NotImplementedError
+
+    def lock_path(self) -> Path:
+        raise NotImplementedError
+
+
+@dataclass
+class GenerationsLocation(Location):
+    """Default store: generation files in a folder the product owns, CURRENT names the live one."""
+
+    folder: Path = field(default_factory=Path)
+    _next_path: Path | None = None
+
+    def _current_file(self) -> Path | None:
+        pointer = self.folder / "CURRENT"
+        if not pointer.exists():
+            return None
+        name = pointer.read_text().strip()
+        path = self.folder / name
+        return path if name and path.exists() else None
+
+    def generation(self) -> str | None:
+        """The live generation's file name (changes on every refresh that wrote something)."""
+        current = self._current_file()
+        return current.name if current else None
+
+    def meta(self):
+        current = self._current_file()
+        if current is None:
+            return None
+        db = DuckStoreDB(str(current), read_only=True)
+        try:
+            return _read_meta(db, "main.store_meta")
+        finally:
+            db.close()
+
+    def open_reader(self):
+        current = self._current_file()
+        return DuckStoreDB(str(current), read_only=True) if current else None
+
+    def begin(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        current = self._current_file()
+        for path in self.folder.glob("store-*.duckdb"):  # a killed refresh's file (we hold the lock)
+            if current is None or (path != current and path.stat().st_mtime > current.stat().st_mtime):
+                path.unlink(missing_ok=True)
+                Path(str(path) + ".wal").unlink(missing_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        self._next_path = self.folder / f"store-{stamp}-{os.getpid()}.duckdb"
+        db = DuckStoreDB(str(self._next_path))
+        if current is not None:
+            db.execute(f"attach '{str(current).replace(chr(39), chr(39) * 2)}' as prev (read_only)")
+        self._has_prev = current is not None
+        return db
+
+    def names(self, which):
+        prefix = {"current": "main.", "next": "main.", "prev": "prev.main."}[which]
+        return {t: f"{prefix}{t}" for t in TABLE_NAMES}
+
+    def commit(self, db):
+        db.execute("checkpoint")
+        db.close()
+        tmp = self.folder / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(self._next_path.name)
+        os.replace(tmp, self.folder / "CURRENT")  # the switch: atomic on POSIX
+        self._cleanup(keep={self._next_path.name})
+
+    def abort(self, db):
+        try:
+            db.close()
+        finally:
+            for suffix in ("", ".wal"):
+                Path(str(self._next_path) + suffix).unlink(missing_ok=True)
+
+    def _cleanup(self, keep: set[str]) -> None:
+        """Drop generations older than the previous one (a reader may still hold that one open;
+        on POSIX an unlinked file stays readable for whoever has it open)."""
+        files = sorted(self.folder.glob("store-*.duckdb"), key=lambda p: p.stat().st_mtime)
+        older = [p for p in files if p.name not in keep]
+        for p in older[:-1]:
+            p.unlink(missing_ok=True)
+            Path(str(p) + ".wal").unlink(missing_ok=True)
+
+    def lock_path(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.folder / "refresh.lock"
+
+
+@dataclass
+class SchemaLocation(Location):
+    """A schema in a database the user names; tables swapped in one transaction."""
+
+    url: str = ""
+    schema: str = DEFAULT_SCHEMA
+
+    def _db(self, read_only: bool = False) -> StoreDB:
+        if self.url.startswith("duckdb"):
+            path = self.url.split("///", 1)[1] if "///" in self.url else ""
+            if not path or path == ":memory:":
+                raise WarehouseError("--store: a DuckDB store needs a file path (duckdb:///path/store.duckdb)")
+            if read_only and not Path(path).exists():
+                return None
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return DuckStoreDB(path, read_only=read_only)
+        try:
+            engine = sa.create_engine(self.url)
+            return SqlaStoreDB(engine, reader=read_only)
+        except Exception as exc:  # noqa: BLE001 - any driver error: the store cannot be opened
+            raise WarehouseError(f"--store: cannot open {redact_url(self.url)}: {_first_line(exc)}") from None
+
+    def _exists(self, db: StoreDB) -> bool:
+        found = db.query("select count(*) as n from information_schema.tables where table_schema = :s "
+                         "and table_name = 'store_meta'", {"s": self.schema})
+        return int(found["n"][0]) > 0
+
+    def meta(self):
+        db = self.open_reader()
+        if db is None:
+            return None
+        try:
+            return _read_meta(db, self.names("current")["store_meta"])
+        finally:
+            db.close()
+
+    def open_reader(self):
+        db = self._db(read_only=True)
+        if db is None:
+            return None
+        if not self._exists(db):
+            db.close()
+            return None
+        return db
+
+    def begin(self):
+        db = self._db()
+        db.execute(f"create schema if not exists {_qi(self.schema)}")
+        for t in TABLE_NAMES:  # leftovers of a refresh that was killed
+            db.execute(f"drop table if exists {self.names('next')[t]}")
+        self._has_prev = self._exists(db)
+        if isinstance(db, SqlaStoreDB):
+            db.conn.commit()
+        return db
+
+    def names(self, which):
+        suffix = "__next" if which == "next" else ""
+        return {t: f"{_qi(self.schema)}.{_qi(t + suffix)}" for t in TABLE_NAMES}
+
+    def commit(self, db):
+        cur, nxt = self.names("current"), self.names("next")
+        statements = []
+        for t in TABLE_NAMES:
+            statements.append(f"drop table if exists {cur[t]}")
+            statements.append(f"alter table {nxt[t]} rename to {_qi(t)}")
+        if isinstance(db, SqlaStoreDB):
+            db.conn.commit()  # the builds so far
+            with db.conn.begin():
+                for s in statements:
+                    db.conn.execute(sa.text(s))
+        else:
+            db.execute("begin transaction")
+            try:
+                for s in statements:
+                    db.execute(s)
+                db.execute("commit")
+            except Exception:
+                db.execute("rollback")
+                raise
+        db.close()
+
+    def abort(self, db):
+        try:
+            if isinstance(db, SqlaStoreDB):
+                db.conn.rollback()
+            for t in TABLE_NAMES:
+                db.execute(f"drop table if exists {self.names('next')[t]}")
+            if isinstance(db, SqlaStoreDB):
+                db.conn.commit()
+        finally:
+            db.close()
+
+    def lock_path(self):
+        folder = store_dir() / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha256(f"{self.url}|{self.schema}".encode()).hexdigest()[:16]
+        return folder / f"{key}.lock"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _read_meta(db: StoreDB, table: str) -> dict | None:
+    try:
+        rows = db.query(f"select meta from {table}")
+    except Exception:  # noqa: BLE001 - a store from another layout: treated as absent
+        return None
+    return json.loads(rows["meta"][0]) if rows.height else None
+
+
+def location(wh: Warehouse, store_url: str | None = None) -> Location:
+    """The store of this warehouse: `store_url` (with ?schema=NAME) or the default folder."""
+    if store_url:
+        base, _, query_text = store_url.partition("?")
+        query = dict(parse_qsl(query_text))
+        schema = query.pop("schema", DEFAULT_SCHEMA)
+        clean = base + (f"?{urlencode(query)}" if query else "")
+        if not schema.replace("_", "").isalnum():
+            raise WarehouseError(f"--store: schema must be letters, digits and underscores: {schema!r}")
+        if clean.rstrip("/") == wh.url.rstrip("/") and schema == (wh.schema or "main"):
+            raise WarehouseError("--store: the store cannot be the warehouse's own schema (the warehouse is read-only)")
+        return SchemaLocation(label=f"{redact_url(clean)} schema {schema}", url=clean, schema=schema)
+    folder = store_dir() / warehouse_key(wh)
+    return GenerationsLocation(label=str(folder), folder=folder)
+
+
+# -- reading: a Warehouse whose final models are the stored tables -----------------------------
+
+@dataclass
+class StoreWarehouse(Warehouse):
+    """The stored state read as a warehouse: reports, facts, spans, drill-downs and the WBR
+    compile unchanged, with the final models read from the store's tables.
+
+    The staging relations are stand-ins: the one thing reports read from staging is the
+    earliest `created_at` (where the list of backlog periods starts) and the as-of time,
+    both recorded at refresh. Data checks need the raw rows: they run on the warehouse.
+    """
+
+    db: StoreDB | None = None
+    meta: dict = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    @property
+    def as_of(self) -> datetime:
+        return datetime.fromisoformat(self.meta["as_of"])
+
+    def columns(self):
+        return {t: [c.name for c in TABLES[t].columns] for t in self.meta["tables_present"]}
+
+    def has_table(self, name):
+        return name in self.meta["tables_present"]
+
+    def validate(self):
+        return None
+
+    def unknown_timezones(self):
+        return list(self.meta.get("unknown_timezones", []))
+
+    def row_counts(self):
+        return dict(self.meta.get("row_counts", {}))
+
+    def staging_ctes(self):
+        ctes = {}
+        for table in TABLES.values():
+            cols = []
+            for col in table.columns:
+                cast = SQL_CAST[col.type]
+                if table.name == "appeals" and col.name == "created_at":
+                    cols.append(f"cast(:store_first_created_at as {cast}) as created_at")
+                elif table.name == "appeal_events" and col.name == "occurred_at":
+                    cols.append(f"cast(:store_as_of as {cast}) as occurred_at")
+                else:
+                    cols.append(f"cast(null as {cast}) as {col.name}")
+            one_row = (table.name == "appeals" and self.meta.get("first_created_at")) or table.name == "appeal_events"
+            ctes[f"stg_{table.name}"] = f"select {', '.join(cols)}" + ("" if one_row else " where 1 = 0")
+        return ctes
+
+    def materialize(self, as_of_param):
+        self._check_as_of(as_of_param)
+        return True
+
+    def _check_as_of(self, as_of_param: str | None) -> None:
+        if as_of_param is not None and as_of_param != self.meta["as_of"]:
+            raise WarehouseError(f"--as-of: the store holds as_of {self.meta['as_of']}, not {as_of_param}; "
+                                 "use --no-store for another instant")
+
+    def model_overrides(self, as_of_param):
+        return {model: f"select * from {self.tables[t]}" for model, t in MODEL_TABLES.items()}
+
+    def compose(self, extra_ctes, select, params=None):
+        from metrics import models
+
+        self._check_as_of((params or {}).get("as_of"))
+        return models.with_models(self.staging_ctes(), extra_ctes, select, overrides=self.model_overrides(None))
+
+    def query(self, sql, params=None):
+        params = {**self.adapter_params, **(params or {})}
+        return self.db.query(sql, params)
+
+
+def open_store(wh: Warehouse, loc: Location) -> StoreWarehouse | None:
+    """The store's current state as a StoreWarehouse, or None when there is none yet."""
+    db = loc.open_reader()
+    if db is None:
+        return None
+    meta = _read_meta(db, loc.names("current")["store_meta"])
+    if meta is None:
+        db.close()
+        return None
+    reader = StoreWarehouse(url=wh.url, schema=wh.schema, adapter_name=wh.adapter_name, engine=None, db=db,
+                            meta=meta, tables={t: loc.names("current")[t] for t in TABLE_NAMES})
+    reader.adapter_params = {"store_as_of": meta["as_of"], "store_first_created_at": meta.get("first_created_at")}
+    return reader

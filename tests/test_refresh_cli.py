@@ -1,0 +1,200 @@
+"""`python -m metrics refresh` and `--store` / `--no-store` (interfaces.md), on hand-made warehouses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from metrics import cli, refresh
+from tests.helpers import make_warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+APPEALS = [
+    {"appeal_id": "A", "queue": "q", "priority": "P1", "created_at": "2026-03-02T09:00:00Z"},
+    {"appeal_id": "B", "queue": "q", "priority": "P1", "created_at": "2026-03-02T10:00:00Z"},
+    {"appeal_id": "C", "queue": "q", "priority": "P1", "created_at": "2026-03-02T11:00:00Z"},
+]
+EVENTS = [
+    {"event_id": "a1", "appeal_id": "A", "occurred_at": "2026-03-02T12:00:00Z", "event_type": "decided",
+     "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"},
+    {"event_id": "b1", "appeal_id": "B", "occurred_at": "2026-03-02T13:00:00Z", "event_type": "claimed",
+     "actor_id": "s1", "actor_type": "specialist"},
+    {"event_id": "c1", "appeal_id": "C", "occurred_at": "2026-03-02T14:00:00Z", "event_type": "decided",
+     "actor_id": "s2", "actor_type": "specialist", "outcome": "overturned"},
+]
+# SLA on a calendar clock: resolution target 100 h, so B's resolution SLA is pending
+POLICIES = [{"queue": "*", "priority": "P1", "first_touch_target_hours": 1, "resolution_target_hours": 100,
+             "clock": "calendar"}]
+
+
+@pytest.fixture(autouse=True)
+def _own_store_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+
+
+def rewrite(tmp_path, tables) -> str:
+    """Rewrite the warehouse file in place: first let go of this process's connections to it."""
+    import gc
+
+    gc.collect()
+    return make_warehouse(tmp_path, tables)
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_refresh_full_then_incremental_counts(tmp_path, capsys):
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS, "sla_policies": POLICIES})
+    code, out, _err = run(capsys, "refresh", "--warehouse", url)
+    assert code == 0
+    # as_of = the latest instant, c1 at 14:00
+    assert out.strip().splitlines()[-1] == "refresh: full, 3 appeals recomputed of 3, as_of 2026-03-02T14:00:00+00:00"
+    code, out, _err = run(capsys, "refresh", "--warehouse", url)
+    # nothing changed, as_of did not move: nothing to recompute
+    assert out.strip().splitlines()[-1] == "refresh: incremental, 0 appeals recomputed of 3, as_of 2026-03-02T14:00:00+00:00"
+
+    # a correction to C's decision, and a new appeal D created at 15:00 (as_of moves to 15:00)
+    events = [dict(e) for e in EVENTS]
+    events[2]["outcome"] = "upheld"
+    appeals = APPEALS + [{"appeal_id": "D", "queue": "q", "priority": "P1", "created_at": "2026-03-02T15:00:00Z"}]
+    url2 = rewrite(tmp_path, {"appeals": appeals, "appeal_events": events, "sla_policies": POLICIES})
+    assert url2 == url
+    code, out, _err = run(capsys, "refresh", "--warehouse", url)
+    # recomputed: C (its row changed), D (new), B (open: its pending SLA moves with as_of);
+    # A is resolved and achieved at 12:00 before its deadline: fixed, kept as stored. 3 of 4.
+    assert out.strip().splitlines()[-1] == "refresh: incremental, 3 appeals recomputed of 4, as_of 2026-03-02T15:00:00+00:00"
+
+    # the store's answers are the warehouse's answers (byte for byte)
+    for cmd in (["facts", "--wide"], ["spans"], ["report", "--by", "queue", "--period", "day"]):
+        a, b = tmp_path / f"{cmd[0]}_store.csv", tmp_path / f"{cmd[0]}_plain.csv"
+        assert run(capsys, *cmd[:1], "--warehouse", url, *cmd[1:], "--out", str(a))[0] == 0
+        assert run(capsys, *cmd[:1], "--warehouse", url, *cmd[1:], "--no-store", "--out", str(b))[0] == 0
+        assert a.read_text() == b.read_text()
+    report = (tmp_path / "report_store.csv").read_text().splitlines()
+    header = report[0].split(",")
+    row = dict(zip(header, report[1].split(","), strict=True))
+    # day 2026-03-02, queue q: 4 created, 2 resolved (A upheld, C now upheld): overturn rate 0/2
+    assert (row["appeals_created"], row["appeals_resolved"], row["overturn_rate_numerator"],
+            row["overturn_rate_denominator"]) == ("4", "2", "0", "2")
+
+
+def test_store_in_a_named_schema_and_sla_change_rebuilds(tmp_path, capsys):
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS, "sla_policies": POLICIES})
+    store = f"duckdb:///{tmp_path / 'mine.duckdb'}?schema=team_store"
+    code, out, _ = run(capsys, "refresh", "--warehouse", url, "--store", store, "--quiet")
+    assert code == 0 and out.startswith("refresh: full, 3 appeals recomputed of 3")
+    policies = [dict(POLICIES[0], resolution_target_hours=2)]
+    rewrite(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS, "sla_policies": policies})
+    err_out = run(capsys, "refresh", "--warehouse", url, "--store", store)
+    assert err_out[1].startswith("refresh: full, 3 appeals recomputed of 3")  # sla_policies changed
+    assert "sla_policies changed" in err_out[2]
+    a, b = tmp_path / "s.csv", tmp_path / "p.csv"
+    run(capsys, "facts", "--warehouse", url, "--store", store, "--out", str(a))
+    run(capsys, "facts", "--warehouse", url, "--no-store", "--out", str(b))
+    assert a.read_text() == b.read_text()
+    assert "breached" in a.read_text()  # B: created 10:00, 2 h target, unresolved at 14:00
+
+
+def test_failed_refresh_keeps_the_previous_store(tmp_path, capsys, monkeypatch):
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS})
+    assert run(capsys, "refresh", "--warehouse", url)[0] == 0
+    rewrite(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS[:2]})  # C's decision deleted
+
+    def broken(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(refresh, "_build", broken)
+    code, out, err = run(capsys, "refresh", "--warehouse", url, "--quiet")
+    assert code == 1 and out == ""
+    assert err.strip() == ("error: refresh failed: OSError: disk full; the previous store "
+                           "(as_of 2026-03-02T14:00:00+00:00) is still in use")
+    assert len(err.strip().splitlines()) == 1
+    monkeypatch.undo()
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    code, out, _ = run(capsys, "refresh", "--warehouse", url)
+    # as_of moved back from 14:00 (c1 gone) to 13:00: a full rebuild
+    assert out.strip() == "refresh: full, 3 appeals recomputed of 3, as_of 2026-03-02T13:00:00+00:00"
+
+
+def test_killed_refresh_leaves_the_store_usable_and_says_so(tmp_path):
+    from tests.randomwh import random_tables
+
+    url = make_warehouse(tmp_path, random_tables(3, n_appeals=300))
+    env = {**os.environ, "APPEALS_STORE_DIR": str(tmp_path / "stores")}
+    cmd = [sys.executable, "-m", "metrics", "refresh", "--warehouse", url]
+    first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert first.returncode == 0, first.stderr
+    proc = subprocess.Popen([*cmd, "--full"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                            env=env)
+    for line in proc.stderr:
+        if "Computing facts" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    facts = subprocess.run([sys.executable, "-m", "metrics", "facts", "--warehouse", url, "--out", "-"],
+                           capture_output=True, text=True, cwd=ROOT, env=env)
+    plain = subprocess.run([sys.executable, "-m", "metrics", "facts", "--warehouse", url, "--no-store", "--out", "-"],
+                           capture_output=True, text=True, cwd=ROOT, env=env)
+    assert facts.returncode == 0 and facts.stdout == plain.stdout
+    assert "did not finish" in facts.stderr  # the next refresh (before reading) says so
+
+
+def test_a_reader_keeps_its_state_while_another_process_refreshes(tmp_path):
+    from metrics import api, store
+
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS})
+    env = {**os.environ, "APPEALS_STORE_DIR": str(tmp_path / "stores")}
+    cmd = [sys.executable, "-m", "metrics", "refresh", "--warehouse", url, "--quiet"]
+    assert subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env).returncode == 0
+    wh = api.open_warehouse(url)
+    loc = store.location(wh)
+    reader = store.open_store(wh, loc)  # the dashboard's open connection to the live generation
+    wh.engine.dispose()
+    rewrite(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS + [
+        {"event_id": "b2", "appeal_id": "B", "occurred_at": "2026-03-02T16:00:00Z", "event_type": "decided",
+         "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"}]})
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    # DuckDB lets a process write a file only when nobody else has it open: the refresh wrote
+    # a new generation while the reader held the old one
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "refresh: incremental, 1 appeals recomputed of 3, as_of 2026-03-02T16:00:00+00:00"
+    old = api.report(reader, by=[], period="day", metrics=["appeals_resolved"])
+    assert old["appeals_resolved"].to_list() == [2]  # A and C, as of 14:00
+    fresh = store.open_store(wh, loc)
+    assert api.report(fresh, by=[], period="day", metrics=["appeals_resolved"])["appeals_resolved"].to_list() == [3]
+    reader.db.close()
+    fresh.db.close()
+
+
+def test_a_changed_specialist_row_reaches_the_stretches_they_owned(tmp_path, capsys):
+    # X created 09:00, assigned to s1 at 10:00, reassigned to s2 at 11:00, still open at as_of 11:00:
+    # stretches [09:00, 10:00) no owner, [10:00, 11:00) s1, [11:00, -) s2 (its owner now)
+    appeals = [{"appeal_id": "X", "queue": "q", "priority": "P1", "created_at": "2026-03-02T09:00:00Z"}]
+    events = [{"event_id": "x1", "appeal_id": "X", "occurred_at": "2026-03-02T10:00:00Z", "event_type": "assigned",
+               "actor_id": "s1", "actor_type": "system"},
+              {"event_id": "x2", "appeal_id": "X", "occurred_at": "2026-03-02T11:00:00Z", "event_type": "assigned",
+               "actor_id": "s2", "actor_type": "system"}]
+    people = [{"specialist_id": "s1", "pod": "p1"}, {"specialist_id": "s2", "pod": "p2"}]
+    url = make_warehouse(tmp_path, {"appeals": appeals, "appeal_events": events, "specialists": people})
+    assert run(capsys, "refresh", "--warehouse", url, "--quiet")[0] == 0
+    rewrite(tmp_path, {"appeals": appeals, "appeal_events": events,
+                       "specialists": [{"specialist_id": "s1", "pod": "p9"}, people[1]]})
+    code, out, _ = run(capsys, "refresh", "--warehouse", url, "--quiet")
+    # s1 owns none of X now, but owned its second stretch: X is recomputed (1 of 1)
+    assert out.strip() == "refresh: incremental, 1 appeals recomputed of 1, as_of 2026-03-02T11:00:00+00:00"
+    spans = tmp_path / "spans.csv"
+    assert run(capsys, "spans", "--warehouse", url, "--out", str(spans))[0] == 0
+    lines = spans.read_text().splitlines()
+    at = lines[0].split(",").index("pod")
+    pods = [line.split(",")[at] for line in lines[1:]]
+    assert pods == ["", "p9", "p2"]

@@ -1,0 +1,48 @@
+"""The dashboard reads the store: built on first use, shown in the sidebar, and a refresh
+(the sidebar button) brings in what changed in the warehouse."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import make_warehouse
+from tests.test_app_connection import APP, ROWS, shown, sidebar_text
+
+
+def test_dashboard_builds_reads_and_refreshes_the_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    monkeypatch.setenv("APPEALS_WAREHOUSE_URL", make_warehouse(tmp_path, ROWS))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the same hand-derived Overview as tests/test_app_connection.py, now read from the store
+    got = shown(at)
+    assert got["Appeals created"] == ("2", "+0 (+0%)")
+    assert got["Appeals resolved"] == ("1", "-1 (-50%)")
+    assert got["Backlog open"] == ("1", "+1")
+    assert any(s.label.startswith("Store ready (refresh: full, 4 appeals recomputed of 4") for s in at.status)
+    text = sidebar_text(at)
+    assert "Store** as of 10 Mar 2026 10:30 UTC" in text and "(full, 4 of 4 appeals recomputed)" in text
+
+    # a4 is decided (upheld) at 12:00 on 10 Mar: after a refresh, 2 resolved this week, backlog 0
+    rows = {"appeals": ROWS["appeals"], "appeal_events": ROWS["appeal_events"] + [
+        {"event_id": "e8", "appeal_id": "a4", "occurred_at": "2026-03-10T12:00:00", "event_type": "decided",
+         "actor_type": "specialist", "actor_id": "s1", "outcome": "upheld"}]}
+    # the new warehouse replaces the file (as a nightly export does); the app notices the change
+    new = make_warehouse(tmp_path / "next", rows)
+    os.replace(new.split("///", 1)[1], str(tmp_path / "wh.duckdb"))
+    at.button(key="_refresh_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    got = shown(at)
+    assert got["Appeals resolved"] == ("2", "+0 (+0%)")  # a3, a4 vs a1, a2
+    assert got["Backlog open"] == ("0", "+0")
+    # a4 changed (new event) and was open (as_of moved): 1 of 4 recomputed
+    assert "(incremental, 1 of 4 appeals recomputed)" in sidebar_text(at)
+    assert "10 Mar 2026 12:00 UTC" in sidebar_text(at)
+    st.cache_data.clear()
+    st.cache_resource.clear()
