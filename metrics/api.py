@@ -170,15 +170,7 @@ def _report_schema(plan) -> dict[str, pl.DataType]:
     for k in plan.keys:
         schema[k] = pl.Utf8
     for name in plan.metrics:
-        m = METRICS[name]
-        if m.kind == "count":
-            schema[name] = pl.Int64
-        elif m.kind == "percentile":
-            schema[name] = pl.Float64
-        else:
-            schema[name] = pl.Float64
-            schema[f"{name}_numerator"] = pl.Int64
-            schema[f"{name}_denominator"] = pl.Int64
+        schema |= METRICS[name].kind.columns(name)
     return schema
 
 
@@ -311,13 +303,12 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     rows are the appeals open at the period end.
     """
     from metrics.catalog import COHORTS, METRICS
-    from metrics.conditions import Always
     from metrics.engine_sql import period_of
 
     if metric not in METRICS:
         raise WarehouseError(f"metric: unknown metric {metric!r}")
     m = METRICS[metric]
-    cohort = COHORTS[m.numerator_cohort or m.cohort]
+    cohort = COHORTS[m.kind.row_cohort(m)]
     if cohort.source != "facts":
         raise WarehouseError(f"metric: {metric} is not reconciled at appeal level here (cohort {cohort.name})")
     wh = open_warehouse(url)
@@ -333,14 +324,8 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     conds.append(cohort.where.sql())
     conds.append(f"{period_of(cohort.timestamp, period)} = cast(:cell_period as date)")
     cond = " and ".join(f"({c})" for c in conds)
-    if m.kind == "ratio" and not m.numerator_cohort:
-        den = m.denominator
-        num = m.numerator if isinstance(den, Always) else (m.numerator & den)
-        flags = f"({num.sql()}) as in_numerator, ({den.sql()}) as in_denominator"
-    elif m.kind == "percentile":
-        flags = f"({m.value} is not null) as counted"
-    else:
-        flags = f"({m.where.sql()}) as counted"
+    member_flags = m.kind.member_flags(m)
+    flags = ", ".join(f"({c.sql()}) as {flag}" for flag, c in member_flags.items())
     schema = dict(FACTS_COLUMNS) | WIDE_COLUMNS
     cols = ", ".join(schema)
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
@@ -350,8 +335,7 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     )
     frame = wh.query(wh.compose(None, select, params), params)
     total = int(frame["total_rows"][0]) if frame.height else 0
-    flag_schema = ({"in_numerator": pl.Boolean, "in_denominator": pl.Boolean} if "in_numerator" in flags
-                   else {"counted": pl.Boolean})
+    flag_schema = {flag: pl.Boolean for flag in member_flags}
     return conform(frame, schema | flag_schema), total
 
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from metrics.periods import PERIODS
 from metrics.warehouse import WarehouseError
 
 
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("report", help="metrics per period and group")
     warehouse_args(sp)
     sp.add_argument("--by", default="none")
-    sp.add_argument("--period", default="week", choices=["day", "week", "month"])
+    sp.add_argument("--period", default="week", choices=PERIODS)
     sp.add_argument("--from", dest="date_from", default=None)
     sp.add_argument("--to", dest="date_to", default=None)
     sp.add_argument("--metrics", default=None)

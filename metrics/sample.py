@@ -699,20 +699,20 @@ def _enforcements(rng: np.random.Generator, ap: dict, cal: _Calendar, n_users: i
     lam_base = np.concatenate([base_w[:, :14], base_w], axis=1) * per_appeal * unappealed
     lam_wave = np.concatenate([lead, base_w * (wave_mult - 1)], axis=1) * per_appeal * (0.65 / 0.35)
     lam_spike = np.concatenate([lead, base_w * (spike_mult - 1)], axis=1) * per_appeal * unappealed
-    cells, kinds = [], []
-    for kind, lam in enumerate((lam_base, lam_wave, lam_spike)):
+    cells, draws = [], []
+    for draw, lam in enumerate((lam_base, lam_wave, lam_spike)):
         counts = rng.poisson(lam).ravel()
         cells.append(np.repeat(np.arange(counts.size), counts))
-        kinds.append(np.full(counts.sum(), kind, dtype=np.int8))
+        draws.append(np.full(counts.sum(), draw, dtype=np.int8))
     cell = np.concatenate(cells)
-    kind = np.concatenate(kinds)
-    del cells, kinds
+    draw = np.concatenate(draws)
+    del cells, draws
     uq, ud = np.divmod(cell, cal.n_days + 14)
     del cell
     ut = cal.t_start + (ud - 14) * DAY + np.floor(rng.random(len(uq)) * DAY)
     del ud
-    upol, usrc, uby = _draw_enforcement(rng, uq, ut, cal, kind == 2)
-    wave = kind == 1
+    upol, usrc, uby = _draw_enforcement(rng, uq, ut, cal, draw == 2)
+    wave = draw == 1
     upol[wave], usrc[wave], uby[wave] = P_COUNTERFEIT, SRC_AUTOMATED, BY_FP
     uuser = rng.integers(1, n_users + 1, len(uq))
 
@@ -1538,7 +1538,7 @@ def _appeal_text(rng: np.random.Generator, ap: dict) -> pl.Series:
 
 def _notes(rng: np.random.Generator, ev: dict, queue: np.ndarray, market: np.ndarray) -> pl.Series:
     m = len(ev["time"])
-    kind, group = ev["note_kind"], ev["note_group"]
+    note_class, group = ev["note_kind"], ev["note_group"]
     outcome, root = ev["outcome"], ev["root"]
     # one pool index per event: pools in a fixed order, every event picks in its own pool
     pools: list[list[str]] = [[""]]  # 0: no note
@@ -1548,11 +1548,11 @@ def _notes(rng: np.random.Generator, ev: dict, queue: np.ndarray, market: np.nda
         pools.append(texts)
         pool_of[mask] = len(pools) - 1
 
-    add_pool(INTERNAL_NOTES, kind == N_INTERNAL)
+    add_pool(INTERNAL_NOTES, note_class == N_INTERNAL)
     for t in range(3):
-        add_pool(GUIDANCE_NOTES[t], (kind == N_GUIDANCE) & (group == t))
-        add_pool(ESCALATION_NOTES[t], (kind == N_ESCALATION) & (group == t))
-    dec = kind == N_DECISION
+        add_pool(GUIDANCE_NOTES[t], (note_class == N_GUIDANCE) & (group == t))
+        add_pool(ESCALATION_NOTES[t], (note_class == N_ESCALATION) & (group == t))
+    dec = note_class == N_DECISION
     for qi in range(5):
         add_pool(DECISION_UPHELD[qi] + DECISION_UPHELD_GENERIC, dec & (outcome == 0) & (queue == qi))
     add_pool(DECISION_TIMEOUT, dec & (outcome == 0) & (group == -3))
@@ -1573,7 +1573,7 @@ def _notes(rng: np.random.Generator, ev: dict, queue: np.ndarray, market: np.nda
     ).to_series()
     partial = pl.Series((outcome == 2) & dec & (group != -2))
     note = pl.select(pl.when(partial).then(prefix + text).otherwise(text) + suffix).to_series()
-    has_note = pl.Series((kind != N_NONE) & ~(dec & (rng.random(m) < 0.04)))
+    has_note = pl.Series((note_class != N_NONE) & ~(dec & (rng.random(m) < 0.04)))
     return pl.select(pl.when(has_note).then(note).otherwise(None)).to_series().rename("note")
 
 

@@ -17,6 +17,7 @@ import polars as pl
 
 from metrics import api
 from metrics.catalog import METRICS, MIN_GROUP_SIZE
+from metrics.formatting import format_value
 from metrics.warehouse import WarehouseError
 
 HEADLINE = [
@@ -46,14 +47,7 @@ def parse_week(text: str) -> date:
 
 
 def fmt_value(name: str, value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    m = METRICS[name]
-    if m.unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if m.unit == "hours":
-        return f"{value:,.1f} h"
-    return f"{int(value):,}"
+    return format_value(METRICS[name], value, missing="n/a")
 
 
 def fmt_change(name: str, now, before) -> str:
@@ -107,7 +101,7 @@ def build(url, week: str, as_of=None, tz: str = "UTC") -> Wbr:
                      "change": fmt_change(name, now, was)})
         if name in ("appeals_created", "ttr_p50_hours", "ttr_sla_attainment", "overturn_rate", "backlog_open"):
             extra = ""
-            if METRICS[name].is_rate and cur.get(f"{name}_denominator"):
+            if METRICS[name].kind.has_parts and cur.get(f"{name}_denominator"):
                 extra = f" ({cur[f'{name}_numerator']:,} of {cur[f'{name}_denominator']:,})"
             sentences.append(
                 f"{METRICS[name].label} was {fmt_value(name, now)}{extra} in {week}, "
@@ -172,8 +166,8 @@ def _queues(by_queue: pl.DataFrame, start: date, prev: date):
                 )
     moves.sort(key=lambda m: m[0], reverse=True)
     sentences = []
-    for _, kind, q, c, p in moves[:4]:
-        if kind == "overturn":
+    for _, move, q, c, p in moves[:4]:
+        if move == "overturn":
             direction = "rose" if c["overturn_rate"] > p["overturn_rate"] else "fell"
             sentences.append(
                 f"In {q}, the overturn rate {direction} from {fmt_value('overturn_rate', p['overturn_rate'])} to "

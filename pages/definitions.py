@@ -102,20 +102,11 @@ def reconciliation(ctx: context.Context) -> None:
     rows, total = data.members(ctx.url, ctx.as_of, metric, period, ctx.grain,
                                ((key, value),) if key else (), ctx.filter_key)
     rec = views.reconcile(metric, row, rows, total)
-    m = METRICS[metric]
-    a, b, c = st.columns(3)
-    a.metric("Report value", fmt.value(metric, rec.report_value),
-             help=f"api.report for {ctx.label(period)}" + (f", {key} = {value}" if key else ""))
-    if m.kind == "ratio":
-        b.metric("Report numerator / denominator", fmt.parts(rec.report_numerator, rec.report_denominator) or fmt.DASH)
-        c.metric("Listed appeals: numerator / denominator", fmt.parts(rec.listed_numerator, rec.listed_denominator))
-    elif m.kind == "count":
-        b.metric("Listed appeals counted", f"{rec.listed_numerator:,}")
-        c.metric("Appeals in the cohort", f"{total:,}")
-    else:
-        b.metric("Recomputed from the listed appeals", fmt.value(metric, rec.recomputed),
-                 help="Linear-interpolation quantile of the listed appeals' values")
-        c.metric("Appeals with a value", f"{rec.listed_numerator:,}")
+    cols = st.columns(3)
+    cols[0].metric("Report value", fmt.value(metric, rec.report_value),
+                   help=f"api.report for {ctx.label(period)}" + (f", {key} = {value}" if key else ""))
+    for col, tile in zip(cols[1:], rec.tiles(), strict=True):
+        col.metric(tile.label, tile.text, help=tile.help)
     if rec.matches is True:
         st.success("The listed appeals reproduce the report's number exactly.", icon=":material/check_circle:")
     elif rec.matches is False:

@@ -16,11 +16,12 @@ import polars as pl
 import streamlit as st
 
 from metrics import views
+from metrics.periods import PERIODS
 from ui import data, fmt
 
 FILTER_KEYS = ("queue", "priority", "market", "site", "pod")
 FILTER_LABELS = {"queue": "Queue", "priority": "Priority", "market": "Market", "site": "Site", "pod": "Pod"}
-GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
+GRAIN_LABELS = {p: p.capitalize() for p in PERIODS}
 DEFAULT_SALT = "appeals-review"
 
 

@@ -158,16 +158,8 @@ def show_members(ctx: Context, metric: str, rows: pl.DataFrame, total: int, key:
         empty(f"No appeals count towards {m.label.lower()} in this period for this selection.",
               "Pick another period or metric, or widen the filters.")
         return
-    if m.kind == "ratio":
-        num = int(rows["in_numerator"].fill_null(False).sum())
-        den = int(rows["in_denominator"].fill_null(False).sum())
-        st.markdown(f"**{total:,}** appeals in the cohort · **{num:,}** in the numerator · **{den:,}** in the "
-                    f"denominator → {fmt.value(metric, num / den if den else None)}")
-        extra = ("in_numerator", "in_denominator")
-    else:
-        counted = int(rows["counted"].fill_null(False).sum())
-        st.markdown(f"**{total:,}** appeals in the cohort · **{counted:,}** counted")
-        extra = ("counted",)
+    st.markdown(m.kind.member_summary(m, rows, total))
+    extra = tuple(m.kind.member_flags(m))
     if rows.height < total:
         st.warning(f"Showing the first {rows.height:,} of {total:,} appeals (the engine's drill-down limit); "
                    "narrow the filters to see all.", icon=":material/warning:")
