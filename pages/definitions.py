@@ -13,20 +13,19 @@ from metrics import definitions, views
 from metrics.catalog import METRICS
 from ui import context, data, fmt, widgets
 
-DIRECTION = {True: "higher is better", False: "lower is better", None: "neither (context)"}
 GROUP_KEYS = {"": "All appeals (no grouping)", "queue": "Queue", "priority": "Priority", "market": "Market",
               "site": "Site", "pod": "Pod"}
 
 
 def metric_card(rec: dict) -> None:
     with st.container(border=True):
-        st.markdown(f"**{rec['label']}** · `{rec['name']}` · v{rec['version']}")
+        st.markdown(f"**{rec['business_name']}** · `{rec['name']}` · v{rec['version']} · owner: {rec['owner']}")
         st.markdown(rec["description"])
         lines = [
             f"**Counted in:** {rec['cohort']}"
             + ("" if rec["cohort_timestamp"] in rec["cohort"] else f" (period of `{rec['cohort_timestamp']}`)"),
             f"**Formula:** {rec['formula']}",
-            f"**Unit:** {rec['unit']} · format `{rec['format']}` · {DIRECTION[rec['higher_is_better']]}",
+            f"**Unit:** {rec['unit']} · format `{rec['format']}` · {rec['direction']} · kind: {rec['kind']}",
         ]
         if rec["needs"]:
             lines.append(f"**Needs:** {', '.join(rec['needs'])} (null when the table is absent)")
