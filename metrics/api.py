@@ -10,53 +10,9 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
+from metrics.conditions import Condition, Eq, Within
+from metrics.schema import ALL_FACTS_COLUMNS, FACTS_COLUMNS, SQL_TYPES, WIDE_COLUMNS
 from metrics.warehouse import Warehouse, WarehouseError
-
-FACTS_COLUMNS: dict[str, pl.DataType] = {
-    "appeal_id": pl.Utf8,
-    "queue": pl.Utf8,
-    "priority": pl.Utf8,
-    "market": pl.Utf8,
-    "channel": pl.Utf8,
-    "policy": pl.Utf8,
-    "enforcement_source": pl.Utf8,
-    "specialist_id": pl.Utf8,
-    "created_at": pl.Datetime("us", "UTC"),
-    "first_touch_at": pl.Datetime("us", "UTC"),
-    "resolved_at": pl.Datetime("us", "UTC"),
-    "status": pl.Utf8,
-    "outcome": pl.Utf8,
-    "is_overturned": pl.Boolean,
-    "reopen_count": pl.Int64,
-    "escalated": pl.Boolean,
-    "ftr_hours": pl.Float64,
-    "ttr_hours": pl.Float64,
-    "ftr_clock_hours": pl.Float64,
-    "ttr_clock_hours": pl.Float64,
-    "ftr_target_hours": pl.Float64,
-    "ttr_target_hours": pl.Float64,
-    "ftr_sla": pl.Utf8,
-    "ttr_sla": pl.Utf8,
-    "user_wait_hours": pl.Float64,
-    "root_cause": pl.Utf8,
-    "theme": pl.Utf8,
-}
-
-WIDE_COLUMNS: dict[str, pl.DataType] = {
-    "language": pl.Utf8,
-    "enforced_by": pl.Utf8,
-    "specialist_name": pl.Utf8,
-    "pod": pl.Utf8,
-    "site": pl.Utf8,
-    "team_lead": pl.Utf8,
-    "withdrawn_at": pl.Datetime("us", "UTC"),
-    "sla_clock": pl.Utf8,
-    "decider_actor_type": pl.Utf8,
-    "ftr_deadline_at": pl.Datetime("us", "UTC"),
-    "ttr_deadline_at": pl.Datetime("us", "UTC"),
-    "ftr_sla_decided_at": pl.Datetime("us", "UTC"),
-    "ttr_sla_decided_at": pl.Datetime("us", "UTC"),
-}
 
 
 def open_warehouse(url: str | Warehouse | None) -> Warehouse:
@@ -251,20 +207,27 @@ def _filter_sql(filters: dict | None, params: dict, alias: str = "") -> list[str
     return out
 
 
-def appeals(url=None, as_of=None, filters: dict | None = None, where: str = "", order_by: str = "appeal_id",
-            limit: int = 200, offset: int = 0, extra_params: dict | None = None) -> tuple[pl.DataFrame, int]:
+def appeals(url=None, as_of=None, filters: dict | None = None, where: Condition | None = None,
+            order_by: str = "appeal_id", limit: int = 200, offset: int = 0) -> tuple[pl.DataFrame, int]:
     """A page of wide facts rows (pushed down: filter, order, limit) and the total row count.
 
-    `where` and `order_by` are written by the engine (catalog conditions, fixed columns), never
-    by users; user values arrive in `filters` and `extra_params` as binds.
+    `where` is a condition object (metrics.conditions) and `order_by` one of the facts columns;
+    no SQL text comes in. Values from users arrive in `filters` and in the condition's binds.
     """
+    if where is not None and not isinstance(where, Condition):
+        raise WarehouseError("where: expected a metrics.conditions.Condition, not SQL text")
+    if order_by not in ALL_FACTS_COLUMNS:
+        raise WarehouseError(f"order_by: unknown facts column {order_by!r}")
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
-    params: dict = {"as_of": as_of_param(as_of_dt), **(extra_params or {})}
-    conds = _filter_sql(filters, params) + ([where] if where else [])
+    params: dict = {"as_of": as_of_param(as_of_dt)}
+    conds = _filter_sql(filters, params)
+    if where is not None:
+        conds.append(where.sql())
+        params |= where.params()
     cond = " and ".join(f"({c})" for c in conds) or "1 = 1"
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
-    schema = dict(FACTS_COLUMNS) | WIDE_COLUMNS
+    schema = dict(ALL_FACTS_COLUMNS)
     cols = ", ".join(schema)
     select = (
         f"select {cols}, count(*) over () as total_rows from appeal_facts where {cond} "
@@ -277,20 +240,11 @@ def appeals(url=None, as_of=None, filters: dict | None = None, where: str = "", 
 
 def at_risk(url=None, as_of=None, filters: dict | None = None, within_hours: float = 24.0, limit: int = 200):
     """Open appeals whose resolution deadline falls within the next `within_hours`, oldest first."""
-    return appeals(
-        url, as_of, filters,
-        where="status = 'open' and ttr_deadline_at >= cast(:as_of as timestamp with time zone) "
-              "and ttr_deadline_at <= cast(:risk_until as timestamp with time zone)",
-        order_by="created_at", limit=limit,
-        extra_params={"risk_until": as_of_param(resolve_as_of(open_warehouse(url), as_of)
-                                                + _hours(within_hours))},
-    )
-
-
-def _hours(h: float):
     from datetime import timedelta
 
-    return timedelta(hours=float(h))
+    now = resolve_as_of(open_warehouse(url), as_of)
+    due = Eq("status", "open") & Within("ttr_deadline_at", now, now + timedelta(hours=float(within_hours)))
+    return appeals(url, now, filters, where=due, order_by="created_at", limit=limit)
 
 
 def members(url=None, metric: str = "overturn_rate", period_start=None, period: str = "week", tz: str = "UTC",
@@ -326,7 +280,7 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     cond = " and ".join(f"({c})" for c in conds)
     member_flags = m.kind.member_flags(m)
     flags = ", ".join(f"({c.sql()}) as {flag}" for flag, c in member_flags.items())
-    schema = dict(FACTS_COLUMNS) | WIDE_COLUMNS
+    schema = dict(ALL_FACTS_COLUMNS)
     cols = ", ".join(schema)
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
     select = (
@@ -339,9 +293,6 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     return conform(frame, schema | flag_schema), total
 
 
-_SQL_TYPES = {pl.Utf8: "varchar", pl.Float64: "double precision", pl.Int64: "bigint", pl.Boolean: "boolean"}
-
-
 def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
     """Write facts to a file; returns the row count.
 
@@ -350,6 +301,7 @@ def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
     """
     from pathlib import Path
 
+    from metrics.conditions import sql_literal
     from metrics.output import write_frame
 
     wh = open_warehouse(url)
@@ -358,13 +310,13 @@ def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
         schema = dict(FACTS_COLUMNS) | (WIDE_COLUMNS if wide else {})
         cols = ", ".join(
             f"cast({name} as timestamp with time zone) as {name}" if isinstance(dtype, pl.Datetime)
-            else f"cast({name} as {_SQL_TYPES[dtype]}) as {name}"
+            else f"cast({name} as {SQL_TYPES[dtype]}) as {name}"
             for name, dtype in schema.items()
         )
         inner = wh.compose(None, f'select {cols} from appeal_facts order by appeal_id collate "C"', {"as_of": as_of_param(as_of_dt)})
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        target = str(Path(out).resolve()).replace("'", "''")
-        wh.query(f"copy ({inner}) to '{target}' (format parquet, compression zstd)", {"as_of": as_of_param(as_of_dt)})
+        target = sql_literal(str(Path(out).resolve()))
+        wh.query(f"copy ({inner}) to {target} (format parquet, compression zstd)", {"as_of": as_of_param(as_of_dt)})
         return pl.scan_parquet(out).select(pl.len()).collect().item()
     frame = facts(wh, as_of_dt, wide=wide)
     write_frame(frame, out)
@@ -377,17 +329,3 @@ def prepare(url=None, as_of=None) -> Warehouse:
     wh = open_warehouse(url)
     wh.materialize(as_of_param(resolve_as_of(wh, as_of)))
     return wh
-
-
-def connection_info(url=None, as_of=None) -> dict:
-    """What is connected: dialect, adapter, URL without secrets, freshness and row counts."""
-    from metrics.warehouse import redact_url
-
-    wh = open_warehouse(url)
-    return {
-        "dialect": wh.dialect,
-        "adapter": wh.adapter_name or "contract tables",
-        "url": redact_url(wh.url),
-        "as_of": resolve_as_of(wh, as_of),
-        "row_counts": wh.row_counts(),
-    }

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from metrics.conditions import sql_list
 from metrics.contract import ACTOR_TYPES, EVENT_TYPES, OUTCOMES
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 @dataclass(frozen=True)
@@ -63,9 +60,9 @@ CHECKS: tuple[Check, ...] = (
           "select event_id from stg_appeal_events where appeal_id is null or appeal_id not in "
           "(select appeal_id from stg_appeals where appeal_id is not null)"),
     Check("unknown_event_type", "excluded", f"event ignored: event_type not one of {', '.join(EVENT_TYPES)}",
-          f"select event_id from stg_appeal_events where event_type is null or event_type not in ({_in(EVENT_TYPES)})"),
+          f"select event_id from stg_appeal_events where event_type is null or event_type not in ({sql_list(EVENT_TYPES)})"),
     Check("unknown_actor_type", "flagged", "event used, but never a specialist touch",
-          f"select event_id from stg_appeal_events where actor_type is null or actor_type not in ({_in(ACTOR_TYPES)})"),
+          f"select event_id from stg_appeal_events where actor_type is null or actor_type not in ({sql_list(ACTOR_TYPES)})"),
     Check("event_after_as_of", "excluded", "event in the future of as_of: ignored",
           f"select event_id from stg_appeal_events where occurred_at > {AS_OF}"),
     Check("event_before_created_at", "corrected", "used as if at the appeal's created_at",
@@ -75,7 +72,7 @@ CHECKS: tuple[Check, ...] = (
           "select event_id from events_effective where event_type = 'decided' and recorded_outcome is null"),
     Check("unknown_outcome", "flagged", f"the decision counts with a null outcome (known: {', '.join(OUTCOMES)})",
           f"select event_id from stg_appeal_events where event_type = 'decided' and outcome is not null "
-          f"and outcome not in ({_in(OUTCOMES)})"),
+          f"and outcome not in ({sql_list(OUTCOMES)})"),
     Check("decided_by_non_specialist", "control", "a decision not made by a specialist (no solely automated decisions)",
           "select appeal_id from events_effective where event_type = 'decided' "
           "and (actor_type is null or actor_type <> 'specialist')"),
@@ -106,8 +103,6 @@ CHECKS: tuple[Check, ...] = (
           "(select enforcement_id from stg_enforcements where enforcement_id is not null) "
           "and exists (select 1 from stg_enforcements)"),
 )
-
-CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 
 
 def compile_check(wh, check: Check, params: dict) -> str:

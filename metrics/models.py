@@ -12,22 +12,23 @@ from functools import cache
 from pathlib import Path
 
 from metrics.catalog import TOUCH_EVENT_TYPES
-from metrics.contract import EVENT_TYPES
+from metrics.conditions import sql_list
+from metrics.contract import EVENT_TYPES, OUTCOMES, OVERTURN_OUTCOMES
+from metrics.schema import ALL_FACTS_COLUMNS
 from metrics.themes import theme_sql
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "models"
-
-
-def _in_list(values) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 @cache
 def model_sql() -> dict[str, str]:
     """Model name → SQL, in dependency (file) order."""
     fills = {
-        "event_types": _in_list(EVENT_TYPES),
-        "touch_types": _in_list(TOUCH_EVENT_TYPES),
+        "event_types": sql_list(EVENT_TYPES),
+        "touch_types": sql_list(TOUCH_EVENT_TYPES),
+        "outcomes": sql_list(OUTCOMES),
+        "overturn_outcomes": sql_list(OVERTURN_OUTCOMES),
+        "facts_columns": ", ".join(ALL_FACTS_COLUMNS),
         "theme_expression": theme_sql(),
     }
     models: dict[str, str] = {}
@@ -39,17 +40,6 @@ def model_sql() -> dict[str, str]:
             text = text.replace("{" + key + "}", value)
         models[name] = text
     return models
-
-
-def model_comment(name: str) -> str:
-    """The leading comment of a model (its grain and rules), for the Definitions page."""
-    lines = []
-    path = next(p for p in sorted(SQL_DIR.glob("*.sql")) if p.stem.split("_", 1)[1] == name)
-    for line in path.read_text().splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line[2:].strip())
-    return " ".join(lines)
 
 
 def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, select: str, upto: str | None = None,

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from metrics.conditions import sql_list
+from metrics.conditions import sql_literal as _quote
+from metrics.contract import OVERTURN_OUTCOMES
+
 TAXONOMY_VERSION = "1"
 UNCLASSIFIED = "unclassified"
 
@@ -40,13 +44,9 @@ THEMES: tuple[Theme, ...] = (
 )
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def theme_sql(root_cause: str = "root_cause", note: str = "decision_note", overturned: str = "outcome") -> str:
     """CASE expression giving the theme of an appeal from its final decision."""
-    is_overturned = f"{overturned} in ('overturned', 'partially_overturned')"
+    is_overturned = f"{overturned} in ({sql_list(OVERTURN_OUTCOMES)})"
     whens = []
     for theme in THEMES:
         whens.append(f"when {root_cause} in ({', '.join(_quote(c) for c in theme.codes)}) then {_quote(theme.name)}")

@@ -127,7 +127,7 @@ def at_risk(url: str, as_of: datetime, filters: Filters, within_hours: float, li
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the open appeals…")
 def open_appeals(url: str, as_of: datetime, filters: Filters, limit: int = api.DRILL_LIMIT_MAX):
     """Open appeals, oldest first (the engine's own condition for status = open)."""
-    return api.appeals(warehouse(url), as_of=as_of, filters=filter_dict(filters), where=views.OPEN_APPEALS.sql(),
+    return api.appeals(warehouse(url), as_of=as_of, filters=filter_dict(filters), where=views.OPEN_APPEALS,
                        order_by="created_at", limit=limit)
 
 

@@ -1,0 +1,62 @@
+"""The per-appeal facts schema: column names, order and types, written once.
+
+`python -m metrics facts` (interfaces.md) returns FACTS_COLUMNS in this order; the
+dashboard and the Polars engine also read WIDE_COLUMNS (not in the public contract).
+The SQL model sql/models/12_appeal_facts.sql ends with `select {facts_columns}`, filled
+from here by metrics.models, so a column added to one and not the other fails at once.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+FACTS_COLUMNS: dict[str, pl.DataType] = {
+    "appeal_id": pl.Utf8,
+    "queue": pl.Utf8,
+    "priority": pl.Utf8,
+    "market": pl.Utf8,
+    "channel": pl.Utf8,
+    "policy": pl.Utf8,
+    "enforcement_source": pl.Utf8,
+    "specialist_id": pl.Utf8,
+    "created_at": pl.Datetime("us", "UTC"),
+    "first_touch_at": pl.Datetime("us", "UTC"),
+    "resolved_at": pl.Datetime("us", "UTC"),
+    "status": pl.Utf8,
+    "outcome": pl.Utf8,
+    "is_overturned": pl.Boolean,
+    "reopen_count": pl.Int64,
+    "escalated": pl.Boolean,
+    "ftr_hours": pl.Float64,
+    "ttr_hours": pl.Float64,
+    "ftr_clock_hours": pl.Float64,
+    "ttr_clock_hours": pl.Float64,
+    "ftr_target_hours": pl.Float64,
+    "ttr_target_hours": pl.Float64,
+    "ftr_sla": pl.Utf8,
+    "ttr_sla": pl.Utf8,
+    "user_wait_hours": pl.Float64,
+    "root_cause": pl.Utf8,
+    "theme": pl.Utf8,
+}
+
+WIDE_COLUMNS: dict[str, pl.DataType] = {
+    "language": pl.Utf8,
+    "enforced_by": pl.Utf8,
+    "specialist_name": pl.Utf8,
+    "pod": pl.Utf8,
+    "site": pl.Utf8,
+    "team_lead": pl.Utf8,
+    "withdrawn_at": pl.Datetime("us", "UTC"),
+    "sla_clock": pl.Utf8,
+    "decider_actor_type": pl.Utf8,
+    "ftr_deadline_at": pl.Datetime("us", "UTC"),
+    "ttr_deadline_at": pl.Datetime("us", "UTC"),
+    "ftr_sla_decided_at": pl.Datetime("us", "UTC"),
+    "ttr_sla_decided_at": pl.Datetime("us", "UTC"),
+}
+
+ALL_FACTS_COLUMNS: dict[str, pl.DataType] = FACTS_COLUMNS | WIDE_COLUMNS
+
+# Polars type -> the portable SQL type a column is cast to when the warehouse writes it.
+SQL_TYPES = {pl.Utf8: "varchar", pl.Float64: "double precision", pl.Int64: "bigint", pl.Boolean: "boolean"}
