@@ -19,7 +19,7 @@ def open_warehouse(url: str | Warehouse | None) -> Warehouse:
     if isinstance(url, Warehouse):
         return url
     if url is None:
-        from metrics.sample import ensure_sample_duckdb
+        from metrics.bundled_sample import ensure_sample_duckdb
 
         url = f"duckdb:///{ensure_sample_duckdb()}"
     wh = Warehouse.open(url)

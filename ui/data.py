@@ -30,7 +30,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def sample_url() -> str:
-    from metrics.sample import ensure_sample_duckdb
+    from metrics.bundled_sample import ensure_sample_duckdb
 
     return f"duckdb:///{ensure_sample_duckdb(ROOT / 'data' / 'sample')}"
 
