@@ -1,7 +1,9 @@
-"""The engine's public Python API: facts, report, check, definitions.
+"""The engine's public Python API: facts, status spans, report, check, and bounded
+drill-downs (appeals, at_risk, members: the appeals behind one report cell).
 
 The CLI (`python -m metrics`) and the dashboard call these; nothing here imports streamlit.
-`url` may be a SQLAlchemy URL or an already opened Warehouse.
+`url` may be a SQLAlchemy URL or an already opened Warehouse. Callers pass names, values
+and condition objects (metrics.conditions), never SQL text.
 """
 
 from __future__ import annotations

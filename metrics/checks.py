@@ -1,8 +1,8 @@
 """Data checks (warehouse.md "What bad data gets", metrics.md "Controls").
 
 Every row the engine excludes, corrects or ignores is counted here under a named check
-with example ids; controls flag appeals that break an operating rule. All checks run as
-one query in the warehouse.
+with example ids; controls flag appeals that break an operating rule. Each check is one
+query pushed down to the warehouse (run one by one: see compile_check).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ returned and reshapes them: picks the focus period and the one before, joins tab
 adds Wilson intervals and funnel limits (metrics.stats), pseudonymises names. No metric is
 computed here from appeal rows; the numbers are the engine's. The only exceptions are
 display helpers over drill-down rows (ages, hours left) and the reconciliation check, which
-recomputes a cell from its listed appeals precisely to show that it matches the report.
+recomputes a cell from its listed appeals (by the metric kind's rule, metrics.kinds)
+precisely to show that it matches the report. Period arithmetic is metrics.periods'.
 """
 
 from __future__ import annotations
