@@ -12,7 +12,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from metrics import api, views
+from metrics import api
+from metrics import dashboard as views
 from metrics.warehouse import Warehouse
 from ui import fmt
 

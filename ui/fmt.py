@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import streamlit as st
 
 from metrics.catalog import METRICS
+from metrics.dashboard import Kpi
 from metrics.formatting import DASH, format_parts, format_value
 from metrics.formatting import is_missing as _missing
-from metrics.views import Kpi
 
 
 def value(metric: str, v) -> str:
