@@ -32,7 +32,7 @@ def as_markdown() -> str:
             rec["description"],
             "",
             f"- short label: {rec['label']}; owner: {rec['owner']}",
-            f"- kind: {rec['kind']}; unit: {rec['unit']}; format: `{rec['format']}`; {rec['direction']}",
+            f"- kind: {rec['kind']}; unit: {rec['unit']}; format: `{rec['format']}`; direction: {rec['direction']}",
             f"- columns: {', '.join(rec['columns'])}",
             f"- cohort: {rec['cohort']}",
             f"- formula: {rec['formula']}",
