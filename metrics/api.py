@@ -188,6 +188,14 @@ def check(url=None, as_of=None):
     return checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)})
 
 
+def config_checks(url=None):
+    """The adapter's configuration checks alone (names in its config that match nothing in the
+    data), for the connection status; they do not depend on the as-of time."""
+    from metrics import checks
+
+    return checks.run_adapter_checks(open_warehouse(url), {}, kinds=("config",))
+
+
 # -- bounded drill-downs ----------------------------------------------------------------------
 
 DRILL_LIMIT_MAX = 5000
@@ -331,3 +339,18 @@ def prepare(url=None, as_of=None) -> Warehouse:
     wh = open_warehouse(url)
     wh.materialize(as_of_param(resolve_as_of(wh, as_of)))
     return wh
+
+
+def connection_info(url=None, as_of=None) -> dict:
+    """What is connected: dialect, adapter, URL without secrets, freshness and row counts."""
+    from metrics.warehouse import redact_url
+
+    wh = open_warehouse(url)
+    return {
+        "dialect": wh.dialect,
+        "adapter": wh.adapter_name or "contract tables",
+        "adapter_config": wh.adapter_config or None,
+        "url": redact_url(wh.url),
+        "as_of": resolve_as_of(wh, as_of),
+        "row_counts": wh.row_counts(),
+    }
