@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 
 from metrics.conditions import Condition, Eq, Within
-from metrics.schema import ALL_FACTS_COLUMNS, FACTS_COLUMNS, SQL_TYPES, WIDE_COLUMNS
+from metrics.schema import ALL_FACTS_COLUMNS, FACTS_COLUMNS, SPANS_COLUMNS, SQL_TYPES, WIDE_COLUMNS
 from metrics.warehouse import Warehouse, WarehouseError
 
 
@@ -100,12 +100,13 @@ def facts(url=None, as_of=None, wide: bool = False) -> pl.DataFrame:
 
 
 def status_spans(url=None, as_of=None) -> pl.DataFrame:
+    """The open stretches behind backlog, with the owner during each (SPANS_COLUMNS)."""
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
     params = {"as_of": as_of_param(as_of_dt)}
-    sql = wh.compose(None, 'select appeal_id, open_from, open_to from status_spans order by appeal_id collate "C", open_from', params)
-    schema = {"appeal_id": pl.Utf8, "open_from": pl.Datetime("us", "UTC"), "open_to": pl.Datetime("us", "UTC")}
-    return conform(wh.query(sql, params), schema)
+    sql = wh.compose(None, f'select {", ".join(SPANS_COLUMNS)} from status_spans '
+                           'order by appeal_id collate "C", open_from', params)
+    return conform(wh.query(sql, params), SPANS_COLUMNS)
 
 
 def _date(value, name: str) -> date | None:

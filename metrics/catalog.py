@@ -20,7 +20,7 @@ from metrics.conditions import Always, Condition, Eq, Gt, In, IsTrue, NotNull
 from metrics.contract import OVERTURN_OUTCOMES
 from metrics.kinds import CohortRatio, Count, Kind, Percentile, Ratio
 
-CATALOG_VERSION = "1.1.0"
+CATALOG_VERSION = "1.2.0"  # 1.1.0: backlog under the owner at the period end; 1.2.0: kinds, owners, names
 
 # Which events are a specialist's first touch (metrics.md, "first touch"): versioned here.
 TOUCH_EVENT_TYPES: tuple[str, ...] = ("claimed", "message_to_user", "evidence_requested", "decided")
@@ -355,7 +355,13 @@ _ENTRIES: tuple[Metric, ...] = (
         unit=Unit.APPEALS,
         direction=Direction.LOWER_IS_BETTER,
         owner=Team.APPEALS_OPERATIONS,
-        edge_cases=("A reopened appeal is in the backlog of every period end at which it is open.",),
+        edge_cases=(
+            "A reopened appeal is in the backlog of every period end at which it is open.",
+            "Grouped or filtered by specialist_id, pod, site or team_lead, an appeal counts under its owner "
+            "at the period end: the last specialist assigned before E (none when unassigned then), not its "
+            "owner now; a reassigned appeal counts for whoever held it at each period end.",
+        ),
+        version="2",  # 2: grouped by owner-following keys under the owner at the period end
     ),
     Metric(
         "backlog_breached",
@@ -368,8 +374,12 @@ _ENTRIES: tuple[Metric, ...] = (
         unit=Unit.APPEALS,
         direction=Direction.LOWER_IS_BETTER,
         owner=Team.APPEALS_OPERATIONS,
-        edge_cases=("An open appeal without an SLA policy has no deadline and is never breached.",),
+        edge_cases=(
+            "An open appeal without an SLA policy has no deadline and is never breached.",
+            "Grouped by an owner-following key, counted under the owner at the period end, as backlog_open.",
+        ),
         needs=("sla_policies",),
+        version="2",  # 2: grouped by owner-following keys under the owner at the period end
     ),
     Metric(
         "qa_accuracy",
@@ -489,6 +499,11 @@ GROUP_KEYS: dict[str, str] = {
     "root_cause": "root_cause",
     "theme": "theme",
 }
+
+# Keys (facts columns) whose value changes with the appeal's owner (metrics.md, report rows):
+# backlog takes them from the owner of the open stretch at the period end (status_spans),
+# every other metric from the owner as of as_of (appeal_facts).
+OWNER_KEYS: tuple[str, ...] = ("specialist_id", "pod", "site", "team_lead")
 
 # Keys (facts columns) that the enforcements table can also group by, for appeal_rate.
 ENFORCEMENT_KEYS: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""The per-appeal facts schema: column names, order and types, written once.
+"""The facts and spans schemas: column names, order and types, written once.
 
 `python -m metrics facts` (interfaces.md) returns FACTS_COLUMNS in this order; the
 dashboard and the Polars engine also read WIDE_COLUMNS (not in the public contract).
@@ -57,6 +57,19 @@ WIDE_COLUMNS: dict[str, pl.DataType] = {
 }
 
 ALL_FACTS_COLUMNS: dict[str, pl.DataType] = FACTS_COLUMNS | WIDE_COLUMNS
+
+# The `spans` export: one row per stretch an appeal is open under one owner (open at E when
+# open_from < E <= open_to, open_to null = still so at as_of); specialist_id is the owner
+# during the stretch and pod, site, team_lead follow it (backlog groups by these).
+SPANS_COLUMNS: dict[str, pl.DataType] = {
+    "appeal_id": pl.Utf8,
+    "open_from": pl.Datetime("us", "UTC"),
+    "open_to": pl.Datetime("us", "UTC"),
+    "specialist_id": pl.Utf8,
+    "pod": pl.Utf8,
+    "site": pl.Utf8,
+    "team_lead": pl.Utf8,
+}
 
 # Polars type -> the portable SQL type a column is cast to when the warehouse writes it.
 SQL_TYPES = {pl.Utf8: "varchar", pl.Float64: "double precision", pl.Int64: "bigint", pl.Boolean: "boolean"}
