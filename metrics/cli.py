@@ -71,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("import-log", help="import a case event log into a contract warehouse")
     sp.add_argument("--events", required=True)
-    sp.add_argument("--mapping", required=True)
+    sp.add_argument("--mapping", required=True, help="a YAML (.yml) or SQL (.sql) mapping; see mappings/README.md")
     sp.add_argument("--out", required=True)
+    sp.add_argument("--max-unmatched", dest="max_unmatched", default=None,
+                    help="rows that may match no rule: a count (0) or a share (1%%); default: the mapping's, else 10%%")
     return p
 
 
@@ -189,12 +191,17 @@ def _run(args) -> int:
     elif args.command == "import-log":
         from metrics import importlog
 
-        result = importlog.import_log(args.events, args.mapping, args.out)
+        result = importlog.import_log(args.events, args.mapping, args.out, max_unmatched=args.max_unmatched)
         print(f"cases\t{result.cases}")
         print(f"source_rows\t{result.source_rows}")
         print(f"used_rows\t{result.used_rows}")
+        print(f"unmatched_rows\t{result.unmatched_rows}\t(allowed {result.max_unmatched})")
         for reason, n in result.skipped.items():
-            print(f"skipped:{reason}\t{n}")
+            print(f"skipped:{reason}\t{n}\t{', '.join(result.examples.get(reason, []))}")
+        for text in result.unmatched_examples:
+            print(f"unmatched\t{text}")
+        for value, n in sorted(result.unlisted_outcomes.items()):
+            print(f"outcome_value_not_listed\t{value}\t{n}")
         for table, n in result.tables.items():
             print(f"{table}\t{n}")
     return 0

@@ -144,6 +144,11 @@ def config_checks(url: str) -> list[dict]:
     return [{"name": c.name, "count": c.count, "examples": list(c.examples)} for c in api.config_checks(warehouse(url))]
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def import_summary(url: str) -> dict | None:
+    return api.import_summary(warehouse(url))
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting rows…")
 def row_counts(url: str) -> dict[str, int]:
     return warehouse(url).row_counts()
