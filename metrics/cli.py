@@ -69,6 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--week", required=True, help="ISO week, e.g. 2026-W46")
     sp.add_argument("--out", default=None)
 
+    sp = sub.add_parser("transparency", help="complaint-handling figures (DSA Art. 15, P2B Art. 11) for a period")
+    warehouse_args(sp)
+    sp.add_argument("--from", dest="date_from", required=True)
+    sp.add_argument("--to", dest="date_to", required=True)
+    sp.add_argument("--tz", default="UTC")
+    sp.add_argument("--out", default=None, help="a .json file (default: standard output)")
+
+    sp = sub.add_parser("themes", help="candidate new root-cause themes from unclassified overturns' notes")
+    warehouse_args(sp)
+    sp.add_argument("--from", dest="date_from", required=True)
+    sp.add_argument("--to", dest="date_to", required=True)
+    sp.add_argument("--baseline-from", dest="baseline_from", default=None)
+    sp.add_argument("--baseline-to", dest="baseline_to", default=None)
+    sp.add_argument("--all-overturns", dest="all_overturns", action="store_true",
+                    help="read the notes of every overturn, not only the unclassified ones")
+    sp.add_argument("--tz", default="UTC")
+    sp.add_argument("--out", default="-")
+
     sp = sub.add_parser("import-log", help="import a case event log into a contract warehouse")
     sp.add_argument("--events", required=True)
     sp.add_argument("--mapping", required=True, help="a YAML (.yml) or SQL (.sql) mapping; see mappings/README.md")
@@ -188,6 +206,20 @@ def _run(args) -> int:
         text = wbr.render(args.warehouse, args.week, args.out)
         if not args.out:
             print(text)
+    elif args.command == "transparency":
+        from metrics import transparency
+
+        result = transparency.figures(args.warehouse, args.date_from, args.date_to, as_of=args.as_of, tz=args.tz)
+        text = transparency.write(result, args.out)
+        if not args.out or args.out == "-":
+            print(text)
+    elif args.command == "themes":
+        from metrics import discovery
+
+        found = discovery.discover(args.warehouse, args.date_from, args.date_to, args.baseline_from,
+                                   args.baseline_to, as_of=args.as_of, tz=args.tz,
+                                   unclassified_only=not args.all_overturns)
+        write_frame(discovery.contract_frame(found), args.out)
     elif args.command == "import-log":
         from metrics import importlog
 

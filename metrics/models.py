@@ -11,25 +11,41 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from metrics import themes
 from metrics.catalog import TOUCH_EVENT_TYPES
 from metrics.conditions import sql_list
 from metrics.contract import EVENT_TYPES, OUTCOMES, OVERTURN_OUTCOMES
 from metrics.schema import ALL_FACTS_COLUMNS
-from metrics.themes import theme_sql
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "models"
 
 
-@cache
 def model_sql() -> dict[str, str]:
-    """Model name → SQL, in dependency (file) order."""
+    """Model name → SQL, in dependency (file) order, with the taxonomy file as it is now."""
+    taxonomy = themes.load()
+    return _model_sql(themes.theme_sql(taxonomy=taxonomy), themes.version_sql(taxonomy))
+
+
+def taxonomy_key() -> str:
+    """Identifies the taxonomy in force (the models' only input that is not code): its file and
+    version, and a digest of the theme SQL generated from it."""
+    import hashlib
+
+    taxonomy = themes.load()
+    digest = hashlib.sha256(themes.theme_sql(taxonomy=taxonomy).encode()).hexdigest()[:12]
+    return f"{taxonomy.version}:{digest}"
+
+
+@cache
+def _model_sql(theme_expression: str, taxonomy_version: str) -> dict[str, str]:
     fills = {
         "event_types": sql_list(EVENT_TYPES),
         "touch_types": sql_list(TOUCH_EVENT_TYPES),
         "outcomes": sql_list(OUTCOMES),
         "overturn_outcomes": sql_list(OVERTURN_OUTCOMES),
         "facts_columns": ", ".join(ALL_FACTS_COLUMNS),
-        "theme_expression": theme_sql(),
+        "theme_expression": theme_expression,
+        "taxonomy_version": taxonomy_version,
     }
     models: dict[str, str] = {}
     for path in sorted(SQL_DIR.glob("*.sql")):
@@ -40,6 +56,17 @@ def model_sql() -> dict[str, str]:
             text = text.replace("{" + key + "}", value)
         models[name] = text
     return models
+
+
+def model_comment(name: str) -> str:
+    """The leading comment of a model (its grain and rules), for the Definitions page."""
+    lines = []
+    path = next(p for p in sorted(SQL_DIR.glob("*.sql")) if p.stem.split("_", 1)[1] == name)
+    for line in path.read_text().splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    return " ".join(lines)
 
 
 def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, select: str, upto: str | None = None,
