@@ -1,7 +1,9 @@
-"""The engine's public Python API: facts, report, check, definitions.
+"""The engine's public Python API: facts, status spans, report, check, and bounded
+drill-downs (appeals, at_risk, members: the appeals behind one report cell).
 
 The CLI (`python -m metrics`) and the dashboard call these; nothing here imports streamlit.
-`url` may be a SQLAlchemy URL or an already opened Warehouse.
+`url` may be a SQLAlchemy URL or an already opened Warehouse. Callers pass names, values
+and condition objects (metrics.conditions), never SQL text.
 """
 
 from __future__ import annotations
@@ -10,63 +12,16 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
+from metrics.conditions import Condition, Eq, Within
+from metrics.schema import ALL_FACTS_COLUMNS, FACTS_COLUMNS, SPANS_COLUMNS, SQL_TYPES, WIDE_COLUMNS
 from metrics.warehouse import Warehouse, WarehouseError
-
-FACTS_COLUMNS: dict[str, pl.DataType] = {
-    "appeal_id": pl.Utf8,
-    "queue": pl.Utf8,
-    "priority": pl.Utf8,
-    "market": pl.Utf8,
-    "channel": pl.Utf8,
-    "policy": pl.Utf8,
-    "enforcement_source": pl.Utf8,
-    "specialist_id": pl.Utf8,
-    "created_at": pl.Datetime("us", "UTC"),
-    "first_touch_at": pl.Datetime("us", "UTC"),
-    "resolved_at": pl.Datetime("us", "UTC"),
-    "status": pl.Utf8,
-    "outcome": pl.Utf8,
-    "is_overturned": pl.Boolean,
-    "reopen_count": pl.Int64,
-    "escalated": pl.Boolean,
-    "ftr_hours": pl.Float64,
-    "ttr_hours": pl.Float64,
-    "ftr_clock_hours": pl.Float64,
-    "ttr_clock_hours": pl.Float64,
-    "ftr_target_hours": pl.Float64,
-    "ttr_target_hours": pl.Float64,
-    "ftr_sla": pl.Utf8,
-    "ttr_sla": pl.Utf8,
-    "user_wait_hours": pl.Float64,
-    "root_cause": pl.Utf8,
-    "theme": pl.Utf8,
-}
-
-WIDE_COLUMNS: dict[str, pl.DataType] = {
-    "language": pl.Utf8,
-    "enforced_by": pl.Utf8,
-    "specialist_name": pl.Utf8,
-    "pod": pl.Utf8,
-    "site": pl.Utf8,
-    "team_lead": pl.Utf8,
-    "withdrawn_at": pl.Datetime("us", "UTC"),
-    "sla_clock": pl.Utf8,
-    "decider_actor_type": pl.Utf8,
-    "appellant_type": pl.Utf8,
-    "enforcement_action": pl.Utf8,
-    "taxonomy_version": pl.Utf8,
-    "ftr_deadline_at": pl.Datetime("us", "UTC"),
-    "ttr_deadline_at": pl.Datetime("us", "UTC"),
-    "ftr_sla_decided_at": pl.Datetime("us", "UTC"),
-    "ttr_sla_decided_at": pl.Datetime("us", "UTC"),
-}
 
 
 def open_warehouse(url: str | Warehouse | None) -> Warehouse:
     if isinstance(url, Warehouse):
         return url
     if url is None:
-        from metrics.sample import ensure_sample_duckdb
+        from metrics.bundled_sample import ensure_sample_duckdb
 
         url = f"duckdb:///{ensure_sample_duckdb()}"
     wh = Warehouse.open(url)
@@ -149,20 +104,6 @@ def facts(url=None, as_of=None, wide: bool = False) -> pl.DataFrame:
     return conform(wh.query(sql, params), schema)
 
 
-# The `spans` export: one row per stretch an appeal is open under one owner (open at E when
-# open_from < E <= open_to, open_to null = still so at as_of); specialist_id is the owner
-# during the stretch and pod, site, team_lead follow it (backlog groups by these).
-SPANS_COLUMNS: dict[str, pl.DataType] = {
-    "appeal_id": pl.Utf8,
-    "open_from": pl.Datetime("us", "UTC"),
-    "open_to": pl.Datetime("us", "UTC"),
-    "specialist_id": pl.Utf8,
-    "pod": pl.Utf8,
-    "site": pl.Utf8,
-    "team_lead": pl.Utf8,
-}
-
-
 def status_spans(url=None, as_of=None) -> pl.DataFrame:
     """The open stretches behind backlog, with the owner during each (SPANS_COLUMNS)."""
     wh = open_warehouse(url)
@@ -193,15 +134,7 @@ def _report_schema(plan) -> dict[str, pl.DataType]:
     for k in plan.keys:
         schema[k] = pl.Utf8
     for name in plan.metrics:
-        m = METRICS[name]
-        if m.kind == "count":
-            schema[name] = pl.Int64
-        elif m.kind == "percentile":
-            schema[name] = pl.Float64
-        else:
-            schema[name] = pl.Float64
-            schema[f"{name}_numerator"] = pl.Int64
-            schema[f"{name}_denominator"] = pl.Int64
+        schema |= METRICS[name].kind.columns(name)
     return schema
 
 
@@ -302,20 +235,27 @@ def _filter_sql(filters: dict | None, params: dict, alias: str = "") -> list[str
     return out
 
 
-def appeals(url=None, as_of=None, filters: dict | None = None, where: str = "", order_by: str = "appeal_id",
-            limit: int = 200, offset: int = 0, extra_params: dict | None = None) -> tuple[pl.DataFrame, int]:
+def appeals(url=None, as_of=None, filters: dict | None = None, where: Condition | None = None,
+            order_by: str = "appeal_id", limit: int = 200, offset: int = 0) -> tuple[pl.DataFrame, int]:
     """A page of wide facts rows (pushed down: filter, order, limit) and the total row count.
 
-    `where` and `order_by` are written by the engine (catalog conditions, fixed columns), never
-    by users; user values arrive in `filters` and `extra_params` as binds.
+    `where` is a condition object (metrics.conditions) and `order_by` one of the facts columns;
+    no SQL text comes in. Values from users arrive in `filters` and in the condition's binds.
     """
+    if where is not None and not isinstance(where, Condition):
+        raise WarehouseError("where: expected a metrics.conditions.Condition, not SQL text")
+    if order_by not in ALL_FACTS_COLUMNS:
+        raise WarehouseError(f"order_by: unknown facts column {order_by!r}")
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
-    params: dict = {"as_of": as_of_param(as_of_dt), **(extra_params or {})}
-    conds = _filter_sql(filters, params) + ([where] if where else [])
+    params: dict = {"as_of": as_of_param(as_of_dt)}
+    conds = _filter_sql(filters, params)
+    if where is not None:
+        conds.append(where.sql())
+        params |= where.params()
     cond = " and ".join(f"({c})" for c in conds) or "1 = 1"
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
-    schema = dict(FACTS_COLUMNS) | WIDE_COLUMNS
+    schema = dict(ALL_FACTS_COLUMNS)
     cols = ", ".join(schema)
     select = (
         f"select {cols}, count(*) over () as total_rows from appeal_facts where {cond} "
@@ -328,20 +268,11 @@ def appeals(url=None, as_of=None, filters: dict | None = None, where: str = "", 
 
 def at_risk(url=None, as_of=None, filters: dict | None = None, within_hours: float = 24.0, limit: int = 200):
     """Open appeals whose resolution deadline falls within the next `within_hours`, oldest first."""
-    return appeals(
-        url, as_of, filters,
-        where="status = 'open' and ttr_deadline_at >= cast(:as_of as timestamp with time zone) "
-              "and ttr_deadline_at <= cast(:risk_until as timestamp with time zone)",
-        order_by="created_at", limit=limit,
-        extra_params={"risk_until": as_of_param(resolve_as_of(open_warehouse(url), as_of)
-                                                + _hours(within_hours))},
-    )
-
-
-def _hours(h: float):
     from datetime import timedelta
 
-    return timedelta(hours=float(h))
+    now = resolve_as_of(open_warehouse(url), as_of)
+    due = Eq("status", "open") & Within("ttr_deadline_at", now, now + timedelta(hours=float(within_hours)))
+    return appeals(url, now, filters, where=due, order_by="created_at", limit=limit)
 
 
 def members(url=None, metric: str = "overturn_rate", period_start=None, period: str = "week", tz: str = "UTC",
@@ -354,13 +285,12 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     rows are the appeals open at the period end.
     """
     from metrics.catalog import COHORTS, METRICS
-    from metrics.conditions import Always
     from metrics.engine_sql import period_of
 
     if metric not in METRICS:
         raise WarehouseError(f"metric: unknown metric {metric!r}")
     m = METRICS[metric]
-    cohort = COHORTS[m.numerator_cohort or m.cohort]
+    cohort = COHORTS[m.kind.row_cohort(m)]
     if cohort.source != "facts":
         raise WarehouseError(f"metric: {metric} is not reconciled at appeal level here (cohort {cohort.name})")
     wh = open_warehouse(url)
@@ -376,15 +306,9 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     conds.append(cohort.where.sql())
     conds.append(f"{period_of(cohort.timestamp, period)} = cast(:cell_period as date)")
     cond = " and ".join(f"({c})" for c in conds)
-    if m.kind == "ratio" and not m.numerator_cohort:
-        den = m.denominator
-        num = m.numerator if isinstance(den, Always) else (m.numerator & den)
-        flags = f"({num.sql()}) as in_numerator, ({den.sql()}) as in_denominator"
-    elif m.kind == "percentile":
-        flags = f"({m.value} is not null) as counted"
-    else:
-        flags = f"({m.where.sql()}) as counted"
-    schema = dict(FACTS_COLUMNS) | WIDE_COLUMNS
+    member_flags = m.kind.member_flags(m)
+    flags = ", ".join(f"({c.sql()}) as {flag}" for flag, c in member_flags.items())
+    schema = dict(ALL_FACTS_COLUMNS)
     cols = ", ".join(schema)
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
     select = (
@@ -393,12 +317,8 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     )
     frame = wh.query(wh.compose(None, select, params), params)
     total = int(frame["total_rows"][0]) if frame.height else 0
-    flag_schema = ({"in_numerator": pl.Boolean, "in_denominator": pl.Boolean} if "in_numerator" in flags
-                   else {"counted": pl.Boolean})
+    flag_schema = {flag: pl.Boolean for flag in member_flags}
     return conform(frame, schema | flag_schema), total
-
-
-_SQL_TYPES = {pl.Utf8: "varchar", pl.Float64: "double precision", pl.Int64: "bigint", pl.Boolean: "boolean"}
 
 
 def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
@@ -409,6 +329,7 @@ def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
     """
     from pathlib import Path
 
+    from metrics.conditions import sql_literal
     from metrics.output import write_frame
 
     wh = open_warehouse(url)
@@ -417,13 +338,13 @@ def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
         schema = dict(FACTS_COLUMNS) | (WIDE_COLUMNS if wide else {})
         cols = ", ".join(
             f"cast({name} as timestamp with time zone) as {name}" if isinstance(dtype, pl.Datetime)
-            else f"cast({name} as {_SQL_TYPES[dtype]}) as {name}"
+            else f"cast({name} as {SQL_TYPES[dtype]}) as {name}"
             for name, dtype in schema.items()
         )
         inner = wh.compose(None, f'select {cols} from appeal_facts order by appeal_id collate "C"', {"as_of": as_of_param(as_of_dt)})
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        target = str(Path(out).resolve()).replace("'", "''")
-        wh.query(f"copy ({inner}) to '{target}' (format parquet, compression zstd)", {"as_of": as_of_param(as_of_dt)})
+        target = sql_literal(str(Path(out).resolve()))
+        wh.query(f"copy ({inner}) to {target} (format parquet, compression zstd)", {"as_of": as_of_param(as_of_dt)})
         return pl.scan_parquet(out).select(pl.len()).collect().item()
     frame = facts(wh, as_of_dt, wide=wide)
     write_frame(frame, out)

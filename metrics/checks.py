@@ -1,14 +1,15 @@
 """Data checks (warehouse.md "What bad data gets", metrics.md "Controls").
 
 Every row the engine excludes, corrects or ignores is counted here under a named check
-with example ids; controls flag appeals that break an operating rule. All checks run as
-one query in the warehouse.
+with example ids; controls flag appeals that break an operating rule. Each check is one
+query pushed down to the warehouse (run one by one: see compile_check).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from metrics.conditions import sql_list
 from metrics.contract import (
     ACTOR_TYPES,
     EVENT_TYPES,
@@ -18,10 +19,6 @@ from metrics.contract import (
     SANE_FROM,
     SANE_UNTIL,
 )
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 @dataclass(frozen=True)
@@ -78,9 +75,9 @@ CHECKS: tuple[Check, ...] = (
           "select 'appeals' where not exists (select 1 from stg_appeals) union all "
           "select 'appeal_events' where not exists (select 1 from stg_appeal_events)"),
     Check("unknown_event_type", "excluded", f"event ignored: event_type not one of {', '.join(EVENT_TYPES)}",
-          f"select event_id from stg_appeal_events where event_type is null or event_type not in ({_in(EVENT_TYPES)})"),
+          f"select event_id from stg_appeal_events where event_type is null or event_type not in ({sql_list(EVENT_TYPES)})"),
     Check("unknown_actor_type", "flagged", "event used, but never a specialist touch",
-          f"select event_id from stg_appeal_events where actor_type is null or actor_type not in ({_in(ACTOR_TYPES)})"),
+          f"select event_id from stg_appeal_events where actor_type is null or actor_type not in ({sql_list(ACTOR_TYPES)})"),
     Check("event_after_as_of", "excluded", "event in the future of as_of: ignored",
           f"select event_id from stg_appeal_events where occurred_at > {AS_OF}"),
     Check("event_before_created_at", "corrected", "used as if at the appeal's created_at",
@@ -90,7 +87,7 @@ CHECKS: tuple[Check, ...] = (
           "select event_id from events_effective where event_type = 'decided' and recorded_outcome is null"),
     Check("unknown_outcome", "flagged", f"the decision counts with a null outcome (known: {', '.join(OUTCOMES)})",
           f"select event_id from stg_appeal_events where event_type = 'decided' and outcome is not null "
-          f"and outcome not in ({_in(OUTCOMES)})"),
+          f"and outcome not in ({sql_list(OUTCOMES)})"),
     Check("decided_by_non_specialist", "control", "a decision not made by a specialist (no solely automated decisions)",
           "select appeal_id from events_effective where event_type = 'decided' "
           "and (actor_type is null or actor_type <> 'specialist')"),
@@ -124,8 +121,6 @@ CHECKS: tuple[Check, ...] = (
           "(select enforcement_id from stg_enforcements where enforcement_id is not null) "
           "and exists (select 1 from stg_enforcements)"),
 )
-
-CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 
 
 def compile_check(wh, check: Check, params: dict) -> str:

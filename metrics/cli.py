@@ -12,6 +12,7 @@ import math
 import os
 import sys
 
+from metrics.periods import PERIODS
 from metrics.warehouse import WarehouseError
 
 
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     warehouse_args(sp)
     store_args(sp)
     sp.add_argument("--by", default="none")
-    sp.add_argument("--period", default="week", choices=["day", "week", "month"])
+    sp.add_argument("--period", default="week", choices=PERIODS)
     sp.add_argument("--from", dest="date_from", default=None)
     sp.add_argument("--to", dest="date_to", default=None)
     sp.add_argument("--metrics", default=None)
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True)
     sp.add_argument("--appeals", type=int, default=None)
     sp.add_argument("--seed", type=int, default=None)
+    sp.add_argument("--end-date", default=None, help="last day of the sample (YYYY-MM-DD)")
+    sp.add_argument("--no-text", action="store_true", help="leave appeal_text and note empty")
 
     sp = sub.add_parser("wbr", help="weekly business review")
     warehouse_args(sp)
@@ -259,6 +262,15 @@ def _run(args) -> int:
             kwargs["n_appeals"] = args.appeals
         if args.seed is not None:
             kwargs["seed"] = args.seed
+        if args.end_date:
+            from datetime import date
+
+            try:
+                kwargs["end_date"] = date.fromisoformat(args.end_date)
+            except ValueError:
+                raise WarehouseError(f"--end-date: not an ISO date (YYYY-MM-DD): {args.end_date!r}") from None
+        if args.no_text:
+            kwargs["with_text"] = False
         counts = sample.write_sample(args.out, **kwargs)
         for table, n in counts.items():
             print(f"{table}\t{n}")

@@ -1,24 +1,34 @@
 """A tiny filter language that compiles to SQL text and to Polars expressions.
 
 Metric filters are written once, in the catalog, with these nodes; the SQL engine and the
-Polars engine both derive their filters from them. Values are catalog constants, never
-user input, so rendering them as SQL literals is safe (user input goes through binds).
+Polars engine both derive their filters from them. Modules pass these objects to each other,
+never SQL text: the SQL is written here, at the boundary of the query. Values of the
+catalog's nodes are constants, rendered as literals by `sql_literal` (the one quoting rule);
+a value that comes from a user (a date, a window) goes into a `Within` node, which renders
+bind parameters and hands their values over in `params()`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import polars as pl
 
 
-def _literal(value: object) -> str:
+def sql_literal(value: object) -> str:
+    """A constant as a SQL literal: the one quoting rule (quotes doubled) of the project."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     text = str(value).replace("'", "''")
     return f"'{text}'"
+
+
+def sql_list(values) -> str:
+    """Constants as the inside of a SQL `in (...)` list."""
+    return ", ".join(sql_literal(v) for v in values)
 
 
 class Condition:
@@ -30,6 +40,10 @@ class Condition:
 
     def describe(self) -> str:
         raise NotImplementedError
+
+    def params(self) -> dict:
+        """Bind parameters the SQL text refers to (none for constant conditions)."""
+        return {}
 
     def __and__(self, other: Condition) -> Condition:
         return All((self, other))
@@ -45,7 +59,7 @@ class Eq(Condition):
     value: object
 
     def sql(self, alias: str = "") -> str:
-        return f"{_col(alias, self.column)} = {_literal(self.value)}"
+        return f"{_col(alias, self.column)} = {sql_literal(self.value)}"
 
     def polars(self) -> pl.Expr:
         return pl.col(self.column) == self.value
@@ -60,7 +74,7 @@ class In(Condition):
     values: tuple
 
     def sql(self, alias: str = "") -> str:
-        return f"{_col(alias, self.column)} in ({', '.join(_literal(v) for v in self.values)})"
+        return f"{_col(alias, self.column)} in ({sql_list(self.values)})"
 
     def polars(self) -> pl.Expr:
         return pl.col(self.column).is_in(list(self.values))
@@ -103,7 +117,7 @@ class Gt(Condition):
     value: float
 
     def sql(self, alias: str = "") -> str:
-        return f"{_col(alias, self.column)} > {_literal(self.value)}"
+        return f"{_col(alias, self.column)} > {sql_literal(self.value)}"
 
     def polars(self) -> pl.Expr:
         return pl.col(self.column) > self.value
@@ -128,6 +142,12 @@ class All(Condition):
     def describe(self) -> str:
         return " and ".join(p.describe() for p in self.parts)
 
+    def params(self) -> dict:
+        out: dict = {}
+        for part in self.parts:
+            out |= part.params()
+        return out
+
 
 @dataclass(frozen=True)
 class Always(Condition):
@@ -139,3 +159,31 @@ class Always(Condition):
 
     def describe(self) -> str:
         return "every row"
+
+
+@dataclass(frozen=True)
+class Within(Condition):
+    """low <= column <= high for instants given at run time (bound, never spliced into SQL)."""
+
+    column: str
+    low: datetime
+    high: datetime
+
+    def _names(self) -> tuple[str, str]:
+        return f"{self.column}_low", f"{self.column}_high"
+
+    def sql(self, alias: str = "") -> str:
+        low, high = self._names()
+        col = _col(alias, self.column)
+        return (f"{col} >= cast(:{low} as timestamp with time zone) and "
+                f"{col} <= cast(:{high} as timestamp with time zone)")
+
+    def polars(self) -> pl.Expr:
+        return pl.col(self.column).is_between(self.low, self.high, closed="both")
+
+    def describe(self) -> str:
+        return f"{self.column} between {self.low.isoformat()} and {self.high.isoformat()}"
+
+    def params(self) -> dict:
+        low, high = self._names()
+        return {low: self.low.astimezone(UTC).isoformat(), high: self.high.astimezone(UTC).isoformat()}

@@ -28,12 +28,13 @@ def as_markdown() -> str:
     ]
     for rec in catalog.as_records():
         lines += [
-            f"## {rec['name']} — {rec['label']} (v{rec['version']})",
+            f"## {rec['name']} — {rec['business_name']} (v{rec['version']})",
             "",
             rec["description"],
             "",
-            f"- kind: {rec['kind']}; unit: {rec['unit']}; format: `{rec['format']}`; "
-            f"higher is better: {rec['higher_is_better']}",
+            f"- short label: {rec['label']}; owner: {rec['owner']}",
+            f"- kind: {rec['kind']}; unit: {rec['unit']}; format: `{rec['format']}`; direction: {rec['direction']}",
+            f"- columns: {', '.join(rec['columns'])}",
             f"- cohort: {rec['cohort']}",
             f"- formula: {rec['formula']}",
         ]

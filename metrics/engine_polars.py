@@ -12,15 +12,13 @@ from datetime import date
 import polars as pl
 
 from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS, OWNER_KEYS
-from metrics.conditions import Always
+from metrics.periods import POLARS_INTERVALS
 from metrics.report_plan import ReportPlan
-
-_TRUNC = {"day": "1d", "week": "1w", "month": "1mo"}
 
 
 def period_of(col: str, plan: ReportPlan) -> pl.Expr:
     local = pl.col(col).dt.convert_time_zone(plan.tz).dt.replace_time_zone(None)
-    return local.dt.truncate(_TRUNC[plan.period]).dt.date().alias("period_start")
+    return local.dt.truncate(POLARS_INTERVALS[plan.period]).dt.date().alias("period_start")
 
 
 def _filtered(frame: pl.DataFrame, plan: ReportPlan, mapping: dict[str, str] | None = None,
@@ -33,30 +31,11 @@ def _filtered(frame: pl.DataFrame, plan: ReportPlan, mapping: dict[str, str] | N
     return frame
 
 
-def _count(cond) -> pl.Expr:
-    if isinstance(cond, Always):
-        return pl.len()
-    return cond.polars().fill_null(False).sum()
-
-
 def _aggs(cohort: str, plan: ReportPlan) -> list[pl.Expr]:
     out: list[pl.Expr] = []
     for name in plan.metrics:
         m = METRICS[name]
-        if m.numerator_cohort == cohort:
-            out.append(pl.len().alias(f"{name}_numerator"))
-            continue
-        if m.cohort != cohort or m.numerator_cohort:
-            continue
-        if m.kind == "count":
-            out.append(_count(m.where).alias(name))
-        elif m.kind == "percentile":
-            out.append(pl.col(m.value).quantile(m.quantile, interpolation="linear").alias(name))
-        else:
-            den = m.denominator
-            num = m.numerator if isinstance(den, Always) else m.numerator & den
-            out.append(_count(num).alias(f"{name}_numerator"))
-            out.append(_count(den).alias(f"{name}_denominator"))
+        out += m.kind.polars_aggregates(m, cohort)
     return out
 
 
@@ -64,7 +43,7 @@ def periods(plan: ReportPlan, first: date | None) -> pl.DataFrame:
     start = plan.period_from or first
     if start is None or start > plan.period_to:
         return pl.DataFrame(schema={"period_start": pl.Date, "period_end": pl.Datetime("us", "UTC")})
-    interval = {"day": "1d", "week": "1w", "month": "1mo"}[plan.period]
+    interval = POLARS_INTERVALS[plan.period]
     starts = pl.date_range(start, plan.period_to, interval=interval, eager=True)
     nexts = starts.dt.offset_by(interval)
     ends = nexts.cast(pl.Datetime("us")).dt.replace_time_zone(plan.tz, ambiguous="earliest").dt.convert_time_zone("UTC")
@@ -123,28 +102,17 @@ def report(facts: pl.DataFrame, spans: pl.DataFrame, qa: pl.DataFrame | None, en
     if plan.appeal_rate_supported:
         e = _filtered(enforcements, plan, ENFORCEMENT_KEYS)
         e = e.with_columns([pl.col(ENFORCEMENT_KEYS[k]).alias(k) for k in keys] + [period_of("enforced_at", plan)])
-        den = e.group_by(["period_start", *keys]).agg(pl.len().alias("appeal_rate_denominator"))
+        den = e.group_by(["period_start", *keys]).agg(_aggs("enforcements", plan))
+        parts["enforcements"] = den
         out = out.join(den, on=["period_start", *keys], how="left", nulls_equal=True)
+
+    def ref(cohort: str, column: str) -> pl.Expr | None:
+        return pl.col(column) if cohort in parts and column in out.columns else None
 
     cols: list[pl.Expr] = [pl.col("period_start"), *[pl.col(k) for k in keys]]
     for name in plan.metrics:
         m = METRICS[name]
-        present = m.cohort in parts or (m.numerator_cohort and plan.appeal_rate_supported)
-        if m.kind == "count":
-            cols.append(pl.col(name).fill_null(0).cast(pl.Int64) if name in out.columns else pl.lit(0, pl.Int64).alias(name))
-        elif m.kind == "percentile":
-            cols.append(pl.col(name).cast(pl.Float64))
-        elif not present:
-            cols += [pl.lit(None, pl.Float64).alias(name), pl.lit(None, pl.Int64).alias(f"{name}_numerator"),
-                     pl.lit(None, pl.Int64).alias(f"{name}_denominator")]
-        else:
-            num = pl.col(f"{name}_numerator").fill_null(0).cast(pl.Int64)
-            den = pl.col(f"{name}_denominator").fill_null(0).cast(pl.Int64) if f"{name}_denominator" in out.columns else pl.lit(0, pl.Int64)
-            cols += [
-                pl.when(den > 0).then(num.cast(pl.Float64) / den).otherwise(None).alias(name),
-                num.alias(f"{name}_numerator"),
-                den.alias(f"{name}_denominator"),
-            ]
+        cols += m.kind.polars_outputs(m, ref)
     out = out.select(cols)
     out = out.filter(pl.col("period_start") <= plan.period_to)
     if plan.period_from:

@@ -9,39 +9,20 @@ denominator; percentiles are computed from rows in their own group, never averag
 from __future__ import annotations
 
 from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS, OWNER_KEYS
-from metrics.conditions import Always
 from metrics.report_plan import ReportPlan
 from metrics.warehouse import Warehouse
 
 
 def period_of(expr: str, period: str) -> str:
-    # period is one of PERIODS (validated), the zone is a bind parameter
+    # period is one of metrics.periods.PERIODS (validated), the zone is a bind parameter
     return f"cast(date_trunc('{period}', {expr} at time zone :tz) as date)"
-
-
-def _count(cond) -> str:
-    if isinstance(cond, Always):
-        return "count(*)"
-    return f"sum(case when {cond.sql()} then 1 else 0 end)"
 
 
 def _metric_aggregates(cohort: str, plan: ReportPlan) -> list[str]:
     out: list[str] = []
     for name in plan.metrics:
         m = METRICS[name]
-        if m.cohort != cohort or m.numerator_cohort:
-            if m.numerator_cohort == cohort:
-                out.append(f"count(*) as {name}_numerator")
-            continue
-        if m.kind == "count":
-            out.append(f"{_count(m.where)} as {name}")
-        elif m.kind == "percentile":
-            out.append(f"percentile_cont({m.quantile}) within group (order by {m.value}) as {name}")
-        else:
-            den = m.denominator
-            num = m.numerator & den if not isinstance(den, Always) else m.numerator
-            out.append(f"{_count(num)} as {name}_numerator")
-            out.append(f"{_count(den)} as {name}_denominator")
+        out += m.kind.sql_aggregates(m, cohort)
     return out
 
 
@@ -108,7 +89,7 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
             ewhere.append(f"{ENFORCEMENT_KEYS[col]} in ({names})")
         ctes["part_enforcements"] = (
             f"select {period_of('enforced_at', plan.period)} as period_start{ek},\n"
-            "        count(*) as appeal_rate_denominator\n"
+            f"        {', '.join(_metric_aggregates('enforcements', plan))}\n"
             f"    from enforcements_clean\n    where {' and '.join(ewhere) or '1 = 1'}\n    group by {group_by}"
         )
 
@@ -120,28 +101,15 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
         on = " and ".join([f"part_{p}.period_start = c.period_start"] + [f"part_{p}.{k} is not distinct from c.{k}" for k in keys])
         joins.append(f"left join part_{p} on {on}")
 
+    computed = set(partials) | ({"enforcements"} if plan.appeal_rate_supported else set())
+
+    def ref(cohort: str, column: str) -> str | None:
+        return f"part_{cohort}.{column}" if cohort in computed else None
+
     selects = ["c.period_start"] + [f"c.{k}" for k in keys]
     for name in plan.metrics:
         m = METRICS[name]
-        src = f"part_{m.cohort}"
-        if m.kind == "count":
-            selects.append(f"cast(coalesce({src}.{name}, 0) as bigint) as {name}" if m.cohort in partials else f"cast(null as bigint) as {name}")
-        elif m.kind == "percentile":
-            selects.append(f"cast({src}.{name} as double precision) as {name}")
-        elif m.numerator_cohort:  # appeal_rate
-            if plan.appeal_rate_supported:
-                num = f"coalesce(part_{m.numerator_cohort}.{name}_numerator, 0)"
-                den = f"coalesce({src}.{name}_denominator, 0)"
-                selects += _ratio(name, num, den)
-            else:
-                selects += [f"cast(null as double precision) as {name}", f"cast(null as bigint) as {name}_numerator",
-                            f"cast(null as bigint) as {name}_denominator"]
-        else:
-            if m.cohort in partials:
-                selects += _ratio(name, f"coalesce({src}.{name}_numerator, 0)", f"coalesce({src}.{name}_denominator, 0)")
-            else:  # optional table absent
-                selects += [f"cast(null as double precision) as {name}", f"cast(null as bigint) as {name}_numerator",
-                            f"cast(null as bigint) as {name}_denominator"]
+        selects += m.kind.sql_outputs(m, ref)
 
     order = ", ".join(["c.period_start"] + [f'c.{k} collate "C"' for k in keys])  # code-point order everywhere
     final = (
@@ -171,9 +139,10 @@ def _periods_values(wh: Warehouse, plan: ReportPlan, params: dict) -> str:
     made PostgreSQL re-evaluate it per span. The list starts at --from, else at the period
     of the earliest appeal (no appeal is open before it).
     """
-    from datetime import datetime, time, timedelta
+    from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
+    from metrics.periods import next_period
     from metrics.report_plan import check_period_count, truncate
 
     found = wh.query(
@@ -192,12 +161,7 @@ def _periods_values(wh: Warehouse, plan: ReportPlan, params: dict) -> str:
     rows = []
     start = first
     while start <= plan.period_to:
-        if plan.period == "day":
-            nxt = start + timedelta(days=1)
-        elif plan.period == "week":
-            nxt = start + timedelta(days=7)
-        else:
-            nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        nxt = next_period(start, plan.period)
         i = len(rows)
         params[f"period_{i}"] = start
         params[f"period_end_{i}"] = datetime.combine(nxt, time(0), tzinfo=zone).isoformat()
@@ -206,11 +170,3 @@ def _periods_values(wh: Warehouse, plan: ReportPlan, params: dict) -> str:
     if not rows:
         return "select cast(null as date) as period_start, cast(null as timestamp with time zone) as period_end where 1 = 0"
     return f"select period_start, period_end from (values {', '.join(rows)}) as p(period_start, period_end)"
-
-
-def _ratio(name: str, num: str, den: str) -> list[str]:
-    return [
-        f"case when {den} > 0 then cast({num} as double precision) / {den} end as {name}",
-        f"cast({num} as bigint) as {name}_numerator",
-        f"cast({den} as bigint) as {name}_denominator",
-    ]

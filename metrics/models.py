@@ -13,13 +13,11 @@ from pathlib import Path
 
 from metrics import themes
 from metrics.catalog import TOUCH_EVENT_TYPES
-from metrics.contract import EVENT_TYPES
+from metrics.conditions import sql_list
+from metrics.contract import EVENT_TYPES, OUTCOMES, OVERTURN_OUTCOMES
+from metrics.schema import ALL_FACTS_COLUMNS
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "models"
-
-
-def _in_list(values) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def model_sql() -> dict[str, str]:
@@ -41,8 +39,11 @@ def taxonomy_key() -> str:
 @cache
 def _model_sql(theme_expression: str, taxonomy_version: str) -> dict[str, str]:
     fills = {
-        "event_types": _in_list(EVENT_TYPES),
-        "touch_types": _in_list(TOUCH_EVENT_TYPES),
+        "event_types": sql_list(EVENT_TYPES),
+        "touch_types": sql_list(TOUCH_EVENT_TYPES),
+        "outcomes": sql_list(OUTCOMES),
+        "overturn_outcomes": sql_list(OVERTURN_OUTCOMES),
+        "facts_columns": ", ".join(ALL_FACTS_COLUMNS),
         "theme_expression": theme_expression,
         "taxonomy_version": taxonomy_version,
     }

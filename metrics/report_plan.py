@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from metrics.catalog import ENFORCEMENT_KEYS, METRICS, report_columns, resolve_keys, resolve_metrics
+from metrics.periods import PERIODS, truncate
 from metrics.warehouse import WarehouseError
 
-PERIODS = ("day", "week", "month")
 # Bounded work: a report covers at most this many periods of each grain (10 years of days, 20 of
 # weeks, 50 of months), so no query grows with a range a user types (--from 0001-01-01).
 MAX_PERIODS = {"day": 3660, "week": 1045, "month": 600}
@@ -37,7 +37,7 @@ class ReportPlan:
         seen: list[str] = []
         for name in self.metrics:
             m = METRICS[name]
-            cohort = m.numerator_cohort or m.cohort
+            cohort = m.kind.row_cohort(m)
             if cohort == "qa" and not self.has_qa:
                 continue
             if cohort not in seen:
@@ -46,27 +46,21 @@ class ReportPlan:
 
     @property
     def appeal_rate_supported(self) -> bool:
+        """Whether the enforcements cohort is computed: a requested metric reads it (appeal_rate),
+        the table exists, and it carries every grouping key and filter."""
         return (
-            "appeal_rate" in self.metrics
+            any("enforcements" in METRICS[n].kind.cohorts(METRICS[n]) for n in self.metrics)
             and self.has_enforcements
             and all(k in ENFORCEMENT_KEYS for k in self.keys)
             and all(k in ENFORCEMENT_KEYS for k in self.filters)
         )
 
 
-def truncate(day: date, period: str) -> date:
-    if period == "day":
-        return day
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
-
-
 def make_plan(
     by, metrics, period, tz, as_of: datetime, date_from: date | None, date_to: date | None, filters, has_qa, has_enf
 ) -> ReportPlan:
     if period not in PERIODS:
-        raise WarehouseError(f"--period: must be one of day, week, month (got {period!r})")
+        raise WarehouseError(f"--period: must be one of {', '.join(PERIODS)} (got {period!r})")
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file

@@ -1,7 +1,7 @@
 """Small statistics for comparing groups: Wilson score intervals and funnel-plot limits.
 
 Pure functions over counts (numerators and denominators that the report engine returns);
-no SQL, no streamlit. Used by metrics.views and the dashboard's Specialists and Root
+no SQL, no streamlit. Used by metrics.dashboard and the dashboard's Specialists and Root
 causes pages.
 """
 

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import yaml
 
+from metrics.conditions import sql_list
+from metrics.contract import OVERTURN_OUTCOMES
+
 UNCLASSIFIED = "unclassified"
 DEFAULT_PATH = Path(__file__).resolve().parent / "taxonomy" / "themes.yaml"
 
@@ -185,7 +188,7 @@ def theme_sql(root_cause: str = "root_cause", note: str = "decision_note", overt
     """CASE expression giving the theme of an appeal from its final decision and enforcement."""
     tax = taxonomy or load()
     columns = dict(CONDITIONS) | {"root_cause": root_cause, "note_contains": note}
-    is_overturned = f"{overturned} in ('overturned', 'partially_overturned')"
+    is_overturned = f"{overturned} in ({sql_list(OVERTURN_OUTCOMES)})"
     whens = []
     for rule, theme in tax.ordered_rules():
         cond = " and ".join(_condition_sql(k, v, columns) for k, v in rule.conditions)

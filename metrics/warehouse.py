@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
+from metrics.conditions import sql_literal
 from metrics.contract import (
     BOOLEAN,
     DATE,
@@ -361,13 +362,13 @@ class Warehouse:
             # derived rows may spill to the app's own temp folder, never beside the warehouse
             spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
             spill.mkdir(parents=True, exist_ok=True)
-            raw.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+            raw.execute(f"set temp_directory = {sql_literal(str(spill))}")
             raw.execute("set preserve_insertion_order = false")
             # bounded memory: past this DuckDB spills to the temp folder (APPEALS_DUCKDB_MEMORY_LIMIT)
             limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
             if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
                 raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
-            raw.execute(f"set memory_limit = '{limit}'")
+            raw.execute(f"set memory_limit = {sql_literal(limit)}")
             staging = self.staging_ctes()
             done: dict[str, str] = {}
             order = list(models.model_sql())

@@ -19,9 +19,12 @@ from pathlib import Path
 
 import polars as pl
 
-from metrics import api, drivers, impact, views
+from metrics import api, drivers, impact
+from metrics import dashboard as views
 from metrics.catalog import METRICS, MIN_GROUP_SIZE
 from metrics.contract import SANE_FIRST_DAY, SANE_LAST_DAY
+from metrics.formatting import format_value
+from metrics.kinds import Count
 from metrics.warehouse import WarehouseError
 
 HEADLINE = [
@@ -75,14 +78,7 @@ def _signed(value: float, digits: int = 1) -> str:
 
 
 def fmt_value(name: str, value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    m = METRICS[name]
-    if m.unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if m.unit == "hours":
-        return f"{value:,.1f} h"
-    return f"{int(value):,}"
+    return format_value(METRICS[name], value, missing="n/a")
 
 
 def fmt_change(name: str, now, before) -> str:
@@ -200,7 +196,7 @@ def build(url, week: str, as_of=None, tz: str = "UTC") -> Wbr:
     for name in SUMMARY:
         now, was = cur.get(name), bef.get(name)
         extra = ""
-        if METRICS[name].is_rate and cur.get(f"{name}_denominator"):
+        if METRICS[name].kind.has_parts and cur.get(f"{name}_denominator"):
             extra = f" ({cur[f'{name}_numerator']:,} of {cur[f'{name}_denominator']:,})"
         sentences.append(
             f"{METRICS[name].label} was {fmt_value(name, now)}{extra} in {week}, "
@@ -287,11 +283,11 @@ def _drivers(ctx: _Context, move: Move):
         frame = ctx.rep((key,), [name], date_from=ctx.prev).filter(pl.col(key).is_not_null())
         now = frame.filter(pl.col("period_start") == ctx.start)
         was = frame.filter(pl.col("period_start") == ctx.prev)
-        if m.is_rate:
+        if m.kind.has_parts:
             num, den = f"{name}_numerator", f"{name}_denominator"
             parts = drivers.decompose_rate({r[key]: (r[num] or 0, r[den] or 0) for r in was.iter_rows(named=True)},
                                            {r[key]: (r[num] or 0, r[den] or 0) for r in now.iter_rows(named=True)})
-        elif m.kind == "count":
+        elif isinstance(m.kind, Count):
             parts = drivers.decompose_count({r[key]: r[name] or 0 for r in was.iter_rows(named=True)},
                                             {r[key]: r[name] or 0 for r in now.iter_rows(named=True)})
         else:
@@ -306,13 +302,13 @@ def _drivers(ctx: _Context, move: Move):
     _, key, parts = best
     top = parts[0]
     label = KEY_LABELS[key]
-    if m.is_rate:
+    if m.kind.has_parts:
         mix = sum(p.mix for p in parts)
         rate = sum(p.rate for p in parts)
         sentence = (f"By {label}: the groups' own rates moved it {fmt_delta(name, rate)} (rate effect) and their "
                     f"shifting mix {fmt_delta(name, mix)} (mix effect); most of it in {label} {top.group} "
                     f"({fmt_delta(name, top.total)}: {fmt_value(name, top.before)} → {fmt_value(name, top.now)}).")
-    elif m.kind == "count":
+    elif isinstance(m.kind, Count):
         sentence = (f"Most of it in {label} {top.group}: {fmt_value(name, top.before)} → {fmt_value(name, top.now)} "
                     f"({fmt_delta(name, top.total)} of {fmt_delta(name, move.change)}).")
     else:

@@ -9,24 +9,23 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from metrics import definitions, views
+from metrics import dashboard, definitions
 from metrics.catalog import METRICS
 from ui import context, data, fmt, widgets
 
-DIRECTION = {True: "higher is better", False: "lower is better", None: "neither (context)"}
 GROUP_KEYS = {"": "All appeals (no grouping)", "queue": "Queue", "priority": "Priority", "market": "Market",
               "site": "Site", "pod": "Pod"}
 
 
 def metric_card(rec: dict) -> None:
     with st.container(border=True):
-        st.markdown(f"**{rec['label']}** · `{rec['name']}` · v{rec['version']}")
+        st.markdown(f"**{rec['business_name']}** · `{rec['name']}` · v{rec['version']} · owner: {rec['owner']}")
         st.markdown(rec["description"])
         lines = [
             f"**Counted in:** {rec['cohort']}"
             + ("" if rec["cohort_timestamp"] in rec["cohort"] else f" (period of `{rec['cohort_timestamp']}`)"),
             f"**Formula:** {rec['formula']}",
-            f"**Unit:** {rec['unit']} · format `{rec['format']}` · {DIRECTION[rec['higher_is_better']]}",
+            f"**Unit:** {rec['unit']} · format `{rec['format']}` · {rec['direction']} · kind: {rec['kind']}",
         ]
         if rec["needs"]:
             lines.append(f"**Needs:** {', '.join(rec['needs'])} (null when the table is absent)")
@@ -76,7 +75,7 @@ def reconciliation(ctx: context.Context) -> None:
     st.subheader("Reconciliation")
     st.caption("Pick a metric, a period and a group: the report's number next to the appeals the engine counted in "
                "it (numerator and denominator for rates). Download the ids to check them against your own data.")
-    metrics = list(views.RECONCILABLE)
+    metrics = list(dashboard.RECONCILABLE)
     starts = [s.isoformat() for s in reversed(ctx.starts)]
     if not starts:
         widgets.empty("The date range holds no period.")
@@ -86,11 +85,11 @@ def reconciliation(ctx: context.Context) -> None:
                           format_func=lambda n: METRICS[n].label)
     if st.session_state.get("rec_period") not in starts:
         st.session_state["rec_period"] = ctx.focus.isoformat() if ctx.focus.isoformat() in starts else starts[0]
-    period_iso = c2.selectbox("Period", starts, key="rec_period", format_func=lambda s: views.period_choice_label(date.fromisoformat(s), ctx.grain))
+    period_iso = c2.selectbox("Period", starts, key="rec_period", format_func=lambda s: dashboard.period_choice_label(date.fromisoformat(s), ctx.grain))
     key = c3.selectbox("Group by", list(GROUP_KEYS), format_func=GROUP_KEYS.get, key="rec_key")
     period = date.fromisoformat(period_iso)
     cell = ctx.report(by=(key,) if key else (), metrics=(metric,), date_from=period,
-                      date_to=views.period_last_day(period, ctx.grain))
+                      date_to=dashboard.period_last_day(period, ctx.grain))
     value = None
     if key:
         values = sorted(v for v in cell[key].unique().to_list() if v is not None)
@@ -98,24 +97,15 @@ def reconciliation(ctx: context.Context) -> None:
             widgets.empty(f"No {GROUP_KEYS[key].lower()} has {METRICS[metric].label.lower()} in this period.")
             return
         value = c4.selectbox(GROUP_KEYS[key], values, key=f"rec_value_{key}")
-    row = views.row_at(cell, period, {key: value} if key else None)
+    row = dashboard.row_at(cell, period, {key: value} if key else None)
     rows, total = data.members(ctx.url, ctx.as_of, metric, period, ctx.grain,
                                ((key, value),) if key else (), ctx.filter_key)
-    rec = views.reconcile(metric, row, rows, total)
-    m = METRICS[metric]
-    a, b, c = st.columns(3)
-    a.metric("Report value", fmt.value(metric, rec.report_value),
-             help=f"api.report for {ctx.label(period)}" + (f", {key} = {value}" if key else ""))
-    if m.kind == "ratio":
-        b.metric("Report numerator / denominator", fmt.parts(rec.report_numerator, rec.report_denominator) or fmt.DASH)
-        c.metric("Listed appeals: numerator / denominator", fmt.parts(rec.listed_numerator, rec.listed_denominator))
-    elif m.kind == "count":
-        b.metric("Listed appeals counted", f"{rec.listed_numerator:,}")
-        c.metric("Appeals in the cohort", f"{total:,}")
-    else:
-        b.metric("Recomputed from the listed appeals", fmt.value(metric, rec.recomputed),
-                 help="Linear-interpolation quantile of the listed appeals' values")
-        c.metric("Appeals with a value", f"{rec.listed_numerator:,}")
+    rec = dashboard.reconcile(metric, row, rows, total)
+    cols = st.columns(3)
+    cols[0].metric("Report value", fmt.value(metric, rec.report_value),
+                   help=f"api.report for {ctx.label(period)}" + (f", {key} = {value}" if key else ""))
+    for col, tile in zip(cols[1:], rec.tiles(), strict=True):
+        col.metric(tile.label, tile.text, help=tile.help)
     if rec.matches is True:
         st.success("The listed appeals reproduce the report's number exactly.", icon=":material/check_circle:")
     elif rec.matches is False:

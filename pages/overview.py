@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics import views
+from metrics import dashboard
 from ui import context, data, widgets
 
 RISK_WINDOWS = (4, 8, 24, 48, 72)
@@ -14,12 +14,12 @@ def render() -> None:
     ctx = context.current()
     widgets.header("Overview", ctx, "Headline KPIs of the period, the change against the period before, and the "
                    "appeals whose resolution deadline is close.")
-    report = ctx.report(by=(), metrics=views.GROUP_TABLE_METRICS)  # the same call as the Queues total row
+    report = ctx.report(by=(), metrics=dashboard.GROUP_TABLE_METRICS)  # the same call as the Queues total row
     if report.height == 0:
         widgets.empty("No appeals match these filters in this date range.")
         return
-    kpis = views.kpis(report, ctx.focus, ctx.previous)
-    trend = widgets.trend_frame(report, ctx, views.KPI_METRICS)
+    kpis = dashboard.kpis(report, ctx.focus, ctx.previous)
+    trend = widgets.trend_frame(report, ctx, dashboard.KPI_METRICS)
     st.subheader("Headline KPIs")
     widgets.kpi_grid(kpis, trend, ctx)
     st.caption("Arrows compare with the previous period; green is better, red worse, grey is neither "
@@ -36,7 +36,7 @@ def render() -> None:
     if total == 0:
         widgets.empty(f"No open appeal is due in the next {hours} hours.", "Try a longer window.")
         return
-    table = views.at_risk_table(rows, ctx.as_of)
+    table = dashboard.at_risk_table(rows, ctx.as_of)
     widgets.paged_table(table, ctx, "risk", columns=tuple(table.columns))
     widgets.csv_download(table, ctx, f"sla_at_risk_{hours}h", f"Download {table.height:,} rows (CSV)", "risk_csv")
 

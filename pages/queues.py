@@ -5,16 +5,16 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import views
+from metrics import dashboard
 from metrics.catalog import METRICS
 from ui import charts, context, data, fmt, widgets
 
-TABLE_METRICS = views.GROUP_TABLE_METRICS
+TABLE_METRICS = dashboard.GROUP_TABLE_METRICS
 
 
 def queue_table(ctx: context.Context, report: pl.DataFrame, total: pl.DataFrame) -> pl.DataFrame:
-    table = views.group_table(report, "queue", ctx.focus, TABLE_METRICS)
-    overall = views.group_table(total.with_columns(pl.lit("All queues").alias("queue")), "queue", ctx.focus,
+    table = dashboard.group_table(report, "queue", ctx.focus, TABLE_METRICS)
+    overall = dashboard.group_table(total.with_columns(pl.lit("All queues").alias("queue")), "queue", ctx.focus,
                                 TABLE_METRICS)
     return pl.concat([table, overall], how="diagonal_relaxed")
 
@@ -59,14 +59,14 @@ def render() -> None:
     queues = sorted(q for q in report["queue"].unique().to_list() if q is not None)
     if (st.session_state.get("queue_pick") or st.query_params.get("queue_pick")) not in queues:
         # default: the queue that needs attention (a shared link's queue_pick= wins)
-        st.session_state["queue_pick"] = views.needs_attention(table.filter(pl.col("queue") != "All queues")) or queues[0]
+        st.session_state["queue_pick"] = dashboard.needs_attention(table.filter(pl.col("queue") != "All queues")) or queues[0]
     queue = st.selectbox("Queue to look into", queues, key="queue_pick", bind="query-params",
                          help="Opens on the queue with the lowest resolution-SLA attainment in the headline period.")
     st.header(fmt.md(queue), divider="gray")
 
     trend = widgets.trend_frame(report.filter(pl.col("queue") == queue), ctx, TABLE_METRICS)
     open_rows, open_total = data.open_appeals(ctx.url, ctx.as_of, ctx.with_filters(queue=[queue]))
-    targets = views.sla_targets(open_rows)
+    targets = dashboard.sla_targets(open_rows)
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Volume in and out**")
@@ -85,7 +85,7 @@ def render() -> None:
         st.markdown("**First touch (FTR) against the SLA target**")
         st.altair_chart(charts.metric_lines(trend, ["ftr_p50_hours", "ftr_p90_hours"], ctx.grain, colors=[charts.BLUE, charts.TEAL],
                                             targets={"SLA target (median)": targets["ftr_target_hours"]}), width="stretch")
-    by_prio = views.targets_by_priority(open_rows)
+    by_prio = dashboard.targets_by_priority(open_rows)
     if by_prio.height:
         st.caption("SLA target line: the median policy target of this queue's open appeals. Targets by priority: " + "; ".join(
             f"{fmt.md(r['priority'])} first touch {r['ftr_target_hours']:g} h, resolution {r['ttr_target_hours']:g} h"
@@ -98,14 +98,14 @@ def render() -> None:
         if open_total == 0:
             widgets.empty("No open appeals in this queue.", "Nothing is waiting.")
         else:
-            st.altair_chart(charts.age_histogram(views.age_distribution(open_rows, ctx.as_of)), width="stretch")
+            st.altair_chart(charts.age_histogram(dashboard.age_distribution(open_rows, ctx.as_of)), width="stretch")
             if open_rows.height < open_total:
                 st.caption(f"The oldest {open_rows.height:,} of {open_total:,} open appeals.")
     with c6:
         st.markdown("**Priority mix of appeals created**")
         prio = ctx.report(by=("priority",), metrics=("appeals_created",), filters=ctx.with_filters(queue=[queue]))
         prio = prio.filter(pl.col("period_start").is_in(ctx.starts))
-        prio = views.share_of_total(prio, "priority", "appeals_created")
+        prio = dashboard.share_of_total(prio, "priority", "appeals_created")
         st.altair_chart(charts.stacked_counts(prio, "priority", "appeals_created", ctx.grain, "Priority",
                                               METRICS["appeals_created"].label, share="share", scheme="orangered",
                                               sort=["P3", "P2", "P1", "P0"]), width="stretch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import impact, themes, views
+from metrics import dashboard, impact, themes
 from metrics.catalog import METRICS
 from ui import charts, context, data, widgets
 
@@ -31,7 +31,7 @@ def render() -> None:
     overturns = overturns.rename({"overturn_rate_numerator": "overturns"})
     if grouping == "theme":
         overturns = overturns.with_columns(pl.col("theme").replace(theme_labels))
-    overturns = views.share_of_total(overturns, grouping, "overturns")
+    overturns = dashboard.share_of_total(overturns, grouping, "overturns")
     st.subheader(f"Overturns by {GROUPINGS[grouping].lower()}")
     st.altair_chart(charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
                                           "overturned appeals", share="share"), width="stretch")
@@ -40,7 +40,7 @@ def render() -> None:
                "decision-note wording, lowest precedence wins); unclassified overturns feed the candidate themes below.")
 
     by_source = ctx.report(by=("enforcement_source",), metrics=RATE)
-    source = views.with_wilson(by_source.filter(pl.col("enforcement_source").is_not_null()
+    source = dashboard.with_wilson(by_source.filter(pl.col("enforcement_source").is_not_null()
                                              & pl.col("period_start").is_in(ctx.starts)), "overturn_rate")
     st.subheader("Overturn rate by enforcement source")
     if source.height:
@@ -55,7 +55,7 @@ def render() -> None:
     for col, frame, key, title in ((c1, policy, "policy", "Policy"), (c2, models, "enforced_by", "Model version")):
         with col:
             st.subheader(f"By {title.lower()} · {ctx.label(ctx.focus, short=True)}")
-            table = views.rate_with_previous(frame, key, ctx.focus, ctx.previous)
+            table = dashboard.rate_with_previous(frame, key, ctx.focus, ctx.previous)
             if table.height == 0:
                 widgets.empty(f"No overturn data by {title.lower()} in the headline period.")
                 continue
@@ -64,7 +64,7 @@ def render() -> None:
                "previous period. Model versions are the automated enforcements' `enforced_by`.")
 
     st.subheader("Top movers")
-    movers = views.top_movers({GROUPINGS[grouping]: (causes, grouping), "Policy": (policy, "policy"),
+    movers = dashboard.top_movers({GROUPINGS[grouping]: (causes, grouping), "Policy": (policy, "policy"),
                                "Model version": (models, "enforced_by"),
                                "Enforcement source": (by_source, "enforcement_source")},
                               ctx.focus, ctx.previous)

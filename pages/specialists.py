@@ -6,11 +6,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import stats, views
+from metrics import dashboard, stats
 from metrics.catalog import MIN_GROUP_SIZE
 from ui import access, charts, context, data, fmt, widgets
 
-METRICS = views.SPECIALIST_METRICS
+METRICS = dashboard.SPECIALIST_METRICS
 
 
 def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str]) -> None:
@@ -52,9 +52,9 @@ def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str])
 
 
 def show_funnel(ctx: context.Context, table: pl.DataFrame, mix: pl.DataFrame, names: dict[str, str]) -> None:
-    points = views.funnel(table, mix).with_columns(
+    points = dashboard.funnel(table, mix).with_columns(
         pl.col("specialist_id").replace_strict(names, default=None).alias("name"))
-    peer = views.peer_rate(mix)
+    peer = dashboard.peer_rate(mix)
     if peer is None or points.height == 0:
         widgets.empty("No resolved appeals with a known outcome in the headline period.")
         return
@@ -83,7 +83,7 @@ def render() -> None:
     daily = ctx.focus_report(by=("specialist_id",), metrics=("appeals_resolved",), period="day")
     mix = ctx.focus_report(by=("specialist_id", "queue"), metrics=("overturn_rate",)).filter(
         pl.col("specialist_id").is_not_null())
-    table = views.specialist_table(report, daily, mix, ctx.focus)
+    table = dashboard.specialist_table(report, daily, mix, ctx.focus)
     if table.height == 0:
         widgets.empty("No specialist resolved or owned appeals in the headline period with these filters.")
         return
@@ -91,17 +91,17 @@ def render() -> None:
     names = ctx.specialist_names(report["specialist_id"].to_list(), known)
     st.subheader(f"All specialists · {ctx.label(ctx.focus)}")
     show_table(ctx, table, names)
-    st.caption(views.SPECIALIST_OWNER_RULE)
+    st.caption(dashboard.SPECIALIST_OWNER_RULE)
     st.subheader("Overturn rate against volume")
     show_funnel(ctx, table, mix, names)
 
     ids = sorted(table["specialist_id"].to_list(), key=lambda i: names.get(i, i))
     if st.session_state.get("specialist_pick") not in ids:  # default: the most unusual overturn rate
-        st.session_state["specialist_pick"] = views.most_unusual(table)
+        st.session_state["specialist_pick"] = dashboard.most_unusual(table)
     pick = st.selectbox("Specialist to look into", ids, key="specialist_pick", format_func=names.get)
     st.header(fmt.md(names[pick]), divider="gray")
     trend = widgets.trend_frame(report.filter(pl.col("specialist_id") == pick).drop("pod"), ctx, METRICS)
-    trend = views.with_wilson(trend, "overturn_rate")
+    trend = dashboard.with_wilson(trend, "overturn_rate")
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Appeals resolved**")

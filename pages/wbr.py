@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics import views
+from metrics import dashboard as views
 from ui import context, data, widgets
 
 

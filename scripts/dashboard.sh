@@ -11,7 +11,7 @@ bash scripts/setup.sh runtime
 # the sample DuckDB file is built from the committed Parquet files (not committed itself)
 if [ ! -f data/sample/warehouse.duckdb ]; then
   echo "dashboard: building data/sample/warehouse.duckdb from data/sample/*.parquet"
-  .venv/bin/python -c "from metrics.sample import ensure_sample_duckdb; ensure_sample_duckdb()"
+  .venv/bin/python -c "from metrics.bundled_sample import ensure_sample_duckdb; ensure_sample_duckdb()"
 fi
 
 exec .venv/bin/streamlit run app.py "$@"

@@ -40,9 +40,35 @@ def pg_url(pg_server) -> str:
     return pg_server.url
 
 
+# Modules of hand-derived report cases: each of their tests runs once per engine, the SQL
+# pushed down to the warehouse and the Polars reference (metrics.engine_polars).
+BOTH_ENGINES = {"test_report_cases"}
+ENGINES = ("sql", "polars")
+
+
+def pytest_generate_tests(metafunc):
+    if "api" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_ENGINES:
+        metafunc.parametrize("api", ENGINES, indirect=True)
+
+
+class _EngineApi:
+    """metrics.api with `report` pinned to one engine (everything else unchanged)."""
+
+    def __init__(self, module, engine: str):
+        self._module, self.engine = module, engine
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def report(self, *args, **kwargs):
+        kwargs.setdefault("engine", self.engine)
+        return self._module.report(*args, **kwargs)
+
+
 @pytest.fixture
-def api():
-    """The engine's API, imported when a test asks for it."""
+def api(request):
+    """The engine's API, imported when a test asks for it (pinned to one engine in BOTH_ENGINES modules)."""
     from metrics import api as _api
 
-    return _api
+    engine = getattr(request, "param", None)
+    return _api if engine is None else _EngineApi(_api, engine)

@@ -12,7 +12,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from metrics import api, views
+from metrics import api
+from metrics import dashboard as views
 from metrics.warehouse import Warehouse
 from ui import fmt
 
@@ -283,6 +284,29 @@ def test_root_causes_charts_and_movers(open_app, engine):
     rerun_ok(at)
     after = check_movers(at, engine, {"queue": ["ip_counterfeit"]})
     assert after["current"].to_list() != before["current"].to_list()
+
+
+def test_root_causes_movers_are_the_engines_overturn_counts(open_app, engine):
+    """Independent of views.top_movers: each non-theme mover's counts read straight off api.report."""
+    at = open_app("root_causes")
+    shown = frame_of(at, 0)
+    sources = {"Policy": ("policy", {}), "Enforcement source": ("enforcement_source", {}),
+               "Model version": ("enforced_by", {"enforcement_source": ["automated"]})}
+    checked = 0
+    for r in shown.to_dict("records"):
+        if r["dimension"] not in sources:
+            continue  # themes are shown by label
+        key, filters = sources[r["dimension"]]
+        rep = engine.report((key,), ["overturn_rate"], filters)
+
+        def overturns(start, rep=rep, key=key, value=r["value"]):
+            cell = rep.filter((pl.col("period_start") == start) & (pl.col(key) == value))
+            return cell["overturn_rate_numerator"][0] if cell.height else 0
+
+        assert (r["current"], r["previous"]) == (overturns(engine.focus), overturns(engine.previous)), r
+        assert r["change"] == r["current"] - r["previous"]
+        checked += 1
+    assert checked
 
 
 # -- Definitions ----------------------------------------------------------------------------------------

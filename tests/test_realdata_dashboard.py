@@ -13,7 +13,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from metrics import api, views
+from metrics import api
+from metrics import dashboard as views
 from metrics.importlog import import_log
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from metrics import views
+from metrics import dashboard as views
 from metrics.catalog import MIN_GROUP_SIZE
 
 W1, W2, W3 = date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)  # ISO week starts (Mondays)

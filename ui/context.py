@@ -15,12 +15,14 @@ from datetime import date, datetime
 import polars as pl
 import streamlit as st
 
-from metrics import views
+from metrics import dashboard
+from metrics.periods import PERIODS
 from ui import data, fmt
 
 FILTER_KEYS = ("queue", "priority", "market", "site", "pod")
 FILTER_LABELS = {"queue": "Queue", "priority": "Priority", "market": "Market", "site": "Site", "pod": "Pod"}
-GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
+GRAIN_LABELS = {p: p.capitalize() for p in PERIODS}
+DEFAULT_SALT = "appeals-review"
 
 
 @dataclass(frozen=True)
@@ -39,22 +41,22 @@ class Context:
     # -- periods -------------------------------------------------------------------------------
     @property
     def starts(self) -> list[date]:
-        return views.period_starts(self.date_from, self.date_to, self.grain)
+        return dashboard.period_starts(self.date_from, self.date_to, self.grain)
 
     @property
     def previous(self) -> date:
-        return views.previous_period(self.focus, self.grain)
+        return dashboard.previous_period(self.focus, self.grain)
 
     @property
     def focus_last_day(self) -> date:
-        return views.period_last_day(self.focus, self.grain)
+        return dashboard.period_last_day(self.focus, self.grain)
 
     def label(self, start: date, short: bool = False) -> str:
-        return views.period_label(start, self.grain, short)
+        return dashboard.period_label(start, self.grain, short)
 
     @property
     def focus_is_partial(self) -> bool:
-        return views.is_partial(self.focus, self.grain, self.as_of)
+        return dashboard.is_partial(self.focus, self.grain, self.as_of)
 
     # -- engine calls (cached) ------------------------------------------------------------------
     @property
@@ -84,12 +86,12 @@ class Context:
         pseudonym when pseudonymisation is on."""
         ids = [i for i in ids if i is not None]
         if self.pseudonymise:
-            return views.pseudonyms(ids, self.salt)
+            return dashboard.pseudonyms(ids, self.salt)
         known = known or {}
         return {i: f"{known[i]} ({i})" if known.get(i) else i for i in ids}
 
     def private(self, frame: pl.DataFrame) -> pl.DataFrame:
-        return views.pseudonymise(frame, self.salt) if self.pseudonymise else frame
+        return dashboard.pseudonymise(frame, self.salt) if self.pseudonymise else frame
 
     @property
     def scope(self) -> str:
@@ -134,7 +136,7 @@ def _reset(default_range: tuple[date, date]) -> None:
     """Back to the defaults (bound widgets are reset through their state, which clears the URL)."""
     st.session_state["dates"] = default_range
     st.session_state["grain"] = "week"
-    st.session_state["period"] = views.period_start(default_range[1], "week").isoformat()
+    st.session_state["period"] = dashboard.period_start(default_range[1], "week").isoformat()
     st.session_state["pseudo"] = False
     for key in FILTER_KEYS:
         st.session_state[key] = []
@@ -143,7 +145,7 @@ def _reset(default_range: tuple[date, date]) -> None:
 def sidebar(url: str, as_of: datetime, options: dict[str, list[str]], names_allowed: bool = True) -> Context:
     """Render the global filters in the sidebar and return the page context. Without
     `names_allowed` (a signed-in viewer who is not a lead) specialists are always pseudonymised."""
-    default_from, default_to = views.default_date_range(as_of)
+    default_from, default_to = dashboard.default_date_range(as_of)
     sb = st.sidebar
     sb.subheader("Filters")
     picked = sb.date_input(
@@ -161,7 +163,7 @@ def sidebar(url: str, as_of: datetime, options: dict[str, list[str]], names_allo
         "Period grain", list(GRAIN_LABELS), format_func=GRAIN_LABELS.get, default="week", key="grain",
         bind="query-params", required=True, width="stretch",
     ) or "week"
-    starts = views.period_starts(date_from, date_to, grain)
+    starts = dashboard.period_starts(date_from, date_to, grain)
     choices = [s.isoformat() for s in reversed(starts)]
     # The headline period goes to the URL as an ISO date (period=2026-11-16), so it is kept
     # by hand rather than bound: a bound widget would write its formatted label.
@@ -171,12 +173,12 @@ def sidebar(url: str, as_of: datetime, options: dict[str, list[str]], names_allo
         st.session_state["period"] = choices[0]
     focus_iso = sb.selectbox(
         "Headline period", choices, key="period",
-        format_func=lambda s: views.period_choice_label(date.fromisoformat(s), grain),
+        format_func=lambda s: dashboard.period_choice_label(date.fromisoformat(s), grain),
         help="KPIs and tables show this period and compare it with the one before. Default: the latest.",
     )
     if focus_iso and st.query_params.get("period") != focus_iso:
         st.query_params["period"] = focus_iso
-    focus = date.fromisoformat(focus_iso) if focus_iso else views.period_start(date_to, grain)
+    focus = date.fromisoformat(focus_iso) if focus_iso else dashboard.period_start(date_to, grain)
     filters: dict[str, tuple[str, ...]] = {}
     for key in FILTER_KEYS:
         chosen = sb.multiselect(
@@ -186,7 +188,7 @@ def sidebar(url: str, as_of: datetime, options: dict[str, list[str]], names_allo
         if chosen:
             filters[key] = tuple(chosen)
     salt = _salt()
-    refused = views.salt_problem(salt)
+    refused = dashboard.salt_problem(salt)
     if not names_allowed:
         st.session_state["pseudo"] = True
     pseudo = sb.toggle(

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from metrics import api, views
+from metrics import api, dashboard
 from metrics.redact import redact_text, redact_url
 from metrics.warehouse import Warehouse, WarehouseError
 
@@ -31,7 +31,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def sample_url() -> str:
-    from metrics.sample import ensure_sample_duckdb
+    from metrics.bundled_sample import ensure_sample_duckdb
 
     return f"duckdb:///{ensure_sample_duckdb(ROOT / 'data' / 'sample')}"
 
@@ -308,7 +308,7 @@ def specialist_names(url: str, as_of: datetime, period_start: date, period: str,
     that period's resolved appeals (the engine has no specialist lookup yet)."""
     rows, _total = api.members(source(url), metric="appeals_resolved", period_start=period_start, period=period,
                                filters=filter_dict(filters), as_of=as_of, limit=api.DRILL_LIMIT_MAX)
-    return views.names_from_rows(rows)
+    return dashboard.names_from_rows(rows)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Finding appeals close to their SLA deadline…")
@@ -320,7 +320,7 @@ def at_risk(url: str, as_of: datetime, filters: Filters, within_hours: float, li
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the open appeals…")
 def open_appeals(url: str, as_of: datetime, filters: Filters, limit: int = api.DRILL_LIMIT_MAX):
     """Open appeals, oldest first (the engine's own condition for status = open)."""
-    return api.appeals(source(url), as_of=as_of, filters=filter_dict(filters), where=views.OPEN_APPEALS.sql(),
+    return api.appeals(source(url), as_of=as_of, filters=filter_dict(filters), where=dashboard.OPEN_APPEALS,
                        order_by="created_at", limit=limit)
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, date, datetime
 
 import streamlit as st
 
 from metrics.catalog import METRICS
-from metrics.views import Kpi
-
-DASH = "—"
+from metrics.dashboard import Kpi
+from metrics.formatting import DASH, format_parts, format_value, is_missing
 
 # Markdown syntax a value could carry into a Markdown element: links and images ([ ] !),
 # HTML and autolinks (< >), emphasis and code (* ` ~), math ($), entities (&), headings (#),
@@ -48,22 +46,12 @@ def code(value) -> str:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return is_missing(value)
 
 
 def value(metric: str, v) -> str:
-    """A metric value as text, following the catalog's d3 format and unit."""
-    if _missing(v):
-        return DASH
-    m = METRICS[metric]
-    if m.fmt.endswith("%"):
-        decimals = int(m.fmt.strip(",.%") or 0)
-        return f"{v * 100:.{decimals}f}%"
-    if m.fmt.endswith("d"):
-        return f"{int(round(v)):,}"
-    decimals = int(m.fmt.rsplit(".", 1)[-1].rstrip("f") or 0) if "." in m.fmt else 0
-    text = f"{v:,.{decimals}f}"
-    return f"{text} h" if m.unit == "hours" else text
+    """A metric value as text, following the catalog's d3 format and unit (metrics.formatting)."""
+    return format_value(METRICS[metric], v)
 
 
 def change(kpi: Kpi) -> str | None:
@@ -88,9 +76,7 @@ def delta_color(higher_is_better: bool | None) -> str:
 
 
 def parts(numerator, denominator) -> str:
-    if denominator is None:
-        return ""
-    return f"{int(numerator or 0):,} / {int(denominator):,}"
+    return format_parts(numerator, denominator)
 
 
 def interval(lo, hi) -> str:

@@ -7,9 +7,9 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from metrics import views
+from metrics import dashboard
 from metrics.catalog import METRICS
-from metrics.views import Kpi
+from metrics.dashboard import Kpi
 from ui import charts, data, fmt
 from ui.context import Context
 
@@ -132,7 +132,7 @@ def drilldown(ctx: Context, group: dict[str, str | None], key: str, default_metr
     """Pick a metric and a period: the appeals the engine counted in that cell for `group`
     (api.members), paged, with a CSV of all of them."""
     st.subheader(title)
-    metrics = list(views.RECONCILABLE)
+    metrics = list(dashboard.RECONCILABLE)
     c1, c2 = st.columns([2, 2])
     metric = c1.selectbox("Metric", metrics, index=metrics.index(default_metric), key=f"{key}_metric",
                           format_func=lambda n: METRICS[n].label)
@@ -144,7 +144,7 @@ def drilldown(ctx: Context, group: dict[str, str | None], key: str, default_metr
     if st.session_state.get(f"{key}_period") not in starts:
         st.session_state[f"{key}_period"] = default
     period_iso = c2.selectbox("Period", starts, key=f"{key}_period",
-                              format_func=lambda s: views.period_choice_label(date.fromisoformat(s), ctx.grain))
+                              format_func=lambda s: dashboard.period_choice_label(date.fromisoformat(s), ctx.grain))
     period = date.fromisoformat(period_iso)
     rows, total = data.members(ctx.url, ctx.as_of, metric, period, ctx.grain, tuple(sorted(group.items())),
                                ctx.filter_key)
@@ -158,16 +158,8 @@ def show_members(ctx: Context, metric: str, rows: pl.DataFrame, total: int, key:
         empty(f"No appeals count towards {m.label.lower()} in this period for this selection.",
               "Pick another period or metric, or widen the filters.")
         return
-    if m.kind == "ratio":
-        num = int(rows["in_numerator"].fill_null(False).sum())
-        den = int(rows["in_denominator"].fill_null(False).sum())
-        st.markdown(f"**{total:,}** appeals in the cohort · **{num:,}** in the numerator · **{den:,}** in the "
-                    f"denominator → {fmt.value(metric, num / den if den else None)}")
-        extra = ("in_numerator", "in_denominator")
-    else:
-        counted = int(rows["counted"].fill_null(False).sum())
-        st.markdown(f"**{total:,}** appeals in the cohort · **{counted:,}** counted")
-        extra = ("counted",)
+    st.markdown(m.kind.member_summary(m, rows, total))
+    extra = tuple(m.kind.member_flags(m))
     if rows.height < total:
         st.warning(f"Showing the first {rows.height:,} of {total:,} appeals (the engine's drill-down limit); "
                    "narrow the filters to see all.", icon=":material/warning:")
@@ -177,4 +169,4 @@ def show_members(ctx: Context, metric: str, rows: pl.DataFrame, total: int, key:
 
 def trend_frame(report: pl.DataFrame, ctx: Context, metrics, key: str | None = None) -> pl.DataFrame:
     """The report over the selected periods only, absent cells filled (counts 0, others null)."""
-    return views.complete_periods(report.filter(pl.col("period_start").is_in(ctx.starts)), ctx.starts, metrics, key)
+    return dashboard.complete_periods(report.filter(pl.col("period_start").is_in(ctx.starts)), ctx.starts, metrics, key)

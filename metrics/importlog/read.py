@@ -39,11 +39,11 @@ def read_events(path: str | Path) -> pl.DataFrame:
     path = Path(path)
     if not path.exists():
         raise EventsFileError(f"events file not found: {path}")
-    kind = file_kind(path)
+    fmt = file_kind(path)
     try:
-        if kind == "parquet":
+        if fmt == "parquet":
             return pl.read_parquet(path)
-        if kind == "xes":
+        if fmt == "xes":
             return read_xes(path)
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
         # Every column as text: ids keep leading zeros; the mapping says what is a timestamp.

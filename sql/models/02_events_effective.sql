@@ -11,7 +11,7 @@ select
     e.event_type,
     e.actor_id,
     e.actor_type,
-    case when e.outcome in ('upheld', 'overturned', 'partially_overturned') then e.outcome end as outcome,
+    case when e.outcome in ({outcomes}) then e.outcome end as outcome,
     e.outcome as recorded_outcome,
     -- only decisions carry their text downstream: keeps the event rows narrow
     case when e.event_type = 'decided' then e.root_cause end as root_cause,

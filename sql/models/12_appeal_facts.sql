@@ -99,7 +99,7 @@ final as (
         resolved_at,
         status,
         outcome,
-        case when outcome is null then null else outcome in ('overturned', 'partially_overturned') end
+        case when outcome is null then null else outcome in ({overturn_outcomes}) end
             as is_overturned,
         cast(reopen_count as integer) as reopen_count,
         escalated,
@@ -140,4 +140,5 @@ final as (
     from with_sla
 )
 
-select * from final
+-- the column list and order are metrics/schema.py's (FACTS_COLUMNS, then WIDE_COLUMNS)
+select {facts_columns} from final

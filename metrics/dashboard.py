@@ -5,7 +5,8 @@ returned and reshapes them: picks the focus period and the one before, joins tab
 adds Wilson intervals and funnel limits (metrics.stats), pseudonymises names. No metric is
 computed here from appeal rows; the numbers are the engine's. The only exceptions are
 display helpers over drill-down rows (ages, hours left) and the reconciliation check, which
-recomputes a cell from its listed appeals precisely to show that it matches the report.
+recomputes a cell from its listed appeals (by the metric kind's rule, metrics.kinds)
+precisely to show that it matches the report. Period arithmetic is metrics.periods'.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import polars as pl
 from metrics import stats
 from metrics.catalog import METRICS, MIN_GROUP_SIZE
 from metrics.conditions import Eq
-from metrics.report_plan import truncate
-
-GRAINS = ("day", "week", "month")
+from metrics.kinds import Listed, Tile
+from metrics.periods import next_period, period_last_day, previous_period, truncate  # noqa: F401 (the pages' API)
 
 # The headline KPIs of the Overview, in display order.
 KPI_METRICS: tuple[str, ...] = (
@@ -45,9 +45,7 @@ KPI_METRICS: tuple[str, ...] = (
 GROUP_TABLE_METRICS: tuple[str, ...] = KPI_METRICS + ("reopen_rate", "escalation_rate")
 
 # Metrics whose cells the engine can list appeal by appeal (api.members: facts cohorts).
-RECONCILABLE = tuple(
-    name for name, m in METRICS.items() if m.cohort not in ("backlog", "qa", "enforcements") and not m.numerator_cohort
-)
+RECONCILABLE = tuple(name for name, m in METRICS.items() if m.reconcilable)
 
 # The engine's condition for open appeals (drill-down of the open backlog).
 OPEN_APPEALS = Eq("status", "open")
@@ -58,26 +56,6 @@ OPEN_APPEALS = Eq("status", "open")
 
 def period_start(day: date, grain: str) -> date:
     return truncate(day, grain)
-
-
-def next_period(start: date, grain: str) -> date:
-    if grain == "day":
-        return start + timedelta(days=1)
-    if grain == "week":
-        return start + timedelta(days=7)
-    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def previous_period(start: date, grain: str) -> date:
-    if grain == "day":
-        return start - timedelta(days=1)
-    if grain == "week":
-        return start - timedelta(days=7)
-    return (start.replace(day=1) - timedelta(days=1)).replace(day=1)
-
-
-def period_last_day(start: date, grain: str) -> date:
-    return next_period(start, grain) - timedelta(days=1)
 
 
 def period_starts(date_from: date, date_to: date, grain: str) -> list[date]:
@@ -169,13 +147,10 @@ def row_at(frame: pl.DataFrame, start: date, keys: dict | None = None) -> dict |
 
 
 def cell_value(row: dict | None, metric: str) -> float | None:
-    """A metric's value in a report row; an absent row means 0 for counts, unknown otherwise."""
-    if row is None:
-        return 0 if METRICS[metric].kind == "count" else None
-    value = row.get(metric)
-    if value is None and METRICS[metric].kind == "count":
-        return 0
-    return value
+    """A metric's value in a report row; an absent row (or value) is the kind's empty value
+    (0 for counts, unknown otherwise)."""
+    value = None if row is None else row.get(metric)
+    return METRICS[metric].kind.empty if value is None else value
 
 
 def kpis(report: pl.DataFrame, focus: date, previous: date, metrics=KPI_METRICS, keys: dict | None = None) -> list[Kpi]:
@@ -186,7 +161,7 @@ def kpis(report: pl.DataFrame, focus: date, previous: date, metrics=KPI_METRICS,
     for name in metrics:
         m = METRICS[name]
         num = den = pnum = pden = None
-        if m.is_rate:
+        if m.kind.has_parts:
             num = (now or {}).get(f"{name}_numerator")
             den = (now or {}).get(f"{name}_denominator")
             pnum = (before or {}).get(f"{name}_numerator")
@@ -204,14 +179,11 @@ def complete_periods(report: pl.DataFrame, starts: list[date], metrics, key: str
     if key:
         values = report.select(pl.col(key)).unique()
         grid = grid.join(values, how="cross")
-    wanted = []
-    for name in metrics:
-        wanted.append(name)
-        if METRICS[name].is_rate:
-            wanted += [f"{name}_numerator", f"{name}_denominator"]
+    wanted = [c for name in metrics for c in METRICS[name].columns]
     present = [c for c in wanted if c in report.columns]
     out = grid.join(report.select(cols + present), on=cols, how="left", nulls_equal=True)
-    fills = [pl.col(n).fill_null(0) for n in metrics if METRICS[n].kind == "count" and n in present]
+    fills = [pl.col(n).fill_null(METRICS[n].kind.empty) for n in metrics
+             if METRICS[n].kind.empty is not None and n in present]
     fills += [pl.col(c).fill_null(0) for c in present if c.endswith(("_numerator", "_denominator"))]
     if fills:
         out = out.with_columns(fills)
@@ -246,9 +218,7 @@ def group_table(report: pl.DataFrame, key: str, focus: date, metrics=GROUP_TABLE
     for name in metrics:
         if name not in sub.columns:
             continue
-        cols.append(name)
-        if METRICS[name].is_rate:
-            cols += [f"{name}_numerator", f"{name}_denominator"]
+        cols += METRICS[name].columns
     out = sub.select(cols)
     for name in ci_metrics:
         if name in out.columns:
@@ -573,33 +543,30 @@ class Reconciliation:
         return self.listed_rows >= self.total_rows
 
     @property
+    def listed(self) -> Listed:
+        return Listed(self.listed_numerator, self.listed_denominator, self.recomputed)
+
+    @property
     def matches(self) -> bool | None:
         if not self.complete:
             return None
+        return METRICS[self.metric].kind.matches(self.report_value, self.report_numerator, self.report_denominator,
+                                                 self.listed)
+
+    def tiles(self) -> list[Tile]:
+        """The two figures beside the report's value that show how the listed appeals add up."""
         m = METRICS[self.metric]
-        if m.kind == "ratio":
-            return (self.listed_numerator == (self.report_numerator or 0)
-                    and self.listed_denominator == (self.report_denominator or 0))
-        if m.kind == "count":
-            return self.listed_numerator == int(self.report_value or 0)
-        if self.report_value is None or self.recomputed is None:
-            return self.report_value is None and self.recomputed is None
-        return math.isclose(self.report_value, self.recomputed, rel_tol=1e-9, abs_tol=1e-9)
+        return m.kind.reconciliation_tiles(m, self.listed, self.report_numerator, self.report_denominator,
+                                           self.total_rows)
 
 
 def reconcile(metric: str, report_row: dict | None, members: pl.DataFrame, total: int) -> Reconciliation:
-    """Compare a report cell with the appeals api.members listed for it."""
+    """Compare a report cell with the appeals api.members listed for it (the kind's rule)."""
     m = METRICS[metric]
-    value = cell_value(report_row, metric)
-    if m.kind == "ratio":
-        num = int(members["in_numerator"].fill_null(False).sum()) if members.height else 0
-        den = int(members["in_denominator"].fill_null(False).sum()) if members.height else 0
-        return Reconciliation(metric, value, (report_row or {}).get(f"{metric}_numerator"),
-                              (report_row or {}).get(f"{metric}_denominator"), num, den, members.height, total,
-                              (num / den) if den else None)
-    counted = members.filter(pl.col("counted").fill_null(False)) if members.height else members
-    if m.kind == "count":
-        return Reconciliation(metric, value, None, None, counted.height, None, members.height, total, counted.height)
-    values = counted[m.value].drop_nulls() if counted.height else pl.Series([], dtype=pl.Float64)
-    recomputed = float(values.quantile(m.quantile, interpolation="linear")) if values.len() else None
-    return Reconciliation(metric, value, None, None, counted.height, None, members.height, total, recomputed)
+    listed = m.kind.listed(m, members)
+    row = report_row or {}
+    parts = m.kind.has_parts
+    return Reconciliation(metric, cell_value(report_row, metric),
+                          row.get(f"{metric}_numerator") if parts else None,
+                          row.get(f"{metric}_denominator") if parts else None,
+                          listed.numerator, listed.denominator, members.height, total, listed.recomputed)
