@@ -4,6 +4,7 @@ Each file holds one model (a SELECT; its grain is stated at its top). Models are
 as CTEs in file order behind the warehouse's staging CTEs, so the warehouse does all the
 work and the app pulls only the final result. Placeholders in braces are filled from the
 catalog (constants, never user input); user values are bind parameters (`:as_of`, ...).
+Constructs spelled differently per database are macros, expanded by metrics.dialect.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from metrics import dialect as sql_dialect
 from metrics.catalog import TOUCH_EVENT_TYPES
 from metrics.contract import EVENT_TYPES
 from metrics.themes import theme_sql
@@ -23,8 +25,8 @@ def _in_list(values) -> str:
 
 
 @cache
-def model_sql() -> dict[str, str]:
-    """Model name → SQL, in dependency (file) order."""
+def model_sql(dialect: str = "portable") -> dict[str, str]:
+    """Model name → SQL for `dialect` (SQLAlchemy name; "portable" for any), in dependency (file) order."""
     fills = {
         "event_types": _in_list(EVENT_TYPES),
         "touch_types": _in_list(TOUCH_EVENT_TYPES),
@@ -37,7 +39,7 @@ def model_sql() -> dict[str, str]:
         text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
         for key, value in fills.items():
             text = text.replace("{" + key + "}", value)
-        models[name] = text
+        models[name] = sql_dialect.expand(text, dialect)
     return models
 
 
@@ -53,14 +55,14 @@ def model_comment(name: str) -> str:
 
 
 def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, select: str, upto: str | None = None,
-                overrides: dict[str, str] | None = None) -> str:
+                overrides: dict[str, str] | None = None, dialect: str = "portable") -> str:
     """WITH staging..., models... [, extra CTEs] SELECT ... .
 
     `overrides` replaces a model's body (e.g. with its materialized table); models that only
     fed it are then unreferenced, and the database does not run them.
     """
     ctes = dict(staging)
-    for name, sql in model_sql().items():
+    for name, sql in model_sql(dialect).items():
         ctes[name] = (overrides or {}).get(name, sql)
         if name == upto:
             break

@@ -216,9 +216,10 @@ class Warehouse:
             raw.execute(f"set memory_limit = '{limit}'")
             staging = self.staging_ctes()
             done: dict[str, str] = {}
-            order = list(models.model_sql())
+            order = list(models.model_sql(self.dialect))
             for i, name in enumerate(order):  # each model once, reading the ones before it
-                sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done)
+                sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
+                                         dialect=self.dialect)
                 native_sql, native_params = _duckdb_params(
                     f"create or replace temp table {name}_materialized as {sql}",
                     {**self.adapter_params, "as_of": as_of_param},
@@ -233,11 +234,11 @@ class Warehouse:
                         "raise APPEALS_DUCKDB_MEMORY_LIMIT (e.g. 4GB)"
                     ) from None
                 done[name] = f"select * from {name}_materialized"
-                later = " ".join(models.model_sql()[m] for m in order[i + 1:])
+                later = " ".join(models.model_sql(self.dialect)[m] for m in order[i + 1:])
                 for step in list(done):  # free an intermediate step once no later model reads it
                     if step not in self.FINAL_MODELS and not re.search(rf"\b{step}\b", later):
                         raw.execute(f"drop table if exists {step}_materialized")
-                        done[step] = models.model_sql()[step]
+                        done[step] = models.model_sql(self.dialect)[step]
             self._materialized_as_of = as_of_param
         return True
 
@@ -252,7 +253,7 @@ class Warehouse:
         from metrics import models
 
         overrides = self.model_overrides((params or {}).get("as_of"))
-        return models.with_models(self.staging_ctes(), extra_ctes, select, overrides=overrides)
+        return models.with_models(self.staging_ctes(), extra_ctes, select, overrides=overrides, dialect=self.dialect)
 
     def query(self, sql: str, params: dict | None = None) -> pl.DataFrame:
         params = {**self.adapter_params, **(params or {})}
