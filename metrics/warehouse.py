@@ -209,11 +209,15 @@ class Warehouse:
             spill.mkdir(parents=True, exist_ok=True)
             raw.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
             raw.execute("set preserve_insertion_order = false")
-            # bounded memory: past this DuckDB spills to the temp folder (APPEALS_DUCKDB_MEMORY_LIMIT)
+            # bounded memory: the process's budget (APPEALS_DUCKDB_MEMORY_LIMIT); DuckDB's own limit
+            # covers only its buffer pool, so it gets 70% and spills to the temp folder past that
+            # (bench/README.md: peak RSS at 10M appeals)
             limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
-            if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+            size = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", limit.strip())
+            if not size:
                 raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
-            raw.execute(f"set memory_limit = '{limit}'")
+            budget_mb = float(size.group(1)) * {"K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[size.group(2)]
+            raw.execute(f"set memory_limit = '{max(1, int(budget_mb * 0.7))}MiB'")
             staging = self.staging_ctes()
             done: dict[str, str] = {}
             order = list(models.model_sql(self.dialect))
