@@ -141,13 +141,28 @@ def facts(url=None, as_of=None, wide: bool = False) -> pl.DataFrame:
     return conform(wh.query(sql, params), schema)
 
 
+# The `spans` export: one row per stretch an appeal is open under one owner (open at E when
+# open_from < E <= open_to, open_to null = still so at as_of); specialist_id is the owner
+# during the stretch and pod, site, team_lead follow it (backlog groups by these).
+SPANS_COLUMNS: dict[str, pl.DataType] = {
+    "appeal_id": pl.Utf8,
+    "open_from": pl.Datetime("us", "UTC"),
+    "open_to": pl.Datetime("us", "UTC"),
+    "specialist_id": pl.Utf8,
+    "pod": pl.Utf8,
+    "site": pl.Utf8,
+    "team_lead": pl.Utf8,
+}
+
+
 def status_spans(url=None, as_of=None) -> pl.DataFrame:
+    """The open stretches behind backlog, with the owner during each (SPANS_COLUMNS)."""
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
     params = {"as_of": as_of_param(as_of_dt)}
-    sql = wh.compose(None, 'select appeal_id, open_from, open_to from status_spans order by appeal_id collate "C", open_from', params)
-    schema = {"appeal_id": pl.Utf8, "open_from": pl.Datetime("us", "UTC"), "open_to": pl.Datetime("us", "UTC")}
-    return conform(wh.query(sql, params), schema)
+    sql = wh.compose(None, f'select {", ".join(SPANS_COLUMNS)} from status_spans '
+                           'order by appeal_id collate "C", open_from', params)
+    return conform(wh.query(sql, params), SPANS_COLUMNS)
 
 
 def _date(value, name: str) -> date | None:
@@ -236,6 +251,14 @@ def check(url=None, as_of=None):
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
     return checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)})
+
+
+def config_checks(url=None):
+    """The adapter's configuration checks alone (names in its config that match nothing in the
+    data), for the connection status; they do not depend on the as-of time."""
+    from metrics import checks
+
+    return checks.run_adapter_checks(open_warehouse(url), {}, kinds=("config",))
 
 
 # -- bounded drill-downs ----------------------------------------------------------------------
@@ -403,6 +426,7 @@ def connection_info(url=None, as_of=None) -> dict:
     return {
         "dialect": wh.dialect,
         "adapter": wh.adapter_name or "contract tables",
+        "adapter_config": wh.adapter_config or None,
         "url": redact_url(wh.url),
         "as_of": resolve_as_of(wh, as_of),
         "row_counts": wh.row_counts(),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from metrics.conditions import Always, Condition, Eq, Gt, In, IsTrue, NotNull
 
-CATALOG_VERSION = "1.0.0"
+CATALOG_VERSION = "1.1.0"  # 1.1.0: backlog counts under the owner at the period end
 
 # Which events are a specialist's first touch (metrics.md, "first touch"): versioned here.
 TOUCH_EVENT_TYPES: tuple[str, ...] = ("claimed", "message_to_user", "evidence_requested", "decided")
@@ -299,7 +299,13 @@ METRICS: dict[str, Metric] = {
             "appeals",
             ",d",
             False,
-            edge_cases=("A reopened appeal is in the backlog of every period end at which it is open.",),
+            version="2",  # 2: grouped by owner-following keys under the owner at the period end
+            edge_cases=(
+                "A reopened appeal is in the backlog of every period end at which it is open.",
+                "Grouped or filtered by specialist_id, pod, site or team_lead, an appeal counts under its owner "
+                "at the period end: the last specialist assigned before E (none when unassigned then), not its "
+                "owner now; a reassigned appeal counts for whoever held it at each period end.",
+            ),
         ),
         Metric(
             "backlog_breached",
@@ -311,8 +317,11 @@ METRICS: dict[str, Metric] = {
             "appeals",
             ",d",
             False,
+            version="2",  # 2: grouped by owner-following keys under the owner at the period end
             where=IsTrue("is_breached"),
             needs=("sla_policies",),
+            edge_cases=("Grouped by an owner-following key, counted under the owner at the period end, as "
+                        "backlog_open.",),
         ),
         Metric(
             "qa_accuracy",
@@ -370,6 +379,11 @@ GROUP_KEYS: dict[str, str] = {
     "root_cause": "root_cause",
     "theme": "theme",
 }
+
+# Keys (facts columns) whose value changes with the appeal's owner (metrics.md, report rows):
+# backlog takes them from the owner of the open stretch at the period end (status_spans),
+# every other metric from the owner as of as_of (appeal_facts).
+OWNER_KEYS: tuple[str, ...] = ("specialist_id", "pod", "site", "team_lead")
 
 # Keys (facts columns) that the enforcements table can also group by, for appeal_rate.
 ENFORCEMENT_KEYS: dict[str, str] = {

@@ -115,16 +115,30 @@ def compile_check(wh, check: Check, params: dict) -> str:
 
     Checks run one by one: DuckDB planned the union of all of them far worse than the parts.
     """
-    select = (
-        "select example_id, count(*) over () as n\n"
-        f"from (select cast(example_id as varchar) as example_id from ({check.sql}) as h(example_id)) as hits\n"
-        'order by example_id collate "C"\nlimit 5'
-    )
-    return wh.compose(None, select, params)
+    return wh.compose(None, _hits(check.sql), params)
 
 
 UNKNOWN_TZ = Check("business_hours_unknown_timezone", "excluded",
                    "schedule rows ignored: timezone is not an IANA zone (its SLAs become n/a)", "")
+
+
+def run_adapter_checks(wh, params: dict, kinds: tuple[str, ...] | None = None) -> list[CheckResult]:
+    """The checks an adapter brings (self-contained SQL over its source tables, no models)."""
+    out = []
+    for check in wh.adapter_checks:
+        if kinds is None or check.kind in kinds:
+            rows = wh.query(_hits(check.sql), params)
+            if rows.height:
+                out.append(CheckResult(check.name, check.kind, check.effect, int(rows["n"][0]),
+                                       [str(x) for x in rows["example_id"].to_list()]))
+    return out
+
+
+def _hits(sql: str) -> str:
+    """The count of a check's example rows and the first five, in code-point order."""
+    return ("select example_id, count(*) over () as n\n"
+            f"from (select cast(example_id as varchar) as example_id from ({sql}) as h(example_id)) as hits\n"
+            'order by example_id collate "C"\nlimit 5')
 
 
 def run_checks(wh, params: dict) -> list[CheckResult]:
@@ -134,6 +148,7 @@ def run_checks(wh, params: dict) -> list[CheckResult]:
         if rows.height:
             out.append(CheckResult(check.name, check.kind, check.effect, int(rows["n"][0]),
                                    [str(x) for x in rows["example_id"].to_list()]))
+    out.extend(run_adapter_checks(wh, params))
     zones = wh.unknown_timezones()  # those rows were left out in staging; the names are known here
     if zones:
         out.append(CheckResult(UNKNOWN_TZ.name, UNKNOWN_TZ.kind, UNKNOWN_TZ.effect, len(zones), zones[:5]))

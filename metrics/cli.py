@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True)
     sp.add_argument("--wide", action="store_true", help="add grouping and deadline columns beyond the contract")
 
-    sp = sub.add_parser("spans", help="one row per stretch an appeal is open (backlog at any instant)")
+    sp = sub.add_parser("spans", help="one row per stretch an appeal is open under one owner (backlog at any "
+                                "instant: open_from < E <= open_to; specialist_id = owner then)")
     warehouse_args(sp)
     sp.add_argument("--out", required=True)
 

@@ -11,7 +11,7 @@ from datetime import date
 
 import polars as pl
 
-from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS
+from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS, OWNER_KEYS
 from metrics.conditions import Always
 from metrics.report_plan import ReportPlan
 
@@ -23,8 +23,11 @@ def period_of(col: str, plan: ReportPlan) -> pl.Expr:
     return local.dt.truncate(_TRUNC[plan.period]).dt.date().alias("period_start")
 
 
-def _filtered(frame: pl.DataFrame, plan: ReportPlan, mapping: dict[str, str] | None = None) -> pl.DataFrame:
+def _filtered(frame: pl.DataFrame, plan: ReportPlan, mapping: dict[str, str] | None = None,
+              skip: tuple[str, ...] = ()) -> pl.DataFrame:
     for col, values in plan.filters.items():
+        if col in skip:
+            continue
         src = mapping[col] if mapping else col
         frame = frame.filter(pl.col(src).is_in(list(values)))
     return frame
@@ -83,10 +86,19 @@ def report(facts: pl.DataFrame, spans: pl.DataFrame, qa: pl.DataFrame | None, en
                 period_of("reviewed_at", plan)
             )
         else:
-            first = f.select(period_of("created_at", plan)).get_column("period_start").min() if f.height else None
+            # owner-following keys (and filters on them) belong to the stretch open at E
+            owner_filters = {k: v for k, v in plan.filters.items() if k in OWNER_KEYS}
+            backlog_facts = _filtered(facts, plan, skip=OWNER_KEYS)
+            first = (backlog_facts.select(period_of("created_at", plan)).get_column("period_start").min()
+                     if backlog_facts.height else None)
             ps = periods(plan, first)
+            fact_keys = [k for k in keys if k not in OWNER_KEYS]
+            span_cols = list(dict.fromkeys([k for k in keys if k in OWNER_KEYS] + list(owner_filters)))
+            s = spans.select(["appeal_id", "open_from", "open_to", *span_cols])
+            for col, values in owner_filters.items():
+                s = s.filter(pl.col(col).is_in(list(values)))
             rows = (
-                spans.join(f.select(["appeal_id", "ttr_deadline_at", *keys]), on="appeal_id", how="inner")
+                s.join(backlog_facts.select(["appeal_id", "ttr_deadline_at", *fact_keys]), on="appeal_id", how="inner")
                 .join(ps, how="cross")
                 .filter(
                     (pl.col("open_from") < pl.col("period_end"))

@@ -8,7 +8,7 @@ denominator; percentiles are computed from rows in their own group, never averag
 
 from __future__ import annotations
 
-from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS
+from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS, OWNER_KEYS
 from metrics.conditions import Always
 from metrics.report_plan import ReportPlan
 from metrics.warehouse import Warehouse
@@ -84,13 +84,15 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
             )
         else:  # backlog at each period end
             ctes["periods"] = _periods_values(wh, plan, params)
-            fk = "".join(f", f.{k}" for k in keys)
+            ctes["backlog_facts"], ctes["backlog_spans"] = _backlog_sources(plan, filter_sql)
+            # owner-following keys come from the stretch open at E, the rest from facts
+            fk = "".join(f", {'s' if k in OWNER_KEYS else 'f'}.{k}" for k in keys)
             ctes["backlog_rows"] = (
                 f"select p.period_start{fk},\n"
                 "        coalesce(f.ttr_deadline_at < least(p.period_end, cast(:as_of as timestamp with time zone)), false)\n"
                 "            as is_breached\n"
-                "    from status_spans as s\n"
-                "    inner join report_facts as f on f.appeal_id = s.appeal_id\n"
+                "    from backlog_spans as s\n"
+                "    inner join backlog_facts as f on f.appeal_id = s.appeal_id\n"
                 "    inner join periods as p\n"
                 "        on s.open_from < p.period_end and (s.open_to is null or p.period_end <= s.open_to)"
             )
@@ -149,6 +151,17 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
         f"\norder by {order}"
     )
     return wh.compose(ctes, final, params), params
+
+
+def _backlog_sources(plan: ReportPlan, filter_sql: list[str]) -> tuple[str, str]:
+    """Facts and spans behind backlog: a filter on an owner-following key selects the open
+    stretches whose owner matches (metrics.md, report rows), every other filter the appeals."""
+    on_spans = [c for col, c in zip(plan.filters, filter_sql, strict=True) if col in OWNER_KEYS]
+    on_facts = [c for col, c in zip(plan.filters, filter_sql, strict=True) if col not in OWNER_KEYS]
+    return (
+        f"select * from appeal_facts where {' and '.join(on_facts) or '1 = 1'}",
+        f"select * from status_spans where {' and '.join(on_spans) or '1 = 1'}",
+    )
 
 
 def _periods_values(wh: Warehouse, plan: ReportPlan, params: dict) -> str:

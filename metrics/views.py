@@ -315,15 +315,24 @@ def active_days(daily: pl.DataFrame, group: str = "specialist_id") -> pl.DataFra
     )
 
 
-SPECIALIST_METRICS = ("appeals_resolved", "ttr_p50_hours", "ttr_p90_hours", "ftr_p50_hours", "ftr_p90_hours",
-                      "overturn_rate", "qa_accuracy", "reopen_rate")
+SPECIALIST_METRICS = ("appeals_resolved", "backlog_open", "backlog_breached", "ttr_p50_hours", "ttr_p90_hours",
+                      "ftr_p50_hours", "ftr_p90_hours", "overturn_rate", "qa_accuracy", "reopen_rate")
+
+# Which owner each figure of the specialist table is counted under (metrics.md, report rows).
+SPECIALIST_OWNER_RULE = (
+    "Backlog (open, breached) is counted at the end of the period under the specialist the appeal was "
+    "assigned to at that moment, so a reassigned appeal counts for whoever held it then and an unassigned "
+    "one for nobody. Resolved, active days, times, overturns, QA and reopens are counted under the "
+    "appeal's owner as of the data's as-of time: its final decider, or the current assignee of an open appeal."
+)
 
 
 def specialist_table(report: pl.DataFrame, daily: pl.DataFrame, mix: pl.DataFrame, focus: date,
                      min_size: int = MIN_GROUP_SIZE) -> pl.DataFrame:
-    """One row per specialist (owner) in the focus period: resolved per active day, TTR/FTR,
-    overturn rate with parts, Wilson interval, queue-mix expected rate and funnel status,
-    QA accuracy, reopen rate. Appeals without an owner are left out."""
+    """One row per specialist (owner) in the focus period: resolved per active day, backlog
+    at the period end (under the owner then, see SPECIALIST_OWNER_RULE), TTR/FTR, overturn
+    rate with parts, Wilson interval, queue-mix expected rate and funnel status, QA accuracy,
+    reopen rate. Appeals without an owner are left out."""
     extra = [c for c in ("pod", "site", "team_lead") if c in report.columns]
     table = group_table(report.drop(extra), "specialist_id", focus, SPECIALIST_METRICS, ("overturn_rate",), min_size)
     table = table.filter(pl.col("specialist_id").is_not_null())

@@ -43,6 +43,8 @@ class Warehouse:
     adapter_sql: dict[str, str] = field(default_factory=dict)  # table → SELECT replacing it
     adapter_params: dict = field(default_factory=dict)  # binds the adapter's SQL needs
     adapter_name: str = ""
+    adapter_config: str = ""  # the adapter's config file, shown with the connection
+    adapter_checks: tuple = ()  # the adapter's own data checks (metrics.checks.Check), run by `check`
     engine: sa.Engine | None = None
     _columns: dict[str, list[str]] | None = None
     # DuckDB only: final models materialized as temp tables on one held connection, for

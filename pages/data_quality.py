@@ -14,6 +14,7 @@ KINDS = {
     "excluded": ("Excluded", "Rows left out of the metrics."),
     "corrected": ("Corrected", "Rows used after a documented correction."),
     "flagged": ("Flagged", "Rows used as they are, with a consequence for some metrics."),
+    "config": ("Config", "A name in the adapter's configuration matches nothing in the data."),
 }
 KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
 
@@ -37,7 +38,8 @@ def render() -> None:
     found = data.checks(ctx.url, ctx.as_of)
     controls = [c for c in found if c["kind"] == "control"]
     a, b, c = st.columns(3)
-    a.metric("Checks run", f"{len(CHECKS)}")
+    run = (*CHECKS, *data.warehouse(ctx.url).adapter_checks)  # an adapter (e.g. Zendesk) brings its own
+    a.metric("Checks run", f"{len(run)}")
     b.metric("Checks that found something", f"{len(found)}")
     c.metric("Control breaches (appeals)", f"{sum(x['count'] for x in controls):,}")
     for ctl in controls:
@@ -48,7 +50,7 @@ def render() -> None:
         {"check": chk.name, "kind": KINDS[chk.kind][0], "count": by_name.get(chk.name, {}).get("count", 0),
          "effect": chk.effect, "examples": ", ".join(by_name.get(chk.name, {}).get("examples", [])),
          "_quiet": chk.name not in by_name, "_kind": KIND_ORDER[chk.kind]}
-        for chk in CHECKS
+        for chk in run
     ]
     table = pl.DataFrame(rows).sort(["_quiet", "_kind", "count"], descending=[False, False, True]).drop("_quiet", "_kind")
     if not found:

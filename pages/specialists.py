@@ -24,6 +24,8 @@ def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str])
         (pl.col("overturn_expected") * 100).alias("overturn_expected"),
     )
     config = {n: fmt.column(n) for n in METRICS} | {
+        "backlog_open": fmt.column("backlog_open", "Open at period end"),
+        "backlog_breached": fmt.column("backlog_breached", "Breached at period end"),
         "name": st.column_config.TextColumn("Specialist", pinned=True),
         "pod": "Pod",
         "resolved_per_active_day": st.column_config.NumberColumn(
@@ -40,7 +42,8 @@ def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str])
             f"under {MIN_GROUP_SIZE} resolved appeals: too few to compare"),
         "qa_accuracy_denominator": st.column_config.NumberColumn("QA reviews", format="%d"),
     }
-    order = ["name", "pod", "appeals_resolved", "active_days", "resolved_per_active_day", "ttr_p50_hours",
+    order = ["name", "pod", "appeals_resolved", "active_days", "resolved_per_active_day", "backlog_open",
+             "backlog_breached", "ttr_p50_hours",
              "ttr_p90_hours", "ftr_p50_hours", "ftr_p90_hours", "overturn_rate", "overturn_rate_numerator",
              "overturn_rate_denominator", "overturn_ci", "overturn_expected", "compare", "qa_accuracy",
              "qa_accuracy_denominator", "reopen_rate"]
@@ -85,6 +88,7 @@ def render() -> None:
     names = ctx.specialist_names(report["specialist_id"].to_list(), known)
     st.subheader(f"All specialists · {ctx.label(ctx.focus)}")
     show_table(ctx, table, names)
+    st.caption(views.SPECIALIST_OWNER_RULE)
     st.subheader("Overturn rate against volume")
     show_funnel(ctx, table, mix, names)
 

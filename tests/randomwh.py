@@ -2,7 +2,8 @@
 
 Ties in occurred_at, reopen chains, events before creation, decisions without outcome,
 unknown values, duplicate ids, events after as_of, optional tables present or absent,
-business clocks across DST in two zones and holidays.
+business clocks across DST in two zones and holidays, reassignments (late routing, while
+open, after a decision; at midnight and tied) and specialists with sites and team leads.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def random_tables(seed: int, n_appeals: int = 60) -> dict[str, list[dict]]:
         if rng.random() < 0.3:
             qa.append({"review_id": f"r{i}", "appeal_id": aid, "reviewed_at": (t + timedelta(days=2)).isoformat(),
                        "decision_correct": rng.random() < 0.8})
+    events += _reassignments(seed, appeals, specialists, eid)
     tables: dict[str, list[dict]] = {"appeals": appeals, "appeal_events": events}
     if rng.random() < 0.8:
         tables["enforcements"] = enforcements
@@ -91,7 +93,53 @@ def random_tables(seed: int, n_appeals: int = 60) -> dict[str, list[dict]]:
         ]
         tables["holidays"] = [{"schedule_id": "dub", "holiday_date": (start + timedelta(days=d)).date().isoformat()}
                               for d in (3, 17)]
+    owner_rng = random.Random(seed + 10_000)
+    if owner_rng.random() < 0.85:
+        tables["specialists"] = _specialists(owner_rng, specialists)
     return tables
+
+
+def _reassignments(seed: int, appeals: list[dict], specialists: list[str], last_eid: int) -> list[dict]:
+    """Extra `assigned` events (own random stream, so the rest of the warehouse is unchanged):
+    appeals routed late, reassigned while open, reassigned after a decision; some at midnight
+    UTC (a day's end) or tied with another event of the appeal."""
+    rng = random.Random(seed + 20_000)
+    out = []
+    eid = last_eid
+    for a in appeals:
+        if rng.random() < 0.5:
+            continue
+        t = datetime.fromisoformat(a["created_at"])
+        for _ in range(rng.randint(1, 4)):
+            t = t + timedelta(minutes=rng.choice([0, 30, 240, 1440, 3000]))
+            if rng.random() < 0.2:
+                t = t.replace(hour=0, minute=0) + timedelta(days=1)  # exactly at a UTC day's end
+            eid += 1
+            out.append({
+                "event_id": f"ev{eid:05d}",
+                "appeal_id": a["appeal_id"].strip(),
+                "occurred_at": t.isoformat(),
+                "event_type": "assigned",
+                "actor_id": rng.choice(specialists + ["s_unknown", None]),
+                "actor_type": "specialist",
+                "outcome": None,
+                "root_cause": None,
+                "note": None,
+            })
+    return out
+
+
+def _specialists(rng: random.Random, specialists: list[str]) -> list[dict]:
+    """Sites, pods and team leads that partition the specialists differently; one specialist
+    without a site; s_unknown (an assignee) is absent, so its appeals have a null site."""
+    rows = []
+    for sid in specialists:
+        rows.append({
+            "specialist_id": sid, "display_name": sid.upper(), "pod": rng.choice(["p1", "p2"]),
+            "site": rng.choice(["dublin", "phoenix", "manila", None]), "team_lead": rng.choice(["L1", "L2", "L3"]),
+            "timezone": "UTC",
+        })
+    return rows
 
 
 def random_as_of(seed: int, tables: dict[str, list[dict]]) -> str | None:

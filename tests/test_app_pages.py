@@ -210,6 +210,8 @@ def check_specialists(at: AppTest, engine: Engine, filters=None) -> dict[str, di
     for sid, r in ref.items():
         s = shown[sid]
         assert s["appeals_resolved"] == r["appeals_resolved"]
+        # backlog under the owner at the period end (the engine's rule, issue 15)
+        assert (s["backlog_open"], s["backlog_breached"]) == (r["backlog_open"], r["backlog_breached"])
         assert s["overturn_rate_numerator"] == r["overturn_rate_numerator"]
         assert s["overturn_rate_denominator"] == r["overturn_rate_denominator"]
         too_few = r["overturn_rate_denominator"] < 20
@@ -224,6 +226,7 @@ def test_specialists_table_funnel_and_filter(open_app, engine):
     # the default pick is the specialist furthest above their queue-mix expectation
     assert at.selectbox(key="specialist_pick").value == "sp_012"
     assert any("Brianna Scott (sp_012)" in h.value for h in at.header)
+    assert any(c.value == views.SPECIALIST_OWNER_RULE for c in at.caption)  # says which owner each figure uses
 
     at.multiselect(key="queue").set_value(["payments_hold"])
     rerun_ok(at)

@@ -438,3 +438,33 @@ def test_backlog_recomputed_from_facts_and_spans(tmp_path):
                           time_zone="UTC") + pl.duration(days=7)
         n = spans.filter((pl.col("open_from") < end) & (pl.col("open_to").is_null() | (end <= pl.col("open_to"))))
         assert n.height == row["backlog_open"]
+
+
+def test_backlog_by_owner_recomputed_from_spans(tmp_path):
+    # the exported spans carry the owner of each open stretch; a Data partner recomputes the
+    # backlog by specialist (owner at the period end) from them, row for row
+    import polars as pl
+
+    from tests.cases import D
+    from tests.helpers import make_warehouse
+    from tests.test_backlog_owner_cases import tables
+
+    url = make_warehouse(tmp_path, tables())
+    spans_csv, report_csv = tmp_path / "spans.csv", tmp_path / "report.csv"
+    as_of = ("--as-of", "2026-03-09T12:00:00Z")
+    assert run_cli("spans", "--warehouse", url, *as_of, "--out", str(spans_csv)).returncode == 0
+    assert run_cli("report", "--warehouse", url, *as_of, "--by", "specialist_id", "--period", "week",
+                   "--metrics", "backlog_open", "--out", str(report_csv)).returncode == 0
+    spans = pl.read_csv(spans_csv, try_parse_dates=True)
+    assert spans.columns == ["appeal_id", "open_from", "open_to", "specialist_id", "pod", "site", "team_lead"]
+    report = pl.read_csv(report_csv, try_parse_dates=True)
+    # week 03-02 (E = 03-09 00:00): C1 under s1 (moved to s3 at 02:00), B1 under s3; week 03-09 (E after
+    # as_of): both under s3 (tests/test_backlog_owner_cases.py derives these)
+    assert report.select("period_start", "specialist_id", "backlog_open").rows() == [
+        (D("2026-03-02"), "s1", 1), (D("2026-03-02"), "s3", 1), (D("2026-03-09"), "s3", 2)]
+    for row in report.iter_rows(named=True):
+        end = pl.datetime(row["period_start"].year, row["period_start"].month, row["period_start"].day,
+                          time_zone="UTC") + pl.duration(days=7)
+        n = spans.filter((pl.col("open_from") < end) & (pl.col("open_to").is_null() | (end <= pl.col("open_to")))
+                         & (pl.col("specialist_id") == row["specialist_id"]))
+        assert n.height == row["backlog_open"]

@@ -156,6 +156,19 @@ def test_reports_agree_with_filters_and_range(random_pairs, seed):
 
 
 @pytest.mark.parametrize("seed", RANDOM_SEEDS)
+def test_backlog_by_owner_keys_agrees_on_random_warehouses(random_pairs, seed):
+    # backlog under the owner of the open stretch at each period end (issue 15), with reassignments
+    pair = random_pairs[seed]
+    kwargs = dict(by=["specialist_id", "site"], period="day", tz="America/New_York", as_of=pair.as_of)
+    pg = api.report(pair.pg, **kwargs)
+    duck = api.report(pair.duck, **kwargs)
+    assert pg["backlog_open"].sum() > 0
+    assert_same(pg, duck, ["period_start", "specialist_id", "site"])
+    assert_same(api.status_spans(pair.pg, pair.as_of), api.status_spans(pair.duck, pair.as_of),
+                ["appeal_id", "open_from"])
+
+
+@pytest.mark.parametrize("seed", RANDOM_SEEDS)
 def test_checks_agree_on_random_warehouses(random_pairs, seed):
     pair = random_pairs[seed]
     pg = api.check(pair.pg, as_of=pair.as_of)

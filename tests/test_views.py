@@ -301,3 +301,27 @@ def test_rate_with_previous():
     assert out["policy"].to_list() == ["p1", "p2"]  # most overturns first, the null group left out
     assert out["previous_rate"].to_list() == [0.5, None]
     assert out["overturn_rate_ci_lo"][0] == approx(0.1119, 1e-4)  # 5/20, as in test_stats
+
+
+def test_specialist_table_backlog_under_the_owner_then():
+    # report rows as the engine gives them: s3 only holds backlog at the period end (nothing
+    # resolved), s1 resolved 2 and holds 1 open appeal of which 1 is past its deadline
+    report = pl.DataFrame({
+        "period_start": [W2, W2],
+        "specialist_id": ["s1", "s3"],
+        "appeals_resolved": [2, 0],
+        "backlog_open": [1, 3],
+        "backlog_breached": [1, 0],
+        "overturn_rate": [0.5, None],
+        "overturn_rate_numerator": [1, 0],
+        "overturn_rate_denominator": [2, 0],
+    })
+    daily = pl.DataFrame({"period_start": [date(2026, 3, 9)], "specialist_id": ["s1"], "appeals_resolved": [2]})
+    mix = pl.DataFrame({"period_start": [W2], "specialist_id": ["s1"], "queue": ["A"], "overturn_rate": [0.5],
+                        "overturn_rate_numerator": [1], "overturn_rate_denominator": [2]})
+    table = views.specialist_table(report, daily, mix, W2)
+    got = {r["specialist_id"]: (r["appeals_resolved"], r["backlog_open"], r["backlog_breached"], r["active_days"])
+           for r in table.iter_rows(named=True)}
+    assert got == {"s1": (2, 1, 1, 1), "s3": (0, 3, 0, 0)}  # a backlog-only specialist is listed
+    assert "backlog_open" in views.SPECIALIST_METRICS and "backlog_breached" in views.SPECIALIST_METRICS
+    assert "at that moment" in views.SPECIALIST_OWNER_RULE and "as-of" in views.SPECIALIST_OWNER_RULE

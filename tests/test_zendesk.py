@@ -497,6 +497,8 @@ _ALLOWED_LITERALS = {
     "agent", "admin", "end-user", "system", "specialist", "user", "message_to_user", "internal_note",
     "evidence_received", "evidence_requested", "decided", "withdrawn", "reopened", "assigned", "escalated",
     "zc-", "zf-", "-status-", "-reopen", "-assignee_id-", "-group_id-", "", "00:00:00", "1 minute",
+    "zt-", "-status",  # an event taken from the ticket row (its status history disagrees or is missing)
+    "claimed", "-claim",  # a self-assignment, when the config maps it to a claim
 }
 
 

@@ -199,8 +199,16 @@ def freshness(url: str, as_of: datetime) -> None:
     """The connected warehouse (no password) and the data's as-of time, at the sidebar's foot."""
     from metrics.warehouse import redact_url
 
-    adapter = data.warehouse(url).adapter_name or "contract tables"
+    wh = data.warehouse(url)
+    adapter = wh.adapter_name or "contract tables"
+    if wh.adapter_config:  # which mapping of the source schema the numbers come from
+        adapter += f" with `{wh.adapter_config}`"
     st.sidebar.divider()
     st.sidebar.caption(
         f"**Data as of** {fmt.instant(as_of)}  \n**Warehouse** `{redact_url(url)}`  \n**Read through** {adapter}"
     )
+    unmatched = data.config_checks(url) if wh.adapter_checks else []
+    if unmatched:
+        st.sidebar.warning(
+            f"**Adapter config**: {sum(c['count'] for c in unmatched)} name(s) match nothing in the data, e.g. "
+            f"{unmatched[0]['examples'][0]}. See Data quality.", icon=":material/warning:")

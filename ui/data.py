@@ -139,6 +139,11 @@ def checks(url: str, as_of: datetime) -> list[dict]:
     ]
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Checking the adapter configuration…")
+def config_checks(url: str) -> list[dict]:
+    return [{"name": c.name, "count": c.count, "examples": list(c.examples)} for c in api.config_checks(warehouse(url))]
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting rows…")
 def row_counts(url: str) -> dict[str, int]:
     return warehouse(url).row_counts()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from metrics.checks import Check
 from metrics.contract import OUTCOMES
 from metrics.warehouse import Warehouse, WarehouseError, redact_url
 
@@ -45,6 +46,10 @@ DEFAULT_CHANNELS = {
 }
 OUTCOME_TARGETS = (*OUTCOMES, "withdrawn")  # `withdrawn`: the solve is a withdrawal, not a decision
 APPEAL_FIELDS = ("enforcement_id", "market", "appellant_type")
+# Zendesk's ticket statuses, and spellings older exports use for them (`statuses` in the
+# config adds more); a status outside this vocabulary is counted by a data check.
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed", "deleted")
+LEGACY_STATUSES = {"on-hold": "hold"}
 CLOCKS = ("calendar", "business")
 
 # Fivetran tables and the columns the adapter cannot do without.
@@ -253,7 +258,10 @@ class ZendeskConfig:
     escalation_groups: list[GroupRule] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)  # appeal column → custom field id | external_id
     time_zones: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)  # raw status name (lower case) → a Zendesk status
+    claim_on_self_assignment: bool = False  # an agent taking a ticket (assigning it to themselves) is a touch
     sla_policies: list[dict] = field(default_factory=list)
+    source: str = ""  # where the configuration was read from (shown on the connection status)
 
     @property
     def uses_tags(self) -> bool:
@@ -262,7 +270,8 @@ class ZendeskConfig:
 
 TOP_KEYS = (
     "schema", "contract_schema", "appeal_groups", "priorities", "channels", "outcome", "root_cause",
-    "system_users", "escalation_groups", "fields", "time_zones", "sla_policies",
+    "system_users", "escalation_groups", "fields", "time_zones", "statuses", "claim_on_self_assignment",
+    "sla_policies",
 )
 
 
@@ -281,7 +290,9 @@ def load_config(path: str | Path) -> ZendeskConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise ValueError(f"{path}: not valid YAML{where}") from None
-    return parse_config(data, str(path))
+    cfg = parse_config(data, str(path))
+    cfg.source = str(path)
+    return cfg
 
 
 def parse_config(data, source: str = "zendesk config") -> ZendeskConfig:
@@ -442,6 +453,18 @@ def parse_config(data, source: str = "zendesk config") -> ZendeskConfig:
             fail(f"time_zones.{k}", f"not an IANA time zone: {iana!r}")
         cfg.time_zones[text("time_zones", k)] = iana
 
+    for k, v in mapping("statuses", data.get("statuses")).items():
+        name = text("statuses", k).lower()
+        target = text(f"statuses.{k}", v).lower()
+        if target not in STATUSES:
+            fail(f"statuses.{k}", f"must be one of {', '.join(STATUSES)}, got {target!r}")
+        cfg.statuses[name] = target
+
+    claim = data.get("claim_on_self_assignment", False)
+    if not isinstance(claim, bool):
+        fail("claim_on_self_assignment", f"must be true or false, got {claim!r}")
+    cfg.claim_on_self_assignment = claim
+
     rows = data.get("sla_policies")
     if rows is not None:
         if not isinstance(rows, list):
@@ -504,24 +527,53 @@ def iana_name(zendesk_name: str | None, overrides: dict[str, str] | None = None)
 # -- SQL --------------------------------------------------------------------------------------
 
 
-@cache
-def _sql_files() -> tuple[dict[str, str], dict[str, str]]:
-    """(contract table → SQL, source name → SQL) as stored under sql/adapters/zendesk/."""
-    tables = {t: (SQL_DIR / f"{t}.sql").read_text() for t in CONTRACT_TABLES}
-    sources: dict[str, str] = {}
+# The adapter's data checks (sql/adapters/zendesk/checks.sql): kind and effect of each.
+CHECK_KINDS: dict[str, tuple[str, str]] = {
+    "zendesk_status_from_ticket_row": (
+        "corrected", "the ticket row is solved/closed (or open again) but its status history says otherwise or is "
+        "missing: decided (or reopened) at the ticket's updated_at, an approximation (at or after the real change)"),
+    "zendesk_unknown_status": (
+        "flagged", f"a status outside Zendesk's vocabulary ({', '.join(STATUSES)}, legacy spellings, `statuses`): "
+        "that status change is no event; map it under `statuses` in the adapter config"),
+    "zendesk_config_group_unmatched": (
+        "config", "an appeal_groups entry that matches no group reads none of its tickets as appeals; an "
+        "escalation_groups entry that matches none finds no escalations"),
+    "zendesk_config_field_unseen": (
+        "config", "a custom field named in the adapter config is never set on an appeal ticket"),
+    "zendesk_config_status_unmatched": (
+        "config", "a status named under `statuses` in the adapter config occurs on no ticket"),
+}
+# Source SELECTs in dependency order (each reads only ones before it): a check gets the ones it needs.
+SOURCE_ORDER = (
+    "zd_ticket", "zd_field_history", "zd_status_history", "zd_user", "zd_group", "zd_comment", "zd_ticket_tag",
+    "actors", "appeal_queue_groups", "appeal_tickets", "escalation_group_targets", "ticket_status_repairs",
+)
+
+
+def _sections(path: Path, marker: str) -> dict[str, str]:
+    """`-- <marker>: name` sections of an SQL file, by name."""
+    out: dict[str, str] = {}
     name = None
     lines: list[str] = []
-    for line in (SQL_DIR / "_sources.sql").read_text().splitlines():
-        m = re.match(r"^-- source: ([a-z_]+)\s*$", line)
+    for line in path.read_text().splitlines():
+        m = re.match(rf"^-- {marker}: ([a-z_]+)\s*$", line)
         if m:
             if name:
-                sources[name] = "\n".join(lines).strip()
+                out[name] = "\n".join(lines).strip()
             name, lines = m.group(1), []
         elif name is not None:
             lines.append(line)
     if name:
-        sources[name] = "\n".join(lines).strip()
-    return tables, sources
+        out[name] = "\n".join(lines).strip()
+    return out
+
+
+@cache
+def _sql_files() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(contract table → SQL, source name → SQL, check name → SQL) under sql/adapters/zendesk/."""
+    tables = {t: (SQL_DIR / f"{t}.sql").read_text() for t in CONTRACT_TABLES}
+    checks = {k: _strip_leading_comment(v) for k, v in _sections(SQL_DIR / "checks.sql", "check").items()}
+    return tables, _sections(SQL_DIR / "_sources.sql", "source"), checks
 
 
 class _Binds:
@@ -548,6 +600,14 @@ class _Binds:
             rows.append(f"select {self.text(f'{prefix}_{i}_key', k)} as map_key, "
                         f"{self.text(f'{prefix}_{i}_value', v)} as map_value, {i} as entry_rank")
         return "\n        union all ".join(rows)
+
+    def rows_select(self, prefix: str, columns: tuple[str, ...], rows: list[tuple]) -> str:
+        """A SELECT of text columns, one row per tuple, all binds."""
+        if not rows:
+            return "select " + ", ".join(f"cast(null as varchar) as {c}" for c in columns) + " where 1 = 0"
+        return "\n        union all ".join(
+            "select " + ", ".join(f"{self.text(f'{prefix}_{i}_{c}', v)} as {c}" for c, v in zip(columns, row, strict=True))
+            for i, row in enumerate(rows))
 
     def group_select(self, prefix: str, rules: list[GroupRule]) -> str:
         if not rules:
@@ -579,8 +639,58 @@ def build_adapter_sql(config: ZendeskConfig, columns: dict[str, set[str]],
     adapter requires must be in it (`check_source_columns`). `time_zone_names` are the
     Zendesk time zone names to map to IANA (those found in the data when opening).
     """
+    out, _checks, params = _build(config, columns, time_zone_names)
+    return out, params
+
+
+def build_adapter_checks(config: ZendeskConfig, columns: dict[str, set[str]]) -> tuple[tuple[Check, ...], dict]:
+    """The adapter's data checks (self-contained SELECTs of example texts), and their binds."""
+    _out, checks, params = _build(config, columns, ())
+    return checks, params
+
+
+def _status_names(config: ZendeskConfig) -> list[tuple[str, str]]:
+    return list(({**LEGACY_STATUSES, **config.statuses}).items())
+
+
+def _config_rows(config: ZendeskConfig) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """What the config names, labelled as in the YAML file: group rules, custom fields, statuses."""
+    groups = []
+    for key, rules in (("appeal_groups", config.appeal_groups), ("escalation_groups", config.escalation_groups)):
+        for i, r in enumerate(rules):
+            label = f"{key}[{i}] id {r.group_id}" if r.group_id else f"{key}[{i}] name '{r.group_name}'"
+            groups.append((r.group_id, r.group_name, label))
+    fields = []
+    if config.outcome_field:
+        fields.append((config.outcome_field, f"outcome.custom_field {config.outcome_field}",
+                       "every decision has no outcome: decided_without_outcome"))
+    if config.root_cause_field:
+        fields.append((config.root_cause_field, f"root_cause.custom_field {config.root_cause_field}",
+                       "no decision has a root cause"))
+    for col, value in config.fields.items():
+        if value != "external_id":
+            fields.append((value, f"fields.{col} {value}", f"{col} is null on every appeal"))
+    statuses = [(name, f"statuses.{name}") for name in config.statuses]
+    return groups, fields, statuses
+
+
+def _with_sources(body: str, sources: dict[str, str]) -> str:
+    """`body` with the source SELECTs it needs (directly or through other sources) as CTEs."""
+    needed, text = [], body
+    for name in reversed(SOURCE_ORDER):
+        if re.search(rf"\b{name}\b", text):
+            needed.insert(0, name)
+            text += "\n" + sources[name]
+    if not needed:
+        return body
+    ctes = ",\n\n".join(f"{name} as (\n{_indent(sources[name])}\n)" for name in needed)
+    return f"with {ctes}\n\n{body}"
+
+
+def _build(config: ZendeskConfig, columns: dict[str, set[str]],
+           time_zone_names) -> tuple[dict[str, str], tuple[Check, ...], dict]:
     binds = _Binds()
-    tables, sources = _sql_files()
+    tables, sources, check_sql = _sql_files()
     ticket = columns.get("ticket", set())
     user = columns.get("user", set())
     comment = columns.get("ticket_comment", set())
@@ -593,6 +703,9 @@ def build_adapter_sql(config: ZendeskConfig, columns: dict[str, set[str]],
         "tag_alive": _alive("tt", tag),
         "schedule_alive": _alive("s", columns.get("schedule", set())),
         "holiday_alive": _alive("h", columns.get("schedule_holiday", set())),
+        "ticket_updated_at": 't."updated_at"' if "updated_at" in ticket else "cast(null as timestamp with time zone)",
+        "ticket_assignee_id": _column("t", ticket, "assignee_id"),
+        "zendesk_statuses": ", ".join(f"'{v}'" for v in STATUSES),
         "ticket_description": _column("t", ticket, "description"),
         "ticket_via_channel": _column("t", ticket, "via_channel"),
         "ticket_external_id": _column("t", ticket, "external_id"),
@@ -611,9 +724,11 @@ def build_adapter_sql(config: ZendeskConfig, columns: dict[str, set[str]],
         "root_cause_values": binds.map_select("zd_root_cause_value", list(config.root_cause_values.items())),
         "time_zones": _time_zone_select(binds, config, time_zone_names),
         "system_users": _system_users_select(binds, config.system_users),
+        "status_names": binds.map_select("zd_status", _status_names(config)),
         "sla_policy_rows": _sla_select(binds, config.sla_policies),
     }
     binds.add("zd_priority_none", config.priorities.get("none"))
+    binds.add("zd_claim_on_self_assignment", config.claim_on_self_assignment)
     binds.add("zd_outcome_field", config.outcome_field)
     binds.add("zd_root_cause_field", config.root_cause_field)
     binds.add("zd_root_cause_tag_prefix", config.root_cause_tag_prefix)
@@ -650,7 +765,21 @@ def build_adapter_sql(config: ZendeskConfig, columns: dict[str, set[str]],
         if left:
             raise AssertionError(f"sql/adapters/zendesk/{table}.sql: unfilled placeholder {{{left[0]}}}")
         out[table] = sql
-    return out, binds.params
+
+    groups, fields, statuses = _config_rows(config)
+    fills["config_group_rules"] = binds.rows_select("zd_cfg_group", ("group_id", "group_name", "label"), groups)
+    fills["config_fields"] = binds.rows_select("zd_cfg_field", ("field_id", "label", "consequence"), fields)
+    fills["config_statuses"] = binds.rows_select("zd_cfg_status", ("status_name", "label"), statuses)
+    filled_sources = {k: _PLACEHOLDER.sub(lambda m: _fill(m, {}, fills), v) for k, v in source_fills.items()}
+    checks = []
+    for name, body in check_sql.items():
+        sql = _with_sources(_PLACEHOLDER.sub(lambda m: _fill(m, {}, fills), body), filled_sources)
+        left = _PLACEHOLDER.findall(sql)
+        if left:
+            raise AssertionError(f"sql/adapters/zendesk/checks.sql: {name}: unfilled placeholder {{{left[0]}}}")
+        kind, effect = CHECK_KINDS[name]
+        checks.append(Check(name, kind, effect, sql))
+    return out, tuple(checks), binds.params
 
 
 def _fill(match: re.Match, sources: dict[str, str], fills: dict[str, str]) -> str:
@@ -787,9 +916,11 @@ def open_warehouse(url: str | Warehouse, config: ZendeskConfig) -> Warehouse:
     where = f"schema {config.schema}" if config.schema else f"the default schema of {redact_url(wh.url)}"
     columns = source_columns(wh, config.schema)
     check_source_columns(config, columns, where)
-    adapter_sql, params = build_adapter_sql(config, columns, _time_zone_names(wh, config, columns))
+    adapter_sql, checks, params = _build(config, columns, _time_zone_names(wh, config, columns))
     wh.adapter_sql = adapter_sql
     wh.adapter_params = params
     wh.adapter_name = NAME
+    wh.adapter_checks = checks
+    wh.adapter_config = config.source
     wh.validate()  # the contract tables not provided by the adapter (enforcements, qa_reviews)
     return wh

@@ -9,19 +9,39 @@
 
 -- source: zd_ticket
 -- One row per live ticket: Fivetran-deleted rows and Zendesk's deleted status are left out.
+-- status is read through the status vocabulary (status_names: legacy spellings such as
+-- on-hold, and the config's `statuses`); a value outside it stays as it is, lower case.
 select
-    cast(t.id as varchar) as ticket_id,
-    cast(t.created_at as timestamp with time zone) as created_at,
-    lower(nullif(trim(cast(t.status as varchar)), '')) as status,
-    lower(nullif(trim(cast(t.priority as varchar)), '')) as priority,
-    nullif(trim(cast(t.group_id as varchar)), '') as group_id,
-    nullif(trim(cast(t.requester_id as varchar)), '') as requester_id,
-    {ticket_description} as description,
-    nullif(trim({ticket_via_channel}), '') as via_channel,
-    nullif(trim({ticket_external_id}), '') as external_id
-from {zd}"ticket" as t
-where {ticket_alive}
-  and coalesce(lower(cast(t.status as varchar)), '') <> 'deleted'
+    t.ticket_id,
+    t.created_at,
+    t.updated_at,
+    coalesce(sn.map_value, t.raw_status) as status,
+    t.raw_status,
+    t.priority,
+    t.group_id,
+    t.assignee_id,
+    t.requester_id,
+    t.description,
+    t.via_channel,
+    t.external_id
+from (
+    select
+        cast(t.id as varchar) as ticket_id,
+        cast(t.created_at as timestamp with time zone) as created_at,
+        cast({ticket_updated_at} as timestamp with time zone) as updated_at,
+        lower(nullif(trim(cast(t.status as varchar)), '')) as raw_status,
+        lower(nullif(trim(cast(t.priority as varchar)), '')) as priority,
+        nullif(trim(cast(t.group_id as varchar)), '') as group_id,
+        nullif(trim({ticket_assignee_id}), '') as assignee_id,
+        nullif(trim(cast(t.requester_id as varchar)), '') as requester_id,
+        {ticket_description} as description,
+        nullif(trim({ticket_via_channel}), '') as via_channel,
+        nullif(trim({ticket_external_id}), '') as external_id
+    from {zd}"ticket" as t
+    where {ticket_alive}
+) as t
+left join ({status_names}) as sn on sn.map_key = t.raw_status
+where coalesce(sn.map_value, t.raw_status, '') <> 'deleted'
 
 -- source: zd_field_history
 -- Every recorded value of every ticket field (standard fields by name, custom fields by id).
@@ -32,6 +52,18 @@ select
     nullif(trim(cast(h.user_id as varchar)), '') as user_id,
     nullif(trim(cast(h.value as varchar)), '') as value
 from {zd}"ticket_field_history" as h
+
+-- source: zd_status_history
+-- Every recorded status of every ticket, read through the status vocabulary (as zd_ticket).
+select
+    h.ticket_id,
+    h.updated_at,
+    h.user_id,
+    coalesce(sn.map_value, lower(h.value)) as status,
+    lower(h.value) as raw_status
+from zd_field_history as h
+left join ({status_names}) as sn on sn.map_key = lower(h.value)
+where h.field_name = 'status'
 
 -- source: zd_user
 -- Every user with the current role (end-user, agent or admin). Users are not filtered on
@@ -136,6 +168,51 @@ from (
     inner join appeal_queue_groups as q on q.group_id = c.group_id
 ) as ranked
 where pick = 1
+
+-- source: ticket_status_repairs
+-- Appeal tickets whose current status (the ticket row) disagrees with their status history,
+-- e.g. old or imported tickets exported without history. The ticket row wins:
+--   solved/closed on the ticket, history missing or ending unsolved → repair 'decided';
+--   new/open/pending/hold on the ticket, history ending solved/closed → repair 'reopened'.
+-- repaired_at approximates the unrecorded change: ticket.updated_at (the last update, so at
+-- or after the real change), unless it is missing or earlier than the last recorded status
+-- change; then the latest instant recorded for the ticket (a field change or a comment).
+select
+    t.ticket_id,
+    case when t.status in ('solved', 'closed') then 'decided' else 'reopened' end as repair,
+    t.status as ticket_status,
+    ls.status as history_status,
+    case
+        when t.updated_at is not null and (ls.updated_at is null or t.updated_at >= ls.updated_at)
+            then t.updated_at
+        else coalesce(act.last_at, t.created_at)
+    end as repaired_at,
+    t.assignee_id
+from appeal_tickets as a
+inner join zd_ticket as t on t.ticket_id = a.ticket_id
+left join (
+    select ticket_id, status, updated_at
+    from (
+        select
+            ticket_id,
+            status,
+            updated_at,
+            row_number() over (partition by ticket_id order by updated_at desc) as recency
+        from zd_status_history
+    ) as ranked
+    where recency = 1
+) as ls on ls.ticket_id = t.ticket_id
+left join (
+    select ticket_id, max(recorded_at) as last_at
+    from (
+        select ticket_id, updated_at as recorded_at from zd_field_history
+        union all
+        select ticket_id, created_at from zd_comment
+    ) as recorded
+    group by ticket_id
+) as act on act.ticket_id = t.ticket_id
+where (t.status in ('solved', 'closed') and coalesce(ls.status, '') not in ('solved', 'closed'))
+   or (t.status in ('new', 'open', 'pending', 'hold') and ls.status in ('solved', 'closed'))
 
 -- source: time_zone_names
 -- Zendesk time zone names (Rails names such as "Pacific Time (US & Canada)", or IANA names)

@@ -6,21 +6,32 @@
 --     automatic message, not a touch), private → internal_note (system);
 --     end-user while the ticket was pending (status just before the comment) → evidence_received;
 --     other end-user comments are not events (a reply to a solved ticket reopens it below).
---   status changes: to pending → evidence_requested; to solved (or straight to closed) →
---     decided, or withdrawn when the outcome maps to `withdrawn`; from solved/closed back to
---     new/open/pending/hold → reopened; solved → closed → nothing.
---   assignee_id set → assigned (actor = the new assignee); group_id changed to a configured
+--   status changes (read through the status vocabulary: on-hold is hold): to pending →
+--     evidence_requested (a specialist's only with their public comment in the same update,
+--     else system: a wait, not a touch); from pending to new/open/hold without the
+--     requester's reply → evidence_received (the wait is the time in pending); to solved (or
+--     straight to closed) → decided, or withdrawn when the outcome maps to `withdrawn`; from
+--     solved/closed back to new/open/pending/hold → reopened; solved → closed → nothing.
+--   the ticket row, where the status history disagrees (ticket_status_repairs): solved/closed
+--     → decided, open again → reopened, at an approximate instant.
+--   assignee_id set → assigned (actor = the new assignee), and also claimed when the config
+--     maps self-assignment after creation to a claim; group_id changed to a configured
 --     escalation group → escalated (escalation_target from the config).
 -- Outcome and root cause of a decision: the latest value of the configured custom field at or
 -- before the decision, through the value map; tags (which carry no time) give the outcome and
 -- root cause of the ticket's final decision only.
--- Event ids are deterministic: zc-<comment id>; zf-<ticket>-<field>-<epoch seconds>[-suffix].
+-- Event ids are deterministic: zc-<comment id>; zf-<ticket>-<field>-<epoch seconds>[-suffix];
+-- zt-<ticket>-status (from the ticket row).
 with zd_ticket as (
 {zd_ticket}
 ),
 
 zd_field_history as (
 {zd_field_history}
+),
+
+zd_status_history as (
+{zd_status_history}
 ),
 
 zd_user as (
@@ -55,6 +66,10 @@ escalation_groups as (
 {escalation_group_targets}
 ),
 
+ticket_status_repairs as (
+{ticket_status_repairs}
+),
+
 history as (
     select
         h.ticket_id,
@@ -65,19 +80,19 @@ history as (
         cast(cast(floor(extract(epoch from h.updated_at)) as bigint) as varchar) as epoch_key
     from zd_field_history as h
     inner join appeal_tickets as a on a.ticket_id = h.ticket_id
-    where h.field_name in ('status', 'assignee_id', 'group_id')
+    where h.field_name in ('assignee_id', 'group_id')
 ),
 
 status_changes as (
     select
-        ticket_id,
-        updated_at,
-        user_id,
-        value as status,
-        lag(value) over (partition by ticket_id order by updated_at) as previous_status,
-        epoch_key
-    from history
-    where field_name = 'status'
+        s.ticket_id,
+        s.updated_at,
+        s.user_id,
+        s.status,
+        lag(s.status) over (partition by s.ticket_id order by s.updated_at) as previous_status,
+        cast(cast(floor(extract(epoch from s.updated_at)) as bigint) as varchar) as epoch_key
+    from zd_status_history as s
+    inner join appeal_tickets as a on a.ticket_id = s.ticket_id
 ),
 
 comments as (
@@ -113,16 +128,39 @@ status_before_comment as (
     where pick = 1
 ),
 
+agent_messages as (
+    -- instants at which an agent wrote to the user (public, not the ticket's description)
+    select distinct ticket_id, created_at, user_id
+    from comments
+    where is_public and actor_type = 'specialist' and comment_rank > 1
+),
+
+user_replies_while_pending as (
+    select c.ticket_id, c.created_at
+    from comments as c
+    inner join status_before_comment as sb on sb.comment_id = c.comment_id
+    where sb.status = 'pending'
+),
+
 solves as (
+    -- changes to solved (or straight to closed), and tickets solved or closed per the ticket
+    -- row whose history does not say so (decided at the approximate instant repaired_at)
     select
         ticket_id,
         updated_at,
         user_id,
-        epoch_key,
-        row_number() over (partition by ticket_id order by updated_at desc) as recency
-    from status_changes
-    where status in ('solved', 'closed')
-      and coalesce(previous_status, '') not in ('solved', 'closed')
+        event_id,
+        row_number() over (partition by ticket_id order by updated_at desc, event_id desc) as recency
+    from (
+        select ticket_id, updated_at, user_id, 'zf-' || ticket_id || '-status-' || epoch_key as event_id
+        from status_changes
+        where status in ('solved', 'closed')
+          and coalesce(previous_status, '') not in ('solved', 'closed')
+        union all
+        select ticket_id, repaired_at, assignee_id, 'zt-' || ticket_id || '-status'
+        from ticket_status_repairs
+        where repair = 'decided'
+    ) as changes
 ),
 
 fields_at_solve as (
@@ -199,7 +237,7 @@ decisions as (
         d.ticket_id,
         d.updated_at,
         d.user_id,
-        d.epoch_key,
+        d.event_id,
         coalesce(
             om.map_value,
             fo.value,
@@ -251,7 +289,7 @@ events as (
 
     -- decisions (or withdrawals) at a change to solved
     select
-        'zf-' || d.ticket_id || '-status-' || d.epoch_key,
+        d.event_id,
         d.ticket_id,
         d.updated_at,
         case when d.outcome = 'withdrawn' then 'withdrawn' else 'decided' end,
@@ -266,12 +304,40 @@ events as (
 
     union all
 
-    -- evidence requests: a change to pending
+    -- evidence requests: a change to pending. The user holds the case from here (a wait), but
+    -- only an agent's public comment in the same update told them: without one (a status
+    -- flag, or an agent-created ticket submitted as pending) the request is not a touch, so
+    -- its actor_type is system (actor_id still names who changed the status)
     select
         'zf-' || s.ticket_id || '-status-' || s.epoch_key,
         s.ticket_id,
         s.updated_at,
         'evidence_requested',
+        s.user_id,
+        case
+            when coalesce(p.actor_type, 'system') = 'specialist' and m.ticket_id is null then 'system'
+            else coalesce(p.actor_type, 'system')
+        end,
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar)
+    from status_changes as s
+    left join actors as p on p.user_id = s.user_id
+    left join agent_messages as m
+        on m.ticket_id = s.ticket_id and m.created_at = s.updated_at and m.user_id = s.user_id
+    where s.status = 'pending' and coalesce(s.previous_status, '') <> 'pending'
+
+    union all
+
+    -- the wait ends when the ticket leaves pending (Zendesk's agent wait time is time in
+    -- pending): a change from pending to new/open/hold is evidence_received, unless the
+    -- requester's reply at that instant already is (to solved/closed: the decision ends it)
+    select
+        'zf-' || s.ticket_id || '-status-' || s.epoch_key,
+        s.ticket_id,
+        s.updated_at,
+        'evidence_received',
         s.user_id,
         coalesce(p.actor_type, 'system'),
         cast(null as varchar),
@@ -280,7 +346,8 @@ events as (
         cast(null as varchar)
     from status_changes as s
     left join actors as p on p.user_id = s.user_id
-    where s.status = 'pending' and coalesce(s.previous_status, '') <> 'pending'
+    left join user_replies_while_pending as r on r.ticket_id = s.ticket_id and r.created_at = s.updated_at
+    where s.previous_status = 'pending' and s.status in ('new', 'open', 'hold') and r.ticket_id is null
 
     union all
 
@@ -302,6 +369,23 @@ events as (
 
     union all
 
+    -- tickets open again per the ticket row while their history ends solved or closed
+    select
+        'zt-' || x.ticket_id || '-status',
+        x.ticket_id,
+        x.repaired_at,
+        'reopened',
+        cast(null as varchar),
+        'system',
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar)
+    from ticket_status_repairs as x
+    where x.repair = 'reopened'
+
+    union all
+
     -- assignments: the new assignee is the actor
     select
         'zf-' || h.ticket_id || '-assignee_id-' || h.epoch_key,
@@ -316,6 +400,29 @@ events as (
         cast(null as varchar)
     from history as h
     where h.field_name = 'assignee_id' and h.value is not null
+
+    union all
+
+    -- claims, when the config maps them (claim_on_self_assignment): an agent assigning the
+    -- ticket to themselves after its creation takes it in hand (a touch); at creation it is
+    -- part of submitting the ticket
+    select
+        'zf-' || h.ticket_id || '-assignee_id-' || h.epoch_key || '-claim',
+        h.ticket_id,
+        h.updated_at,
+        'claimed',
+        h.value,
+        'specialist',
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar)
+    from history as h
+    inner join zd_ticket as t on t.ticket_id = h.ticket_id
+    inner join actors as p on p.user_id = h.value
+    where cast(:zd_claim_on_self_assignment as boolean)
+      and h.field_name = 'assignee_id' and h.value = h.user_id
+      and p.actor_type = 'specialist' and h.updated_at > t.created_at
 
     union all
 
