@@ -23,6 +23,7 @@ PAGES = {
         st.Page("pages/queues.py", title="Queues", icon=":material/view_list:", url_path="queues"),
         st.Page("pages/specialists.py", title="Specialists", icon=":material/groups:", url_path="specialists"),
         st.Page("pages/root_causes.py", title="Root causes", icon=":material/troubleshoot:", url_path="root-causes"),
+        st.Page("pages/wbr.py", title="Weekly review", icon=":material/summarize:", url_path="weekly-review"),
     ],
     "Data": [
         st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),

@@ -52,6 +52,9 @@ WIDE_COLUMNS: dict[str, pl.DataType] = {
     "withdrawn_at": pl.Datetime("us", "UTC"),
     "sla_clock": pl.Utf8,
     "decider_actor_type": pl.Utf8,
+    "appellant_type": pl.Utf8,
+    "enforcement_action": pl.Utf8,
+    "taxonomy_version": pl.Utf8,
     "ftr_deadline_at": pl.Datetime("us", "UTC"),
     "ttr_deadline_at": pl.Datetime("us", "UTC"),
     "ftr_sla_decided_at": pl.Datetime("us", "UTC"),
@@ -247,10 +250,19 @@ def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
 def check(url=None, as_of=None):
     """Run every data check; returns the checks that found something (CheckResult list)."""
     from metrics import checks
+    from metrics.importlog.summary import skip_checks
 
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
-    return checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)})
+    # rows an import left out of this warehouse (import_skipped_rows), after the data checks
+    return checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)}) + skip_checks(wh)
+
+
+def import_summary(url=None) -> dict | None:
+    """How the warehouse was imported from a case log (import_runs), or None if it was not."""
+    from metrics.importlog.summary import import_summary as summary
+
+    return summary(open_warehouse(url))
 
 
 def config_checks(url=None):

@@ -62,6 +62,13 @@ CHECKS: tuple[Check, ...] = (
     Check("event_unknown_appeal", "excluded", "event ignored: its appeal_id is not in appeals",
           "select event_id from stg_appeal_events where appeal_id is null or appeal_id not in "
           "(select appeal_id from stg_appeals where appeal_id is not null)"),
+    Check("appeal_without_events", "flagged", "open with no usable event up to as_of (no touch, no decision): often "
+          "cases imported as appeals that are not appeals",
+          "select a.appeal_id from appeals_base a where not exists "
+          "(select 1 from events_effective e where e.appeal_id = a.appeal_id)"),
+    Check("required_table_empty", "flagged", "a required table has no rows: every metric that reads it is empty",
+          "select 'appeals' where not exists (select 1 from stg_appeals) union all "
+          "select 'appeal_events' where not exists (select 1 from stg_appeal_events)"),
     Check("unknown_event_type", "excluded", f"event ignored: event_type not one of {', '.join(EVENT_TYPES)}",
           f"select event_id from stg_appeal_events where event_type is null or event_type not in ({_in(EVENT_TYPES)})"),
     Check("unknown_actor_type", "flagged", "event used, but never a specialist touch",

@@ -66,10 +66,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--week", required=True, help="ISO week, e.g. 2026-W46")
     sp.add_argument("--out", default=None)
 
+    sp = sub.add_parser("transparency", help="complaint-handling figures (DSA Art. 15, P2B Art. 11) for a period")
+    warehouse_args(sp)
+    sp.add_argument("--from", dest="date_from", required=True)
+    sp.add_argument("--to", dest="date_to", required=True)
+    sp.add_argument("--tz", default="UTC")
+    sp.add_argument("--out", default=None, help="a .json file (default: standard output)")
+
+    sp = sub.add_parser("themes", help="candidate new root-cause themes from unclassified overturns' notes")
+    warehouse_args(sp)
+    sp.add_argument("--from", dest="date_from", required=True)
+    sp.add_argument("--to", dest="date_to", required=True)
+    sp.add_argument("--baseline-from", dest="baseline_from", default=None)
+    sp.add_argument("--baseline-to", dest="baseline_to", default=None)
+    sp.add_argument("--all-overturns", dest="all_overturns", action="store_true",
+                    help="read the notes of every overturn, not only the unclassified ones")
+    sp.add_argument("--tz", default="UTC")
+    sp.add_argument("--out", default="-")
+
     sp = sub.add_parser("import-log", help="import a case event log into a contract warehouse")
     sp.add_argument("--events", required=True)
-    sp.add_argument("--mapping", required=True)
+    sp.add_argument("--mapping", required=True, help="a YAML (.yml) or SQL (.sql) mapping; see mappings/README.md")
     sp.add_argument("--out", required=True)
+    sp.add_argument("--max-unmatched", dest="max_unmatched", default=None,
+                    help="rows that may match no rule: a count (0) or a share (1%%); default: the mapping's, else 10%%")
     return p
 
 
@@ -174,15 +194,34 @@ def _run(args) -> int:
         text = wbr.render(args.warehouse, args.week, args.out)
         if not args.out:
             print(text)
+    elif args.command == "transparency":
+        from metrics import transparency
+
+        result = transparency.figures(args.warehouse, args.date_from, args.date_to, as_of=args.as_of, tz=args.tz)
+        text = transparency.write(result, args.out)
+        if not args.out or args.out == "-":
+            print(text)
+    elif args.command == "themes":
+        from metrics import discovery
+
+        found = discovery.discover(args.warehouse, args.date_from, args.date_to, args.baseline_from,
+                                   args.baseline_to, as_of=args.as_of, tz=args.tz,
+                                   unclassified_only=not args.all_overturns)
+        write_frame(discovery.contract_frame(found), args.out)
     elif args.command == "import-log":
         from metrics import importlog
 
-        result = importlog.import_log(args.events, args.mapping, args.out)
+        result = importlog.import_log(args.events, args.mapping, args.out, max_unmatched=args.max_unmatched)
         print(f"cases\t{result.cases}")
         print(f"source_rows\t{result.source_rows}")
         print(f"used_rows\t{result.used_rows}")
+        print(f"unmatched_rows\t{result.unmatched_rows}\t(allowed {result.max_unmatched})")
         for reason, n in result.skipped.items():
-            print(f"skipped:{reason}\t{n}")
+            print(f"skipped:{reason}\t{n}\t{', '.join(result.examples.get(reason, []))}")
+        for text in result.unmatched_examples:
+            print(f"unmatched\t{text}")
+        for value, n in sorted(result.unlisted_outcomes.items()):
+            print(f"outcome_value_not_listed\t{value}\t{n}")
         for table, n in result.tables.items():
             print(f"{table}\t{n}")
     return 0

@@ -178,6 +178,7 @@ EVENT_TYPES = (
 )
 ACTOR_TYPES = ("specialist", "system", "user")
 OUTCOMES = ("upheld", "overturned", "partially_overturned")
+ENFORCEMENT_SOURCES = ("automated", "human")
 OVERTURN_OUTCOMES = ("overturned", "partially_overturned")
 
 DUCKDB_TYPES = {

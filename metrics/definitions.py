@@ -6,13 +6,14 @@ from metrics import catalog, themes
 
 
 def as_json() -> dict:
+    taxonomy = themes.load()
     return {
         "catalog_version": catalog.CATALOG_VERSION,
         "touch_event_types": list(catalog.TOUCH_EVENT_TYPES),
         "touch_definition_version": catalog.TOUCH_DEFINITION_VERSION,
         "min_group_size": catalog.MIN_GROUP_SIZE,
         "metrics": catalog.as_records(),
-        "themes": {"version": themes.TAXONOMY_VERSION, "themes": themes.as_records()},
+        "themes": {"version": taxonomy.version, "themes": themes.as_records(taxonomy)},
     }
 
 
@@ -41,8 +42,11 @@ def as_markdown() -> str:
         for edge in rec["edge_cases"]:
             lines.append(f"- edge case: {edge}")
         lines.append("")
-    lines += [f"## Root-cause themes (taxonomy v{themes.TAXONOMY_VERSION})", ""]
-    for t in themes.as_records():
-        lines.append(f"- {t['label']} (`{t['theme']}`): codes {t['codes']}; note phrases {t['note_phrases']}")
+    taxonomy = themes.load()
+    lines += [f"## Root-cause themes (taxonomy v{taxonomy.version}, `{taxonomy.path}`)", "",
+              "Each overturned appeal takes the theme of the matching rule with the lowest precedence.", ""]
+    for t in themes.as_records(taxonomy):
+        lines.append(f"- {t['label']} (`{t['theme']}`, owner: {t['owner'] or 'not set'}): {t['description']}")
+        lines += [f"  - {rule}" for rule in t["rules"]]
     lines.append(f"- `{themes.UNCLASSIFIED}`: overturned appeals no rule matches")
     return "\n".join(lines)

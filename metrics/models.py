@@ -4,7 +4,6 @@ Each file holds one model (a SELECT; its grain is stated at its top). Models are
 as CTEs in file order behind the warehouse's staging CTEs, so the warehouse does all the
 work and the app pulls only the final result. Placeholders in braces are filled from the
 catalog (constants, never user input); user values are bind parameters (`:as_of`, ...).
-Constructs spelled differently per database are macros, expanded by metrics.dialect.
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from functools import cache
 from pathlib import Path
 
 from metrics import dialect as sql_dialect
+from metrics import themes
 from metrics.catalog import TOUCH_EVENT_TYPES
 from metrics.contract import EVENT_TYPES
-from metrics.themes import theme_sql
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "models"
 
@@ -24,13 +23,30 @@ def _in_list(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-@cache
 def model_sql(dialect: str = "portable") -> dict[str, str]:
-    """Model name → SQL for `dialect` (SQLAlchemy name; "portable" for any), in dependency (file) order."""
+    """Model name → SQL for `dialect` (SQLAlchemy name; "portable" for any), in dependency (file)
+    order, with the taxonomy file as it is now."""
+    taxonomy = themes.load()
+    return _model_sql(themes.theme_sql(taxonomy=taxonomy), themes.version_sql(taxonomy), dialect)
+
+
+def taxonomy_key() -> str:
+    """Identifies the taxonomy in force (the models' only input that is not code): its file and
+    version, and a digest of the theme SQL generated from it."""
+    import hashlib
+
+    taxonomy = themes.load()
+    digest = hashlib.sha256(themes.theme_sql(taxonomy=taxonomy).encode()).hexdigest()[:12]
+    return f"{taxonomy.version}:{digest}"
+
+
+@cache
+def _model_sql(theme_expression: str, taxonomy_version: str, dialect: str) -> dict[str, str]:
     fills = {
         "event_types": _in_list(EVENT_TYPES),
         "touch_types": _in_list(TOUCH_EVENT_TYPES),
-        "theme_expression": theme_sql(),
+        "theme_expression": theme_expression,
+        "taxonomy_version": taxonomy_version,
     }
     models: dict[str, str] = {}
     for path in sorted(SQL_DIR.glob("*.sql")):

@@ -199,7 +199,8 @@ class Warehouse:
 
         if self.dialect != "duckdb":
             return False
-        if self._materialized_as_of == as_of_param:
+        key = f"{as_of_param}|{models.taxonomy_key()}"  # an edited taxonomy file means new facts
+        if self._materialized_as_of == key:
             return True
         with self._session_lock:
             if self._session is None:
@@ -245,12 +246,14 @@ class Warehouse:
                     if step not in self.FINAL_MODELS and not re.search(rf"\b{step}\b", later):
                         raw.execute(f"drop table if exists {step}_materialized")
                         done[step] = models.model_sql(self.dialect)[step]
-            self._materialized_as_of = as_of_param
+            self._materialized_as_of = key
         return True
 
     def model_overrides(self, as_of_param: str | None) -> dict[str, str]:
         """CTE bodies that read the materialized models, when they match this as_of."""
-        if as_of_param is None or self._materialized_as_of != as_of_param:
+        from metrics import models
+
+        if as_of_param is None or self._materialized_as_of != f"{as_of_param}|{models.taxonomy_key()}":
             return {}
         return {name: f"select * from {name}_materialized" for name in self.FINAL_MODELS}
 

@@ -39,7 +39,8 @@ def render() -> None:
     controls = [c for c in found if c["kind"] == "control"]
     a, b, c = st.columns(3)
     run = (*CHECKS, *data.warehouse(ctx.url).adapter_checks)  # an adapter (e.g. Zendesk) brings its own
-    a.metric("Checks run", f"{len(run)}")
+    known = {chk.name for chk in run}
+    a.metric("Checks run", f"{len(run) + sum(x['name'] not in known for x in found)}")  # + import lines
     b.metric("Checks that found something", f"{len(found)}")
     c.metric("Control breaches (appeals)", f"{sum(x['count'] for x in controls):,}")
     for ctl in controls:
@@ -52,6 +53,11 @@ def render() -> None:
          "_quiet": chk.name not in by_name, "_kind": KIND_ORDER[chk.kind]}
         for chk in run
     ]
+    rows += [  # lines beyond the fixed checks: the rows an import left out, per reason
+        {"check": x["name"], "kind": KINDS[x["kind"]][0], "count": x["count"], "effect": x["effect"],
+         "examples": ", ".join(x["examples"]), "_quiet": False, "_kind": KIND_ORDER[x["kind"]]}
+        for x in found if x["name"] not in known
+    ]
     table = pl.DataFrame(rows).sort(["_quiet", "_kind", "count"], descending=[False, False, True]).drop("_quiet", "_kind")
     if not found:
         st.success("Every check passed: nothing was excluded, corrected or flagged.", icon=":material/check_circle:")
@@ -63,6 +69,29 @@ def render() -> None:
         "examples": st.column_config.TextColumn("Examples (up to 5 ids)"),
     })
     st.caption(" · ".join(f"**{v[0]}**: {v[1]}" for v in KINDS.values()))
+    _import_section(ctx.url)
+
+
+def _import_section(url: str) -> None:
+    """How the warehouse was imported from a case log (import-log), when it was."""
+    imp = data.import_summary(url)
+    if imp is None:
+        return
+    st.subheader("Import")
+    a, b, c, d = st.columns(4)
+    a.metric("Source rows", f"{imp['source_rows']:,}")
+    b.metric("Used", f"{imp['used_rows']:,}")
+    c.metric("Skipped", f"{imp['skipped_rows']:,}", help="Counted per reason in the checks above (import_skipped:…).")
+    d.metric("Unmatched", f"{imp['unmatched_rows']:,}", help=f"Rows no mapping rule decided; the import fails above "
+             f"{imp['max_unmatched']}.")
+    if imp["unmatched_rows"]:
+        st.warning(f"{imp['unmatched_rows']:,} source rows matched no rule of mapping `{imp['mapping']}`: "
+                   "add rules or named skips to the mapping.", icon=":material/rule:")
+    if imp.get("unlisted_outcome_decisions"):
+        st.info(f"{imp['unlisted_outcome_decisions']:,} decisions carry outcome values the mapping does not list "
+                f"({imp['unlisted_outcome_values']}); they count with a null outcome (unknown_outcome).")
+    st.caption(f"Imported from `{imp['events_file']}` with the {imp['mapping_format'].upper()} mapping "
+               f"`{imp['mapping']}` at {fmt.instant(imp['imported_at'])}.")
 
 
 if __name__ == "__main__":

@@ -5,19 +5,19 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import views
+from metrics import impact, themes, views
 from metrics.catalog import METRICS
-from metrics.themes import THEMES, UNCLASSIFIED
-from ui import charts, context, widgets
+from ui import charts, context, data, widgets
 
 RATE = ("overturn_rate",)
-THEME_LABELS = {t.name: t.label for t in THEMES} | {UNCLASSIFIED: "Unclassified"}
 GROUPINGS = {"theme": "Theme", "root_cause": "Root-cause code"}
 NO_CODE = "(none recorded)"
 
 
 def render() -> None:
     ctx = context.current()
+    taxonomy = themes.load()
+    theme_labels = taxonomy.labels()
     widgets.header("Root causes", ctx, "Overturned decisions by root cause over time, by enforcement source, policy and "
                    "model version, and what moved most against the previous period.")
     grouping = st.segmented_control("Group overturns by", list(GROUPINGS), format_func=GROUPINGS.get,
@@ -30,13 +30,14 @@ def render() -> None:
         return
     overturns = overturns.rename({"overturn_rate_numerator": "overturns"})
     if grouping == "theme":
-        overturns = overturns.with_columns(pl.col("theme").replace(THEME_LABELS))
+        overturns = overturns.with_columns(pl.col("theme").replace(theme_labels))
     overturns = views.share_of_total(overturns, grouping, "overturns")
     st.subheader(f"Overturns by {GROUPINGS[grouping].lower()}")
     st.altair_chart(charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
                                           "overturned appeals", share="share"), width="stretch")
-    st.caption("Counted in the period of the final decision (resolved_at). Themes come from the versioned taxonomy "
-               "(root-cause codes first, then decision-note wording); unclassified overturns feed new themes.")
+    st.caption(f"Counted in the period of the final decision (resolved_at). Themes come from taxonomy "
+               f"v{taxonomy.version} (`metrics/taxonomy/themes.yaml`: rules over root-cause codes, enforcement and "
+               "decision-note wording, lowest precedence wins); unclassified overturns feed the candidate themes below.")
 
     by_source = ctx.report(by=("enforcement_source",), metrics=RATE)
     source = views.with_wilson(by_source.filter(pl.col("enforcement_source").is_not_null()
@@ -70,10 +71,17 @@ def render() -> None:
     if movers.height == 0:
         widgets.empty("Nothing moved: the overturn counts are the same as in the previous period.",
                       "Pick another headline period.")
-        return
+    else:
+        _movers_table(movers, ctx, grouping, theme_labels)
+    _impact(ctx, causes if grouping == "theme" else ctx.report(by=("theme",), metrics=RATE), theme_labels)
+    _candidates(ctx, taxonomy)
+    _complaint_figures(ctx)
+
+
+def _movers_table(movers: pl.DataFrame, ctx, grouping: str, theme_labels: dict[str, str]) -> None:
     is_cause = pl.col("dimension") == GROUPINGS[grouping]
     movers = movers.with_columns(
-        pl.when(is_cause).then(pl.col("value").replace(THEME_LABELS)).otherwise(pl.col("value")).alias("value"),
+        pl.when(is_cause).then(pl.col("value").replace(theme_labels)).otherwise(pl.col("value")).alias("value"),
         *(pl.when(is_cause).then(None).otherwise(pl.col(c)).alias(c) for c in ("previous_rate", "current_rate",
                                                                               "rate_change")),
     )
@@ -92,6 +100,99 @@ def render() -> None:
     })
     st.caption(f"The groups whose overturn count changed most from {ctx.label(ctx.previous)} to "
                f"{ctx.label(ctx.focus)}. Rates are left blank for themes and codes: only overturned appeals have one.")
+
+
+def _impact(ctx, by_theme: pl.DataFrame, theme_labels: dict[str, str]) -> None:
+    st.subheader(f"What fixing a theme is worth · {ctx.label(ctx.focus, short=True)}")
+    total = ctx.report(by=(), metrics=RATE)
+    by_queue = ctx.report(by=("theme", "queue"), metrics=RATE)
+    by_source = ctx.report(by=("theme", "enforcement_source"), metrics=RATE)
+    table = impact.impact_table(by_theme, total, by_queue, by_source, ctx.focus, ctx.previous)
+    if table.height == 0:
+        widgets.empty("No overturned appeal in the headline period.", "Pick another headline period.")
+        return
+    shown = table.with_columns(pl.col("theme").replace(theme_labels), pl.col("share") * 100,
+                               pl.col("rate_drop") * 100)
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder="—", column_config={
+        "theme": "Theme", "overturns": st.column_config.NumberColumn("Overturns", format="%d"),
+        "share": st.column_config.NumberColumn("Share of overturns", format="%.0f%%"),
+        "rate_drop": st.column_config.NumberColumn("Fix it: overturn rate falls by (pp)", format="%.1f"),
+        "previous": st.column_config.NumberColumn(f"Overturns {ctx.label(ctx.previous, short=True)}", format="%d"),
+        "change": st.column_config.NumberColumn("Change", format="%+d"),
+        "z": st.column_config.NumberColumn("Change vs noise (z)", format="%+.1f"),
+        "is_mover": st.column_config.CheckboxColumn("Mover", help=f"|z| ≥ {impact.MIN_MOVER_Z} on at least "
+                                                    f"{impact.MIN_MOVER_COUNT} overturns in the two periods"),
+        "largest_queue": "Largest queue", "largest_source": "Largest enforcement source",
+    })
+    st.caption("Fixing a theme removes its overturns: the overturn rate of the period would fall by its overturns "
+               "over all decisions. A mover changed by more than chance explains (z = change ÷ √(before + now)) on "
+               "enough overturns; small themes are never called movers.")
+
+
+NOTE_SCOPES = {"focus": "Headline period", "range": "Whole date range"}
+
+
+def _candidates(ctx, taxonomy) -> None:
+    st.subheader("Candidate new themes")
+    c1, c2 = st.columns([2, 1])
+    scope = c1.segmented_control("Read the notes of overturns decided in", list(NOTE_SCOPES),
+                                 format_func=NOTE_SCOPES.get, default="range", key="rc_note_scope",
+                                 required=True) or "range"
+    every = c2.toggle("All overturns, not only unclassified", key="rc_all_notes")
+    lo, hi = (ctx.focus, ctx.focus_last_day) if scope == "focus" else (ctx.date_from, ctx.date_to)
+    found, info = data.theme_candidates(ctx.url, ctx.as_of, lo, hi, not every, taxonomy.version)
+    b_lo, b_hi = info["baseline"]
+    what = "overturns" if every else "unclassified overturns"
+    if found.height == 0:
+        widgets.empty(f"No wording stands out in the notes of {info['notes_in_period']:,} {what} decided "
+                      f"{lo:%-d %b}–{hi:%-d %b %Y} against {info['notes_in_baseline']:,} in the 8 weeks before.",
+                      "Try a longer period, or include all overturns.")
+        return
+    st.dataframe(found, hide_index=True, width="stretch", column_config={
+        "rank": st.column_config.NumberColumn("#", format="%d"),
+        "terms": st.column_config.TextColumn("Wording", help="Paste into a note_contains rule of the taxonomy file"),
+        "appeals": st.column_config.NumberColumn("Appeals", format="%d"),
+        "baseline_appeals": st.column_config.NumberColumn("Baseline", format="%d"),
+        "example_appeal_ids": "Example appeals",
+        "score": st.column_config.NumberColumn("Strength (z)", format="%.1f"),
+        "related_terms": "Related wording", "trend": "Appeals by week", "queues": "Queues",
+        "example_notes": st.column_config.TextColumn("Example notes (redacted)", width="large"),
+    })
+    st.caption(f"Words and phrases far more frequent in the decision notes of {info['notes_in_period']:,} {what} "
+               f"decided {lo:%-d %b}–{hi:%-d %b %Y} than in {info['notes_in_baseline']:,} decided "
+               f"{b_lo:%-d %b}–{b_hi:%-d %b %Y} (log-odds z-score; at least 5 appeals). To adopt one, add a rule to "
+               f"`metrics/taxonomy/themes.yaml` (now v{taxonomy.version}) and bump its version. E-mail addresses, "
+               "phone numbers and handles are masked.")
+
+
+def _complaint_figures(ctx) -> None:
+    st.subheader("Complaint-handling figures (DSA Art. 15, P2B Art. 11)")
+    figures = data.transparency(ctx.url, ctx.as_of, ctx.date_from, ctx.date_to)
+    cols = st.columns(4)
+    decided = sum(figures["decisions"].values())
+    median = figures["median_hours_to_decision"]
+    cols[0].metric("Complaints received", f"{figures['complaints_total']:,}")
+    cols[1].metric("Decisions", f"{decided:,}")
+    cols[2].metric("Reversed (fully or partly)", f"{figures['reversed_total']:,}")
+    cols[3].metric("Median time to decision", "—" if median is None else f"{median:,.1f} h")
+    rows = [{"who": "All appellants", **_flat(figures)}]
+    if figures["business_users"] is not None:
+        rows.append({"who": "Business users (sellers)", **_flat(figures["business_users"])})
+    st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch", placeholder="—")
+    note = ("" if figures["business_users"] is not None else
+            " The warehouse has no `appeals.appellant_type`, so business-user (P2B) figures are not available.")
+    st.caption(f"Complaints are appeals created {ctx.date_from:%-d %b}–{ctx.date_to:%-d %b %Y}, decisions those "
+               "resolved in it with a known outcome (UTC days); the sidebar filters do not apply. The same JSON as "
+               f"`python -m metrics transparency --from {ctx.date_from} --to {ctx.date_to}`.{note}")
+
+
+def _flat(block: dict) -> dict:
+    top = lambda d: ", ".join(f"{k} {v:,}" for k, v in list(d.items())[:3])  # noqa: E731
+    return {"complaints": block["complaints_total"], "upheld": block["decisions"]["upheld"],
+            "overturned": block["decisions"]["overturned"],
+            "partially_overturned": block["decisions"]["partially_overturned"],
+            "median_hours": block["median_hours_to_decision"], "top_policies": top(block["complaints_by_policy"]),
+            "top_actions": top(block["complaints_by_action"])}
 
 
 if __name__ == "__main__":

@@ -337,3 +337,39 @@ def test_data_quality_checks_and_freshness(open_app, engine):
     rerun_ok(at)
     assert shown_metrics(at) == shown
     assert any("filters do not apply" in c.value for c in at.caption)
+
+
+def test_root_causes_candidate_themes_and_complaint_figures(open_app, engine):
+    from metrics import transparency
+
+    at = open_app("root_causes")
+    # default: the notes of the date range (W40–W47) against the 8 weeks before; story 6 leads
+    impact_table = frame_of(at, 1)
+    assert impact_table["overturns"].sum() > 0 and list(impact_table["overturns"]) == sorted(
+        impact_table["overturns"], reverse=True)
+    candidates = frame_of(at, 2)
+    assert candidates["terms"][0] == "verification badge" and candidates["baseline_appeals"][0] == 0
+    assert "@" not in " ".join(candidates["example_notes"])
+    figures = transparency.figures(engine.wh, engine.date_from, engine.date_to, as_of=engine.as_of)
+    shown = shown_metrics(at)
+    assert shown["Complaints received"] == f"{figures['complaints_total']:,}"
+    assert shown["Reversed (fully or partly)"] == f"{figures['reversed_total']:,}"
+    table = frame_of(at, 3)
+    assert list(table["complaints"]) == [figures["complaints_total"], figures["business_users"]["complaints_total"]]
+
+
+def test_weekly_review_page_shows_the_export(open_app, engine):
+    from metrics import wbr
+
+    at = open_app("wbr")
+    shown = "\n".join(m.value for m in at.markdown)
+    focus = engine.focus  # the last full week of the default range: 2026-W47
+    name = f"{focus.isocalendar().year}-W{focus.isocalendar().week:02d}"
+    import dataclasses
+    import threading
+
+    own = dataclasses.replace(engine.wh, _session=None, _session_lock=threading.Lock(), _materialized_as_of=None)
+    assert wbr.to_markdown(wbr.build(own, name)).strip() in shown
+    assert "payments_hold: TTR p50 has risen for 6 weeks" in shown
+    # a review in its own session leaves the prepared models of the other pages as they were
+    assert engine.wh.model_overrides(api.as_of_param(engine.as_of))

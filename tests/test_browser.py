@@ -29,6 +29,8 @@ PAGES = {
     "queues": ("Queues", [('[data-testid="stDataFrame"]', 2), ('[data-testid="stVegaLiteChart"]', 6)]),
     "specialists": ("Specialists", [('[data-testid="stDataFrame"]', 2), ('[data-testid="stVegaLiteChart"]', 5)]),
     "root-causes": ("Root causes", [('[data-testid="stVegaLiteChart"]', 4), ('[data-testid="stDataFrame"]', 1)]),
+    "weekly-review": ("Weekly review", [('[data-testid="stMarkdownContainer"] table', 4),
+                                        ('[data-testid="stDownloadButton"]', 2)]),
     "definitions": ("Definitions", [('[data-testid="stMetric"]', 3), ('[data-testid="stCode"]', 1),
                                     ('[data-testid="stAlertContentSuccess"]', 1)]),
     "data-quality": ("Data quality", [('[data-testid="stMetric"]', 7), ('[data-testid="stDataFrame"]', 1)]),

@@ -19,7 +19,11 @@ from metrics.importlog import EventsFileError, MappingError, import_log
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPINGS = REPO / "mappings"
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+# ../shared/realdata beside the checkout (a worktree under /work/wt/ looks one level further up)
+REALDATA = next(
+    (p / "shared" / "realdata" for p in Path(__file__).resolve().parents[2:4] if (p / "shared" / "realdata").exists()),
+    Path(__file__).resolve().parents[2] / "shared" / "realdata",
+)
 SERVICENOW = REALDATA / "servicenow_incidents" / "events.parquet"
 HELPDESK = REALDATA / "helpdesk_tickets" / "events.parquet"
 

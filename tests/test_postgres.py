@@ -274,3 +274,19 @@ def test_only_ascii_spaces_are_trimmed_alike(pg_url, tmp_path):
     pg = api.facts(pair.pg)
     assert pg.select("appeal_id", "market").rows() == [("x1", "\u00a0"), ("x2\u3000", None)]
     assert_same(pg, api.facts(pair.duck), ["appeal_id"])
+
+
+def test_sample_transparency_and_theme_discovery_agree(sample_pair):
+    from metrics import discovery, transparency
+
+    pg = transparency.figures(sample_pair.pg, "2026-10-01", "2026-10-31")
+    duck = transparency.figures(sample_pair.duck, "2026-10-01", "2026-10-31")
+    assert pg["complaints_total"] > 0 and pg["business_users"] is not None
+    assert abs(pg.pop("median_hours_to_decision") - duck.pop("median_hours_to_decision")) < 1e-9
+    pg_b, duck_b = pg.pop("business_users"), duck.pop("business_users")
+    assert abs(pg_b.pop("median_hours_to_decision") - duck_b.pop("median_hours_to_decision")) < 1e-9
+    assert pg == duck and pg_b == duck_b
+    found = [discovery.contract_frame(discovery.discover(wh, "2026-09-28", "2026-10-11"))
+             for wh in (sample_pair.pg, sample_pair.duck)]
+    assert found[0].height > 0
+    assert_frame_equal(found[0], found[1])

@@ -57,3 +57,82 @@ def test_wbr_bad_week(tmp_path):
         wbr.render(url, "2026-53")
     with pytest.raises(WarehouseError, match="nothing happened"):
         wbr.render(url, "2025-W01")
+
+
+def test_no_minus_zero_and_readable_changes():
+    assert wbr.fmt_change("overturn_rate", 0.2000004, 0.2000005) == "0.0 pp"
+    assert wbr.fmt_change("appeals_created", 1000, 1000) == "0.0%"
+    assert wbr.fmt_delta("ttr_p50_hours", -0.04) == "0.0 h"
+    assert wbr.fmt_delta("backlog_open", -357) == "-357"
+
+
+def test_effective_as_of_is_the_end_of_the_week():
+    from datetime import UTC, date, datetime
+
+    start = date(2026, 10, 26)
+    later = datetime(2026, 11, 22, 23, 59, tzinfo=UTC)
+    assert wbr.effective_as_of(later, start) == datetime(2026, 11, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    earlier = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # a week still running: the data's as-of
+    assert wbr.effective_as_of(earlier, start) == earlier
+
+
+@pytest.fixture(scope="module")
+def sample_w44():
+    return wbr.build(None, "2026-W44")
+
+
+def test_sample_w44_tells_the_holiday_story(sample_w44):
+    # README story 5: the Irish bank holiday Mon 2026-10-26 (in `holidays`) leaves Dublin short-handed
+    w = sample_w44
+    assert w.moves[0].startswith("First-touch SLA fell from 86.6% to 65.2% (-21.4 pp, worse)")
+    assert "Mon 26 Oct 2026" in w.moves[0] and "holiday" in w.moves[0]
+    backlog = next(s for s in w.sentences if s.startswith("Open backlog at the dublin site grew"))
+    assert "public holiday" in backlog and "dublin schedule" in backlog and "Mon 26 Oct 2026" in backlog
+    # the 24-hour risk is computed as of the end of W44, not as of the data's end (2026-11-22)
+    from datetime import UTC, datetime
+
+    from metrics import api
+
+    end_w44 = datetime(2026, 11, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    _rows, due = api.at_risk(None, as_of=end_w44, within_hours=24, limit=1)
+    _rows, due_now = api.at_risk(None, within_hours=24, limit=1)
+    assert due != due_now  # the two instants give different answers, so the test can tell them apart
+    assert w.sla_risks[-1] == (f"At the end of 2026-W44 (Sun 1 Nov 2026, 24:00 UTC), {due:,} open appeals were due "
+                               "to reach their resolution deadline within the next 24 hours.")
+    text = wbr.to_markdown(w)
+    assert "-0.0" not in text and "_change" not in text and "this_week" not in text
+
+
+def test_sample_w44_mix_and_rate_effects_sum_to_the_change():
+    from datetime import UTC, date, datetime
+
+    from metrics import api, drivers
+
+    end_w44 = datetime(2026, 11, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    for key in ("queue", "priority", "market", "enforcement_source", "site"):
+        rep = api.report(None, by=[key], period="week", date_from="2026-10-19", date_to="2026-11-01",
+                         metrics=["ftr_sla_attainment", "overturn_rate"], as_of=end_w44)
+        tot = api.report(None, by=[], period="week", date_from="2026-10-19", date_to="2026-11-01",
+                         metrics=["ftr_sla_attainment", "overturn_rate"], as_of=end_w44)
+        for name in ("ftr_sla_attainment", "overturn_rate"):
+            num, den = f"{name}_numerator", f"{name}_denominator"
+
+            def parts(week, rep=rep, num=num, den=den, key=key):
+                rows = rep.filter(rep["period_start"] == week)
+                return {r[key] or "(none)": (r[num], r[den]) for r in rows.iter_rows(named=True)}
+
+            w43, w44 = date(2026, 10, 19), date(2026, 10, 26)
+            change = (tot.filter(tot["period_start"] == w44)[name][0] - tot.filter(tot["period_start"] == w43)[name][0])
+            effects = drivers.decompose_rate(parts(w43), parts(w44))
+            assert abs(sum(p.mix + p.rate for p in effects) - change) < 1e-12, (key, name)
+
+
+def test_sample_w47_names_the_payments_hold_drift():
+    # README story 4: payments_hold TTR p50 ~20 h in W30–W41, then 26, 27, 38, 43, 50, 50 h in W42–W47
+    w = wbr.build(None, "2026-W47")
+    drift = next(s for s in w.drifts if s.startswith("payments_hold: TTR p50"))
+    assert drift.startswith("payments_hold: TTR p50 has risen for 6 weeks (since 2026-W42): 26.2 h in 2026-W42 → "
+                            "49.6 h in 2026-W47")
+    risk = next(s for s in w.sla_risks if s.startswith("payments_hold"))
+    assert "falling for 6 weeks" in risk
+    assert not any(s.startswith(("livestream_ban", "listing_removal")) for s in w.sla_risks)  # on target

@@ -144,6 +144,11 @@ def config_checks(url: str) -> list[dict]:
     return [{"name": c.name, "count": c.count, "examples": list(c.examples)} for c in api.config_checks(warehouse(url))]
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def import_summary(url: str) -> dict | None:
+    return api.import_summary(warehouse(url))
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting rows…")
 def row_counts(url: str) -> dict[str, int]:
     return warehouse(url).row_counts()
@@ -164,3 +169,42 @@ def report_sql(url: str, as_of: datetime, metric: str, by: tuple[str, ...], peri
 def clear_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the decision notes of unclassified overturns…")
+def theme_candidates(url: str, as_of: datetime, date_from: date, date_to: date, unclassified_only: bool,
+                     taxonomy_version: str) -> tuple[pl.DataFrame, dict]:
+    """Candidate new themes (metrics.discovery) and what they were found in. The taxonomy
+    version is part of the key: an edited taxonomy changes what is unclassified."""
+    from metrics import discovery
+
+    found = discovery.discover(warehouse(url), date_from, date_to, as_of=as_of, unclassified_only=unclassified_only)
+    info = {"baseline": found.baseline, "notes_in_period": found.notes_in_period,
+            "notes_in_baseline": found.notes_in_baseline}
+    return discovery.detail_frame(found), info
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting complaints and decisions…")
+def transparency(url: str, as_of: datetime, date_from: date, date_to: date) -> dict:
+    from metrics import transparency as figures
+
+    return figures.figures(warehouse(url), date_from, date_to, as_of=as_of)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Writing the weekly review (as of the week's end)…")
+def weekly_review(url: str, as_of: datetime, week: str) -> tuple[str, str]:
+    """The WBR of one ISO week as Markdown and as self-contained HTML (the export's content)."""
+    import dataclasses
+    import threading
+
+    from metrics import wbr
+
+    # its own session: the review prepares the models as of the week's end, which must not
+    # replace the ones every other page reads (prepared as of the data's end)
+    own = dataclasses.replace(warehouse(url), _session=None, _session_lock=threading.Lock(), _materialized_as_of=None)
+    try:
+        review = wbr.build(own, week, as_of=as_of)
+    finally:
+        if own._session is not None:
+            own._session.invalidate()  # drop its temp tables with the connection
+    return wbr.to_markdown(review), wbr.to_html(review)

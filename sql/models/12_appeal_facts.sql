@@ -9,6 +9,7 @@ with joined as (
         enf.policy,
         enf.source as enforcement_source,
         enf.enforced_by,
+        enf.action as enforcement_action,
         l.specialist_id,
         l.first_touch_at,
         l.resolved_at,
@@ -43,7 +44,7 @@ with joined as (
     from appeals_base as a
     inner join appeal_lifecycle as l on l.appeal_id = a.appeal_id
     left join (
-        select enforcement_id, policy, source, enforced_by,
+        select enforcement_id, action, policy, source, enforced_by,
                row_number() over (partition by enforcement_id order by enforced_at, policy collate "C") as row_rank
         from stg_enforcements
         where enforcement_id is not null
@@ -123,6 +124,9 @@ final as (
         withdrawn_at,
         sla_clock,
         decider_actor_type,
+        appellant_type,
+        enforcement_action,
+        {taxonomy_version} as taxonomy_version,
         to_timestamp(ftr_deadline_epoch) as ftr_deadline_at,
         to_timestamp(ttr_deadline_epoch) as ttr_deadline_at,
         case

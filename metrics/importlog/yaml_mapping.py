@@ -1,26 +1,32 @@
 """Import a third-party case event log into a contract warehouse through a YAML mapping.
 
-A case system we have never seen (ServiceNow audit rows, a help-desk activity log, ...) is
-turned into `appeals` + `appeal_events` (+ `specialists`) by a documented mapping
-(mappings/*.yml, explained in mappings/README.md). Nothing is dropped silently: every source
-row is either *used* (it produced at least one event, or it is the case's creation record) or
-counted under a named skip reason in `ImportResult.skipped`, and the counts are also written to
-the warehouse table `import_skipped_rows`.
+A case system we have never seen (ServiceNow audit rows, a help-desk activity log, a
+road-traffic-fine log, ...) is turned into `appeals` + `appeal_events` (+ `specialists`,
+`enforcements`) by a documented mapping (mappings/*.yml, explained in mappings/README.md).
+Nothing is dropped silently: every source row is either *used* (it produced at least one event,
+is the case's creation record or its enforcement record) or counted under a named skip reason
+in `ImportResult.skipped`; the counts are also written to the warehouse (`import_skipped_rows`,
+`import_runs`) where `check` and the Data quality page read them.
 
 How a row becomes events
-1. Rows are grouped by case and ordered by (timestamp, the mapping's `order_by` columns, file
+1. Derived columns (`derive`) are added to the source rows.
+2. Cases are selected (`appeals.any_row`: a case is an appeal when any of its rows matches);
+   the rows of other cases are `not_an_appeal`, except the one that is the case's enforcement.
+3. Rows are grouped by case and ordered by (timestamp, the mapping's `order_by` columns, file
    order). Naive timestamps are wall-clock times in the mapping's `timezone` and are stored in UTC.
-2. Each row has a *state*: a source column (ServiceNow `incident_state`) or one derived from
+4. Each row has a *state*: a source column (ServiceNow `incident_state`) or one derived from
    the activity (`state.from_activity`, carried forward over activities that do not change it).
-   The previous row's state is its `from`.
-3. The first rule in `rules` whose conditions all hold decides the row: `events` (one or more
+   `from` is the previous row's state (`skipped_rows: set_state`, version 1) or the state of
+   the last row a rule used (`skipped_rows: keep_state`, the default of version 2).
+5. The first rule in `rules` whose conditions all hold decides the row: `events` (one or more
    contract events, in order), `skip: reason`, or `created: true` (the creation record).
-4. Optionally an assignee column: a change to a non-empty value emits `assigned` (actor = the
+6. Optionally an assignee column: a change to a non-empty value emits `assigned` (actor = the
    new assignee) before the rule's events.
 Event ids are `<case id>-<sequence>` with a zero-padded sequence in lifecycle order, so the
 engine's (occurred_at, event_id) order is the order derived here.
 
-Everything is vectorised with Polars (the ServiceNow log has 120k rows).
+Everything is vectorised with Polars (the ServiceNow log has 120k rows) except the per-case
+state walk of `keep_state`, where a row's `from` depends on the rules' decisions before it.
 """
 
 from __future__ import annotations
@@ -34,42 +40,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 import yaml
 
-from metrics.contract import ACTOR_TYPES, EVENT_TYPES, OUTCOMES, TABLES
-from metrics.load import write_duckdb
+from metrics.contract import ACTOR_TYPES, ENFORCEMENT_SOURCES, EVENT_TYPES, OUTCOMES, TABLES
+from metrics.importlog.common import (
+    BAD_TIMESTAMP,
+    DEFAULT_MAX_UNMATCHED,
+    MISSING_ACTIVITY,
+    MISSING_CASE_ID,
+    MISSING_STATE,
+    MISSING_TIMESTAMP,
+    NO_CREATED_AT,
+    NO_RULE,
+    NOT_AN_APPEAL,
+    ImportResult,
+    MappingError,
+    parse_max_unmatched,
+)
 
-__all__ = ["EventsFileError", "ImportResult", "MappingError", "import_log", "load_mapping"]
-
-
-class MappingError(ValueError):
-    """The mapping file is wrong or does not fit the events file (one line, names the key)."""
-
-
-class EventsFileError(ValueError):
-    """The events file cannot be read (one line, names the file)."""
-
-
-@dataclass
-class ImportResult:
-    tables: dict[str, int]
-    source_rows: int
-    used_rows: int
-    skipped: dict[str, int]
-    cases: int
-    out_path: str = ""
-    mapping_name: str = ""
-    examples: dict[str, list[str]] = field(default_factory=dict)  # skip reason -> example case ids
-
-    def summary(self) -> str:
-        lines = [
-            f"imported {self.cases} cases as appeals into {self.out_path}",
-            f"source rows: {self.source_rows}; used: {self.used_rows}; skipped: {sum(self.skipped.values())}",
-        ]
-        for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
-            ex = ", ".join(self.examples.get(reason, [])[:5])
-            lines.append(f"  skipped {reason}: {n}" + (f" (e.g. {ex})" if ex else ""))
-        for name, n in self.tables.items():
-            lines.append(f"  table {name}: {n} rows")
-        return "\n".join(lines)
+__all__ = ["Mapping", "build_tables", "load_mapping", "parse_mapping"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -92,6 +79,10 @@ _TOP_KEYS = {
     "attributes",
     "rules",
     "tables",
+    "derive",
+    "appeals",
+    "enforcements",
+    "max_unmatched",
 }
 _ATTRIBUTE_KEYS = (
     "enforcement_id",
@@ -104,8 +95,9 @@ _ATTRIBUTE_KEYS = (
     "appellant_type",
 )
 _REQUIRED_ATTRIBUTES = ("queue", "priority")
-_RULE_WHEN = {"activity", "from", "to", "first_row", "changed"}
+_RULE_WHEN = {"activity", "from", "to", "first_row", "changed", "where"}
 _RULE_THEN = {"events", "skip", "created"}
+_RULE_OPTIONS = {"why", "sets_state"}
 _EVENT_KEYS = {
     "type",
     "actor",
@@ -116,19 +108,93 @@ _EVENT_KEYS = {
     "escalation_target",
     "note",
 }
+_ENFORCEMENT_KEYS = ("enforcement_id", "user_id", "action", "policy", "source", "enforced_by")
 _PICKS = ("first", "last", "most_common")
+_OUTCOME_ROWS = ("this_row", "earlier_rows", "case")
+_SKIPPED_ROWS = ("set_state", "keep_state")
 _REASON_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMPLATE_RE = re.compile(r"\{([^{}]+)\}")
+_DEFAULT_ACTOR = "\x00default"  # an event without `actor:` uses the mapping's actor
+_CREATED_RULE = "created_rule"
+# characters with a meaning in a regular expression (Rust regex syntax, as Polars uses)
+_REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
-# Built-in skip reasons (rows that cannot take part at all).
-MISSING_CASE_ID = "missing_case_id"
-MISSING_TIMESTAMP = "missing_timestamp"
-BAD_TIMESTAMP = "unparseable_timestamp"
-MISSING_STATE = "missing_state"
-MISSING_ACTIVITY = "missing_activity"
-NO_CREATED_AT = "no_created_at"
-NO_RULE = "no_matching_rule"
-_DEFAULT_ACTOR = "\x00default"  # an event without `actor:` uses the mapping's actor column
+
+@dataclass
+class _Value:
+    """A value per row: a source column, a constant or a template over columns."""
+
+    column: str | None = None
+    value: str | None = None
+    template: str | None = None
+    coalesce: list[str] | None = None
+
+    def columns(self) -> list[str]:
+        if self.column is not None:
+            return [self.column]
+        if self.coalesce is not None:
+            return list(self.coalesce)
+        return _template_columns(self.template)
+
+    def expr(self) -> pl.Expr:
+        if self.column is not None:
+            return _text(self.column)
+        if self.value is not None:
+            return pl.lit(self.value, pl.String)
+        if self.coalesce is not None:
+            return pl.coalesce([_text(c) for c in self.coalesce])
+        return _template_expr(self.template)
+
+
+@dataclass
+class _Match:
+    """Values a text must (or, negated, must not) be: exact values, null, and * / ? wildcards."""
+
+    exact: list[str]
+    globs: list[str]  # anchored regular expressions
+    null: bool = False
+    negate: bool = False
+
+    def expr(self, e: pl.Expr) -> pl.Expr:
+        cond = e.is_in(pl.Series(self.exact, dtype=pl.String).implode()) if self.exact else pl.lit(False)
+        for g in self.globs:
+            cond = cond | e.str.contains(g)
+        if self.null:
+            cond = cond | e.is_null()
+        cond = cond.fill_null(False)
+        return ~cond if self.negate else cond
+
+    def test(self, v: str | None) -> bool:
+        hit = self.null if v is None else v in self.exact or any(p.match(v) for p in self._compiled())
+        return hit != self.negate
+
+    def _compiled(self) -> list[re.Pattern]:
+        if not hasattr(self, "_patterns"):
+            self._patterns = [re.compile(g[1:-1] + r"\Z") for g in self.globs]
+        return self._patterns
+
+
+@dataclass
+class _Cond:
+    """Conditions on a row's own columns (no lifecycle): activity and `where`."""
+
+    activity: _Match | None = None
+    where: dict[str, _Match] = field(default_factory=dict)
+
+    def columns(self) -> list[str]:
+        return list(self.where)
+
+    def exprs(self) -> list[pl.Expr]:
+        out = []
+        if self.activity is not None:
+            out.append(self.activity.expr(pl.col("__act")))
+        for col, m in self.where.items():
+            out.append(m.expr(_text(col)))
+        return out
+
+    def expr(self) -> pl.Expr:
+        parts = self.exprs()
+        return pl.all_horizontal(parts) if parts else pl.lit(True)
 
 
 @dataclass
@@ -145,26 +211,34 @@ class _Attr:
 @dataclass
 class _Event:
     type: str
-    actor: str | None  # column name; None = no actor
+    actor: Any  # _DEFAULT_ACTOR, None (no actor) or a _Value
     actor_type: str | None  # None = default (mapping actor_type, system_actors -> system)
     outcome: str | None = None
     outcome_from: dict | None = None
-    root_cause: str | None = None
-    escalation_target: str | None = None
+    root_cause: _Value | None = None
+    escalation_target: _Value | None = None
     note: str | None = None
 
 
 @dataclass
 class _Rule:
     index: int
-    activity: list[str] | None = None
-    from_: list[str | None] | None = None
-    to: list[str] | None = None
+    activity: _Match | None = None
+    from_: _Match | None = None
+    to: _Match | None = None
     first_row: bool | None = None
     changed: bool | None = None
+    where: dict[str, _Match] = field(default_factory=dict)
     events: list[_Event] = field(default_factory=list)
     skip: str | None = None
     created: bool = False
+    sets_state: bool = True  # keep_state: does the row's state become the case's state?
+
+
+@dataclass
+class _Enforcements:
+    when: _Cond
+    fields: dict[str, _Value]  # enforcements column -> value; enforcement_id defaults to the case id
 
 
 @dataclass
@@ -189,6 +263,14 @@ class Mapping:
     attributes: dict[str, _Attr]
     rules: list[_Rule]
     specialists: bool
+    version: int = 1
+    actor_value: _Value | None = None  # constant / template actor (instead of actor_column)
+    created_from_rule: bool = False
+    keep_state: bool = False
+    derive: dict[str, _Value] = field(default_factory=dict)
+    appeal_when: _Cond | None = None
+    enforcements: _Enforcements | None = None
+    max_unmatched: str = DEFAULT_MAX_UNMATCHED
 
     def referenced_columns(self) -> dict[str, str]:
         """column -> mapping key that references it (for 'column not in events file' errors)."""
@@ -204,6 +286,9 @@ class Mapping:
             add(c, f"mapping.order_by[{i}]")
         add(self.created_column, "mapping.created_at.column")
         add(self.actor_column, "mapping.actor.column")
+        if self.actor_value is not None:
+            for c in self.actor_value.columns():
+                add(c, "mapping.actor")
         add(self.activity, "mapping.activity")
         add(self.state_column, "mapping.state.column")
         add(self.assignee, "mapping.assignment.column")
@@ -211,13 +296,30 @@ class Mapping:
             add(a.column, f"mapping.attributes.{key}.column")
             for c in _template_columns(a.template):
                 add(c, f"mapping.attributes.{key}.template")
+        if self.appeal_when is not None:
+            for c in self.appeal_when.columns():
+                add(c, f"mapping.appeals.any_row.where.{c}")
+        if self.enforcements is not None:
+            for c in self.enforcements.when.columns():
+                add(c, f"mapping.enforcements.when.where.{c}")
+            for k, v in self.enforcements.fields.items():
+                for c in v.columns():
+                    add(c, f"mapping.enforcements.{k}")
         for r in self.rules:
+            for c in r.where:
+                add(c, f"mapping.rules[{r.index}].where.{c}")
             for j, ev in enumerate(r.events):
                 base = f"mapping.rules[{r.index}].events[{j}]"
-                if ev.actor != _DEFAULT_ACTOR:
-                    add(ev.actor, f"{base}.actor")
+                if isinstance(ev.actor, _Value):
+                    for c in ev.actor.columns():
+                        add(c, f"{base}.actor")
                 for c in _template_columns(ev.note):
                     add(c, f"{base}.note")
+                for name in ("root_cause", "escalation_target"):
+                    v = getattr(ev, name)
+                    if v is not None:
+                        for c in v.columns():
+                            add(c, f"{base}.{name}")
                 if ev.outcome_from:
                     add(ev.outcome_from["column"], f"{base}.outcome_from.column")
         return refs
@@ -288,6 +390,71 @@ def _check_reason(reason: str, key: str) -> str:
     return reason
 
 
+def _glob_regex(pattern: str) -> str:
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        elif ch in _REGEX_META:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "^" + "".join(out) + "$"
+
+
+def _parse_match(raw: Any, key: str, allow_null: bool = True) -> _Match:
+    """A value, a list of values (null allowed), or {not: value or list}; * and ? are wildcards."""
+    negate = False
+    if isinstance(raw, dict):
+        raw = _check_keys(raw, {"not"}, key)
+        if "not" not in raw:
+            raise _fail(key, "expected a value, a list of values or {not: ...}")
+        raw, negate, key = raw["not"], True, f"{key}.not"
+    values = _as_list(raw, key, allow_null_items=allow_null)
+    exact = [v for v in values if v is not None and "*" not in v and "?" not in v]
+    globs = [_glob_regex(v) for v in values if v is not None and ("*" in v or "?" in v)]
+    return _Match(exact=exact, globs=globs, null=None in values, negate=negate)
+
+
+def _parse_where(raw: Any, key: str) -> dict[str, _Match]:
+    raw = _as_dict(raw, key)
+    return {str(col): _parse_match(spec, f"{key}.{col}") for col, spec in raw.items()}
+
+
+def _parse_cond(raw: Any, key: str, activity: str | None) -> _Cond:
+    c = _check_keys(raw, {"activity", "where"}, key)
+    if not c:
+        raise _fail(key, "give 'activity' and/or 'where' (conditions on the row's columns)")
+    cond = _Cond()
+    if "activity" in c:
+        if activity is None:
+            raise _fail(f"{key}.activity", "needs 'mapping.activity' (the activity column)")
+        cond.activity = _parse_match(c["activity"], f"{key}.activity")
+    if "where" in c:
+        cond.where = _parse_where(c["where"], f"{key}.where")
+    return cond
+
+
+def _parse_value(raw: Any, key: str, bare: str = "column") -> _Value:
+    """`bare` says what a plain text means: a column name (attributes, actor) or a constant."""
+    if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+        text = _as_str(raw, key)
+        return _Value(column=text) if bare == "column" else _Value(value=text)
+    spec = _check_keys(raw, {"column", "value", "template", "coalesce"}, key)
+    given = [k for k in ("column", "value", "template", "coalesce") if k in spec]
+    if len(given) != 1:
+        raise _fail(key, "give exactly one of 'column', 'value' (a constant), 'template' or 'coalesce'")
+    k = given[0]
+    if k == "coalesce":
+        cols = _as_list(spec[k], f"{key}.coalesce")
+        if len(cols) < 2:
+            raise _fail(f"{key}.coalesce", "name two or more columns (the first non-empty one is used)")
+        return _Value(coalesce=cols)
+    return _Value(**{k: _as_str(spec[k], f"{key}.{k}")})
+
+
 def load_mapping(path: str | Path) -> Mapping:
     path = Path(path)
     try:
@@ -306,10 +473,16 @@ def load_mapping(path: str | Path) -> Mapping:
 def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
     m = _check_keys(raw, _TOP_KEYS, "mapping")
     version = m.get("version", 1)
-    if version != 1:
-        raise _fail("mapping.version", f"unsupported version {version!r} (expected 1)")
+    if version not in (1, 2):
+        raise _fail("mapping.version", f"unsupported version {version!r} (expected 1 or 2)")
 
     case_id = _as_str(m.get("case_id"), "mapping.case_id")
+
+    derive: dict[str, _Value] = {}
+    if m.get("derive") is not None:
+        for col, spec in _as_dict(m["derive"], "mapping.derive").items():
+            key = f"mapping.derive.{col}"
+            derive[str(col)] = _Value(template=_as_str(spec, key)) if isinstance(spec, str) else _parse_value(spec, key)
 
     ts = m.get("timestamp")
     if isinstance(ts, str):
@@ -327,7 +500,8 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
     created_column = None
     created_zone = ts_zone
     created_format = ts_format
-    if created != "first_event":
+    created_from_rule = created == _CREATED_RULE
+    if created not in ("first_event", _CREATED_RULE):
         if isinstance(created, str):
             created = {"column": created}
         created = _check_keys(created, {"column", "timezone", "format", "first_event"}, "mapping.created_at")
@@ -347,9 +521,17 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
     if isinstance(actor, str):
         actor = {"column": actor}
     actor = _check_keys(
-        actor if actor is not None else {}, {"column", "actor_type", "system_actors"}, "mapping.actor"
+        actor if actor is not None else {},
+        {"column", "value", "template", "actor_type", "system_actors"},
+        "mapping.actor",
     )
+    if sum(k in actor for k in ("column", "value", "template")) > 1:
+        raise _fail("mapping.actor", "give one of 'column', 'value' (a constant) or 'template'")
     actor_column = _as_str(actor.get("column"), "mapping.actor.column", allow_none=True)
+    actor_value = None
+    if "value" in actor or "template" in actor:
+        k = "value" if "value" in actor else "template"
+        actor_value = _Value(**{k: _as_str(actor[k], f"mapping.actor.{k}")})
     actor_type = _as_str(actor.get("actor_type", "specialist"), "mapping.actor.actor_type")
     if actor_type not in ACTOR_TYPES:
         raise _fail(
@@ -367,10 +549,11 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
     state = m.get("state")
     state_column = None
     from_activity = None
+    keep_state = version >= 2
     if state is not None:
         if isinstance(state, str):
             state = {"column": state}
-        state = _check_keys(state, {"column", "from_activity"}, "mapping.state")
+        state = _check_keys(state, {"column", "from_activity", "skipped_rows"}, "mapping.state")
         if ("column" in state) == ("from_activity" in state):
             raise _fail("mapping.state", "give exactly one of 'column' or 'from_activity'")
         if "column" in state:
@@ -382,6 +565,11 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
             from_activity = {
                 str(k).strip(): _as_str(v, f"mapping.state.from_activity.{k}") for k, v in fa.items()
             }
+        if "skipped_rows" in state:
+            sr = _as_str(state["skipped_rows"], "mapping.state.skipped_rows")
+            if sr not in _SKIPPED_ROWS:
+                raise _fail("mapping.state.skipped_rows", f"expected one of {', '.join(_SKIPPED_ROWS)}, got '{sr}'")
+            keep_state = sr == "keep_state"
 
     assignment = m.get("assignment")
     assignee = None
@@ -427,13 +615,41 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
             default=_as_str(spec.get("default"), f"{akey}.default", allow_none=True),
         )
 
+    appeal_when = None
+    if m.get("appeals") is not None:
+        sel = _check_keys(m["appeals"], {"any_row"}, "mapping.appeals")
+        if "any_row" not in sel:
+            raise _fail("mapping.appeals", "needs 'any_row' (a case is an appeal when one of its rows matches)")
+        appeal_when = _parse_cond(sel["any_row"], "mapping.appeals.any_row", activity)
+
+    enforcements = None
+    if m.get("enforcements") is not None:
+        enf = _check_keys(m["enforcements"], {"when", *_ENFORCEMENT_KEYS}, "mapping.enforcements")
+        if "when" not in enf:
+            raise _fail("mapping.enforcements", "needs 'when' (which row of a case is its enforcement)")
+        fields = {k: _parse_value(enf[k], f"mapping.enforcements.{k}") for k in _ENFORCEMENT_KEYS if k in enf}
+        for k in ("action", "policy", "source"):
+            if k not in fields:
+                raise _fail(f"mapping.enforcements.{k}", "is required (the contract's enforcements column)")
+        src = fields["source"]
+        if src.value is not None and src.value not in ENFORCEMENT_SOURCES:
+            raise _fail("mapping.enforcements.source", f"'{src.value}' is not one of {', '.join(ENFORCEMENT_SOURCES)}")
+        enforcements = _Enforcements(when=_parse_cond(enf["when"], "mapping.enforcements.when", activity),
+                                     fields=fields)
+
     rules_raw = m.get("rules")
     if not isinstance(rules_raw, list) or not rules_raw:
         raise _fail("mapping.rules", "is required: a list of rules (when → events / skip / created)")
     rules = [_parse_rule(i, r, activity, state_column or from_activity) for i, r in enumerate(rules_raw)]
+    if created_from_rule and not any(r.created for r in rules):
+        raise _fail("mapping.created_at", "'created_rule' needs a rule with 'created: true'")
 
     tables = _check_keys(m.get("tables") or {}, {"specialists"}, "mapping.tables")
     specialists = bool(tables.get("specialists", True))
+
+    max_unmatched = DEFAULT_MAX_UNMATCHED
+    if "max_unmatched" in m:
+        max_unmatched = parse_max_unmatched(m["max_unmatched"], "mapping.max_unmatched")
 
     return Mapping(
         name=name,
@@ -456,12 +672,20 @@ def parse_mapping(raw: Any, name: str = "mapping") -> Mapping:
         attributes=attributes,
         rules=rules,
         specialists=specialists,
+        version=version,
+        actor_value=actor_value,
+        created_from_rule=created_from_rule,
+        keep_state=keep_state and bool(state_column or from_activity),
+        derive=derive,
+        appeal_when=appeal_when,
+        enforcements=enforcements,
+        max_unmatched=max_unmatched,
     )
 
 
 def _parse_rule(i: int, raw: Any, activity: str | None, has_state: Any) -> _Rule:
     key = f"mapping.rules[{i}]"
-    r = _check_keys(raw, _RULE_WHEN | _RULE_THEN | {"why"}, key)
+    r = _check_keys(raw, _RULE_WHEN | _RULE_THEN | _RULE_OPTIONS, key)
     thens = [k for k in _RULE_THEN if k in r]
     if len(thens) != 1:
         raise _fail(key, "needs exactly one of 'events', 'skip' or 'created: true'")
@@ -469,14 +693,16 @@ def _parse_rule(i: int, raw: Any, activity: str | None, has_state: Any) -> _Rule
     if "activity" in r:
         if activity is None:
             raise _fail(f"{key}.activity", "needs 'mapping.activity' (the activity column)")
-        rule.activity = _as_list(r["activity"], f"{key}.activity")
+        rule.activity = _parse_match(r["activity"], f"{key}.activity", allow_null=False)
     for k in ("from", "to", "changed"):
         if k in r and not has_state:
             raise _fail(f"{key}.{k}", "needs 'mapping.state' (a state column or state.from_activity)")
     if "from" in r:
-        rule.from_ = _as_list(r["from"], f"{key}.from", allow_null_items=True)
+        rule.from_ = _parse_match(r["from"], f"{key}.from")
     if "to" in r:
-        rule.to = _as_list(r["to"], f"{key}.to")
+        rule.to = _parse_match(r["to"], f"{key}.to", allow_null=False)
+    if "where" in r:
+        rule.where = _parse_where(r["where"], f"{key}.where")
     for k in ("first_row", "changed"):
         if k in r:
             if not isinstance(r[k], bool):
@@ -484,6 +710,7 @@ def _parse_rule(i: int, raw: Any, activity: str | None, has_state: Any) -> _Rule
             setattr(rule, k, r[k])
     if "skip" in r:
         rule.skip = _check_reason(_as_str(r["skip"], f"{key}.skip"), f"{key}.skip")
+        rule.sets_state = False
     elif "created" in r:
         if r["created"] is not True:
             raise _fail(f"{key}.created", "must be true (the row is the case's creation record)")
@@ -493,6 +720,12 @@ def _parse_rule(i: int, raw: Any, activity: str | None, has_state: Any) -> _Rule
         if not isinstance(evs, list) or not evs:
             evs = [evs]
         rule.events = [_parse_event(f"{key}.events[{j}]", e) for j, e in enumerate(evs)]
+    if "sets_state" in r:
+        if not isinstance(r["sets_state"], bool):
+            raise _fail(f"{key}.sets_state", "must be true or false")
+        if "skip" not in r:
+            raise _fail(f"{key}.sets_state", "belongs on a 'skip' rule (rows a rule uses always set the state)")
+        rule.sets_state = r["sets_state"]
     return rule
 
 
@@ -514,7 +747,7 @@ def _parse_event(key: str, raw: Any) -> _Event:
         raise _fail(f"{key}.outcome", f"unknown outcome '{outcome}' (expected one of {', '.join(OUTCOMES)})")
     outcome_from = None
     if e.get("outcome_from") is not None:
-        of = _check_keys(e["outcome_from"], {"column", "values"}, f"{key}.outcome_from")
+        of = _check_keys(e["outcome_from"], {"column", "values", "rows", "default"}, f"{key}.outcome_from")
         col = _as_str(of.get("column"), f"{key}.outcome_from.column")
         vals = _as_dict(of.get("values") or {}, f"{key}.outcome_from.values")
         values = {}
@@ -526,45 +759,40 @@ def _parse_event(key: str, raw: Any) -> _Event:
                     f"unknown outcome '{v}' (expected one of {', '.join(OUTCOMES)})",
                 )
             values[str(k).strip()] = v
-        outcome_from = {"column": col, "values": values}
+        rows = _as_str(of.get("rows", "this_row"), f"{key}.outcome_from.rows")
+        if rows not in _OUTCOME_ROWS:
+            raise _fail(f"{key}.outcome_from.rows", f"expected one of {', '.join(_OUTCOME_ROWS)}, got '{rows}'")
+        has_default = "default" in of
+        default = _as_str(of.get("default"), f"{key}.outcome_from.default", allow_none=True)
+        if default is not None and default not in OUTCOMES:
+            raise _fail(f"{key}.outcome_from.default", f"unknown outcome '{default}' (expected one of {', '.join(OUTCOMES)})")
+        outcome_from = {"column": col, "values": values, "rows": rows, "has_default": has_default, "default": default}
         if outcome is not None:
             raise _fail(key, "give either 'outcome' or 'outcome_from', not both")
     if (outcome is not None or outcome_from is not None) and etype != "decided":
         raise _fail(f"{key}.outcome", "an outcome belongs on a 'decided' event only")
+    actor: Any = _DEFAULT_ACTOR
+    if "actor" in e:
+        actor = None if e["actor"] is None else _parse_value(e["actor"], f"{key}.actor")
+    targets = {}
+    for name in ("root_cause", "escalation_target"):
+        if e.get(name) is not None:
+            targets[name] = _parse_value(e[name], f"{key}.{name}", bare="value")
     return _Event(
         type=etype,
-        actor=_as_str(e["actor"], f"{key}.actor", allow_none=True) if "actor" in e else _DEFAULT_ACTOR,
+        actor=actor,
         actor_type=actor_type,
         outcome=outcome,
         outcome_from=outcome_from,
-        root_cause=_as_str(e.get("root_cause"), f"{key}.root_cause", allow_none=True),
-        escalation_target=_as_str(e.get("escalation_target"), f"{key}.escalation_target", allow_none=True),
+        root_cause=targets.get("root_cause"),
+        escalation_target=targets.get("escalation_target"),
         note=_as_str(e.get("note"), f"{key}.note", allow_none=True),
     )
 
 
 # --------------------------------------------------------------------------------------------
-# Reading the events file
+# Values and timestamps
 # --------------------------------------------------------------------------------------------
-
-
-def _read_events(path: Path) -> pl.DataFrame:
-    if not path.exists():
-        raise EventsFileError(f"events file not found: {path}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pl.read_parquet(path)
-        if suffix in (".csv", ".txt", ".tsv"):
-            sep = "\t" if suffix == ".tsv" else ","
-            # Every column as text: ids keep leading zeros; the mapping says what is a timestamp.
-            return pl.read_csv(
-                path, infer_schema=False, separator=sep, null_values=[""], encoding="utf8-lossy"
-            )
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a one-line file error
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EventsFileError(f"cannot read events file {path}: {first}") from None
-    raise EventsFileError(f"events file {path}: unsupported extension '{path.suffix}' (use .csv or .parquet)")
 
 
 def _text(col: str) -> pl.Expr:
@@ -624,6 +852,18 @@ def _timestamp_expr(df: pl.DataFrame, col: str, zone: str, fmt: str | None) -> p
     return pl.when(has_offset).then(aware).otherwise(_localize(naive, zone))
 
 
+def _timestamps(df: pl.DataFrame, col: str, zone: str, fmt: str | None) -> pl.Expr:
+    """`_timestamp_expr`, parsed once per distinct text (logs repeat their timestamps: the
+    fine log has a few thousand dates over half a million rows) and looked up per row."""
+    if df.schema[col] != pl.String:
+        return _timestamp_expr(df, col, zone, fmt)
+    uniq = df.select(pl.col(col).unique().drop_nulls())
+    parsed = uniq.select(pl.col(col), __p=_timestamp_expr(uniq, col, zone, fmt)).drop_nulls("__p")
+    return pl.col(col).replace_strict(
+        parsed[col], parsed["__p"], default=None, return_dtype=pl.Datetime("us", "UTC")
+    )
+
+
 def _sortable(df: pl.DataFrame, col: str) -> pl.Expr:
     """An ordering column; text that is all numbers sorts as numbers (CSV input)."""
     dtype = df.schema[col]
@@ -666,17 +906,137 @@ def _in(expr: pl.Expr, values: list) -> pl.Expr:
     return cond.fill_null(False)
 
 
-def import_log(events_path: str | Path, mapping_path: str | Path, out_path: str | Path) -> ImportResult:
-    """Import `events_path` (CSV or Parquet) through the YAML mapping into a DuckDB warehouse."""
-    mapping = load_mapping(mapping_path)
-    raw = _read_events(Path(events_path))
-    tables, result = build_tables(raw, mapping)
-    write_duckdb(tables, out_path)
-    result.out_path = str(out_path)
-    return result
+def _is_in(expr: pl.Expr, series: pl.Series) -> pl.Expr:
+    return expr.is_in(series.implode()).fill_null(False)
+
+
+def _static_conds(r: _Rule) -> list[pl.Expr]:
+    """A rule's conditions on the row itself (not on the lifecycle state)."""
+    conds = []
+    if r.activity is not None:
+        conds.append(r.activity.expr(pl.col("__act")))
+    for col, m in r.where.items():
+        conds.append(m.expr(_text(col)))
+    if r.first_row is not None:
+        conds.append(pl.col("__first_row") == r.first_row)
+    return conds
+
+
+def _rules_vectorised(v: pl.DataFrame, mp: Mapping) -> pl.DataFrame:
+    """Version-1 state: `from` is the previous row's state, whatever became of that row."""
+    if mp.state_column:
+        v = v.with_columns(__state=pl.col("__state_raw"))
+    elif mp.state_from_activity:
+        keys = list(mp.state_from_activity)
+        v = v.with_columns(
+            __state=pl.col("__act").replace_strict(
+                keys, [mp.state_from_activity[k] for k in keys], default=None, return_dtype=pl.String
+            )
+        )
+        v = v.with_columns(__state=pl.col("__state").forward_fill().over("__case"))
+    if mp.state_column or mp.state_from_activity:
+        v = v.with_columns(__prev=pl.col("__state").shift(1).over("__case"))
+        v = v.with_columns(__changed=pl.col("__first_row") | pl.col("__state").ne_missing(pl.col("__prev")))
+
+    rule_idx = None
+    for r in mp.rules:
+        conds = _static_conds(r)
+        if r.from_ is not None:
+            conds.append(~pl.col("__first_row") & r.from_.expr(pl.col("__prev")))
+        if r.to is not None:
+            conds.append(r.to.expr(pl.col("__state")))
+        if r.changed is not None:
+            conds.append(pl.col("__changed") == r.changed)
+        cond = pl.all_horizontal(conds) if conds else pl.lit(True)
+        rule_idx = (pl.when(cond) if rule_idx is None else rule_idx.when(cond)).then(
+            pl.lit(r.index, pl.Int32)
+        )
+    return v.with_columns(__rule=rule_idx.otherwise(pl.lit(None, pl.Int32)))
+
+
+def _rules_keep_state(v: pl.DataFrame, mp: Mapping) -> pl.DataFrame:
+    """`skipped_rows: keep_state`: the case's state changes only on rows a rule used.
+
+    A row's `from` is the state of the last earlier row that a rule decided with events or
+    `created` (or a skip rule with `sets_state: true`); skipped and unmatched rows leave it as
+    it was. Whether a row is skipped feeds the next row's rules: a walk over each case's rows.
+    """
+    if mp.state_column:
+        here = pl.col("__state_raw")
+    else:
+        keys = list(mp.state_from_activity)
+        here = pl.col("__act").replace_strict(
+            keys, [mp.state_from_activity[k] for k in keys], default=None, return_dtype=pl.String
+        )
+    carry_unlisted = mp.state_column is None  # an activity that names no state keeps the case's state
+    statics = {f"__s{r.index}": (pl.all_horizontal(c) if (c := _static_conds(r)) else pl.lit(True)) for r in mp.rules}
+    frame = v.select("__case", __here=here, **statics)
+    cases = frame["__case"].to_list()
+    heres = frame["__here"].to_list()
+    static_cols = [frame[f"__s{r.index}"].to_list() for r in mp.rules]
+    dyn = [(r.from_, r.to, r.changed, r.sets_state) for r in mp.rules]
+    rule_out: list[int | None] = []
+    state_out: list[str | None] = []
+    prev_out: list[str | None] = []
+    current: object = object()
+    carried: str | None = None
+    first = True
+    for k, case in enumerate(cases):
+        if case != current:
+            current, carried, first = case, None, True
+        state = heres[k] if heres[k] is not None or not carry_unlisted else carried
+        changed = first or state != carried
+        pick = None
+        for i, (from_, to, chg, _sets_state) in enumerate(dyn):
+            if not static_cols[i][k]:
+                continue
+            # before any used row there is no state: only a listed `null` matches it
+            if from_ is not None and not (from_.test(carried) if carried is not None
+                                          else from_.null and not from_.negate):
+                continue
+            if to is not None and not to.test(state):
+                continue
+            if chg is not None and changed != chg:
+                continue
+            pick = i
+            break
+        rule_out.append(mp.rules[pick].index if pick is not None else None)
+        state_out.append(state)
+        prev_out.append(carried)
+        if pick is not None and dyn[pick][3]:
+            carried = state
+        first = False
+    return v.with_columns(
+        __rule=pl.Series(rule_out, dtype=pl.Int32),
+        __state=pl.Series(state_out, dtype=pl.String),
+        __prev=pl.Series(prev_out, dtype=pl.String),
+    )
+
+
+def _pick(per_case: pl.DataFrame, pick: str) -> pl.DataFrame:
+    if pick == "first":
+        return per_case.group_by("__case").agg(pl.col("__v").first())
+    if pick == "last":
+        return per_case.group_by("__case").agg(pl.col("__v").last())
+    # most_common; ties → the value seen last
+    return (
+        per_case.with_columns(__i=pl.int_range(pl.len()))
+        .group_by("__case", "__v")
+        .agg(__n=pl.len(), __last=pl.col("__i").max())
+        .sort(["__case", "__n", "__last"])
+        .group_by("__case")
+        .agg(pl.col("__v").last())
+    )
 
 
 def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame], ImportResult]:
+    for col, spec in mp.derive.items():
+        if col in raw.columns:
+            raise MappingError(f"mapping.derive.{col}: column '{col}' is already in the events file")
+        for c in spec.columns():
+            if c not in raw.columns:
+                raise MappingError(f"mapping.derive.{col}: column '{c}' not in events file")
+        raw = raw.with_columns(spec.expr().alias(col))
     for col, key in mp.referenced_columns().items():
         if col not in raw.columns:
             raise MappingError(f"{key}: column '{col}' not in events file")
@@ -686,7 +1046,7 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
 
     cols: dict[str, pl.Expr] = {
         "__case": _text(mp.case_id),
-        "__ts": _timestamp_expr(df, mp.ts_column, mp.ts_timezone, mp.ts_format),
+        "__ts": _timestamps(df, mp.ts_column, mp.ts_timezone, mp.ts_format),
         "__ts_given": _text(mp.ts_column).is_not_null()
         if df.schema[mp.ts_column] == pl.String
         else pl.col(mp.ts_column).is_not_null(),
@@ -699,10 +1059,12 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         cols["__state_raw"] = _text(mp.state_column)
     if mp.actor_column:
         cols["__actor"] = _text(mp.actor_column)
+    elif mp.actor_value is not None:
+        cols["__actor"] = mp.actor_value.expr()
     if mp.assignee:
         cols["__assignee"] = _text(mp.assignee)
     if mp.created_column:
-        cols["__created_col"] = _timestamp_expr(df, mp.created_column, mp.created_timezone, mp.created_format)
+        cols["__created_col"] = _timestamps(df, mp.created_column, mp.created_timezone, mp.created_format)
     df = df.with_columns(**cols)
     sort_keys = ["__case", "__ts", *[f"__ord{i}" for i in range(len(mp.order_by))], "__row"]
 
@@ -721,15 +1083,36 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         invalid = invalid.when(pl.col("__state_raw").is_null()).then(pl.lit(MISSING_STATE))
     df = df.with_columns(__invalid=invalid.otherwise(None))
 
-    # created_at per case: the mapped column (first non-null), else the first event.
-    first_event = (
-        df.filter(pl.col("__invalid").is_null()).group_by("__case").agg(__first=pl.col("__ts").min())
+    # Which cases are appeals; which row of a case is its enforcement (appeal or not).
+    if mp.appeal_when is not None:
+        chosen = df.filter(pl.col("__case").is_not_null() & mp.appeal_when.expr())["__case"].unique()
+        df = df.with_columns(__appeal=_is_in(pl.col("__case"), chosen))
+    else:
+        df = df.with_columns(__appeal=pl.lit(True))
+    if mp.enforcements is not None:
+        enf_rows = (
+            df.filter(pl.col("__invalid").is_null() & mp.enforcements.when.expr())
+            .sort(sort_keys)
+            .group_by("__case", maintain_order=True)
+            .agg(pl.col("__row").first())
+        )["__row"]
+        df = df.with_columns(__enf=_is_in(pl.col("__row"), enf_rows))
+    else:
+        df = df.with_columns(__enf=pl.lit(False))
+    df = df.with_columns(
+        __invalid=pl.when(pl.col("__invalid").is_null() & ~pl.col("__appeal") & ~pl.col("__enf"))
+        .then(pl.lit(NOT_AN_APPEAL))
+        .otherwise(pl.col("__invalid"))
     )
-    cases = df.filter(pl.col("__case").is_not_null()).select("__case").unique()
+
+    # created_at per case (column / first event; a created rule's row is found after the rules).
+    life = pl.col("__invalid").is_null() & pl.col("__appeal")
+    cases = df.filter(pl.col("__case").is_not_null() & pl.col("__appeal")).select("__case").unique()
+    first_event = df.filter(life).group_by("__case").agg(__first=pl.col("__ts").min())
     created = cases.join(first_event, on="__case", how="left")
     if mp.created_column:
         col_created = (
-            df.filter(pl.col("__case").is_not_null())
+            df.filter(pl.col("__case").is_not_null() & pl.col("__appeal"))
             .sort(sort_keys, nulls_last=True)
             .group_by("__case")
             .agg(__cc=pl.col("__created_col").drop_nulls().first())
@@ -741,53 +1124,19 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         )
     else:
         created = created.with_columns(__created=pl.col("__first"))
-    no_created = created.filter(pl.col("__created").is_null()).select("__case")
-    if no_created.height:
-        df = df.with_columns(
-            __invalid=pl.when(
-                pl.col("__invalid").is_null() & _in(pl.col("__case"), no_created["__case"].to_list())
-            )
-            .then(pl.lit(NO_CREATED_AT))
-            .otherwise(pl.col("__invalid"))
-        )
+
+    # Lifecycle of the valid rows of appeal cases.
+    v = df.filter(life).sort(sort_keys)
+    v = v.with_columns(__first_row=pl.int_range(pl.len()).over("__case") == 0)
+    v = _rules_keep_state(v, mp) if mp.keep_state else _rules_vectorised(v, mp)
+    created_rules = [r.index for r in mp.rules if r.created]
+    is_created_row = _is_in(pl.col("__rule"), pl.Series(created_rules, dtype=pl.Int32))
+    if mp.created_from_rule:
+        by_rule = v.filter(is_created_row).group_by("__case", maintain_order=True).agg(__cr=pl.col("__ts").first())
+        created = created.join(by_rule, on="__case", how="left").with_columns(__created=pl.col("__cr")).drop("__cr")
+    no_created = created.filter(pl.col("__created").is_null())["__case"]
     created = created.filter(pl.col("__created").is_not_null())
-
-    # Lifecycle of the valid rows.
-    v = df.filter(pl.col("__invalid").is_null()).sort(sort_keys)
-    first_row = pl.int_range(pl.len()).over("__case") == 0
-    v = v.with_columns(__first_row=first_row)
-    if mp.state_column:
-        v = v.with_columns(__state=pl.col("__state_raw"))
-    elif mp.state_from_activity:
-        keys = list(mp.state_from_activity)
-        v = v.with_columns(
-            __state=pl.col("__act").replace_strict(
-                keys, [mp.state_from_activity[k] for k in keys], default=None, return_dtype=pl.String
-            )
-        )
-        v = v.with_columns(__state=pl.col("__state").forward_fill().over("__case"))
-    if mp.state_column or mp.state_from_activity:
-        v = v.with_columns(__prev=pl.col("__state").shift(1).over("__case"))
-        v = v.with_columns(__changed=pl.col("__first_row") | pl.col("__state").ne_missing(pl.col("__prev")))
-
-    rule_idx = None
-    for r in mp.rules:
-        conds = []
-        if r.activity is not None:
-            conds.append(_in(pl.col("__act"), r.activity))
-        if r.from_ is not None:
-            conds.append(~pl.col("__first_row") & _in(pl.col("__prev"), r.from_))
-        if r.to is not None:
-            conds.append(_in(pl.col("__state"), r.to))
-        if r.first_row is not None:
-            conds.append(pl.col("__first_row") == r.first_row)
-        if r.changed is not None:
-            conds.append(pl.col("__changed") == r.changed)
-        cond = pl.all_horizontal(conds) if conds else pl.lit(True)
-        rule_idx = (pl.when(cond) if rule_idx is None else rule_idx.when(cond)).then(
-            pl.lit(r.index, pl.Int32)
-        )
-    v = v.with_columns(__rule=rule_idx.otherwise(pl.lit(None, pl.Int32)))
+    v = v.with_columns(__nc=_is_in(pl.col("__case"), no_created))
 
     if mp.assignee:
         prev_assignee = pl.col("__assignee").shift(1).over("__case")
@@ -797,11 +1146,27 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
             __cleared=pl.col("__assignee").is_null() & ~pl.col("__first_row") & prev_assignee.is_not_null(),
         )
 
+    # Outcome sources that look beyond the row: computed over the whole case before filtering.
+    outcome_cols: dict[tuple[int, int], str] = {}
+    for r in mp.rules:
+        for j, ev in enumerate(r.events):
+            if ev.outcome_from:
+                name = f"__oc{r.index}_{j}"
+                src = _text(ev.outcome_from["column"])
+                if ev.outcome_from["rows"] == "earlier_rows":
+                    src = src.forward_fill().over("__case")
+                elif ev.outcome_from["rows"] == "case":
+                    src = src.forward_fill().last().over("__case")
+                v = v.with_columns(src.alias(name))
+                outcome_cols[(r.index, j)] = name
+
     # Events.
     system = pl.Series(mp.system_actors, dtype=pl.String).implode()
-    default_actor = pl.col("__actor") if mp.actor_column else pl.lit(None, pl.String)
+    default_actor = pl.col("__actor") if "__actor" in v.columns else pl.lit(None, pl.String)
     base = ["__case", "__ts", "__row"]
     pieces: list[pl.DataFrame] = []
+    unlisted: dict[str, int] = {}
+    life_rows = v.filter(~pl.col("__nc"))
 
     def actor_type_expr(actor: pl.Expr, explicit: str | None) -> pl.Expr:
         if explicit is not None:
@@ -818,43 +1183,52 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         actor: pl.Expr,
         actor_type: pl.Expr,
         outcome: pl.Expr | None = None,
-        root_cause: str | None = None,
-        target: str | None = None,
+        root_cause: pl.Expr | None = None,
+        target: pl.Expr | None = None,
         note: pl.Expr | None = None,
     ) -> pl.DataFrame:
+        null = pl.lit(None, pl.String)
         return rows.select(
             *base,
             __sub=pl.lit(sub, pl.Int32),
             event_type=pl.lit(etype),
             actor_id=actor.cast(pl.String),
             actor_type=actor_type,
-            outcome=outcome if outcome is not None else pl.lit(None, pl.String),
-            root_cause=pl.lit(root_cause, pl.String),
-            escalation_target=pl.lit(target, pl.String),
-            note=note if note is not None else pl.lit(None, pl.String),
+            outcome=outcome if outcome is not None else null,
+            root_cause=root_cause if root_cause is not None else null,
+            escalation_target=target if target is not None else null,
+            note=note if note is not None else null,
         )
 
     if mp.assignee:
-        rows = v.filter("__assign")
+        rows = life_rows.filter("__assign")
         pieces.append(frame(rows, 0, "assigned", pl.col("__assignee"), pl.lit("specialist")))
     for r in mp.rules:
         if not r.events:
             continue
-        rows = v.filter(pl.col("__rule") == r.index)
+        rows = life_rows.filter(pl.col("__rule") == r.index)
         if rows.height == 0:
             continue
         for j, ev in enumerate(r.events):
-            actor = (
-                default_actor
-                if ev.actor == _DEFAULT_ACTOR
-                else (_text(ev.actor) if ev.actor else pl.lit(None, pl.String))
-            )
+            if ev.actor == _DEFAULT_ACTOR:
+                actor = default_actor
+            elif ev.actor is None:
+                actor = pl.lit(None, pl.String)
+            else:
+                actor = ev.actor.expr()
             if ev.outcome_from:
-                vals = ev.outcome_from["values"]
-                src = _text(ev.outcome_from["column"])
-                outcome = src.replace_strict(
-                    list(vals), list(vals.values()), default=None, return_dtype=pl.String
-                )
+                of = ev.outcome_from
+                keys = list(of["values"])
+                src = pl.col(outcome_cols[(r.index, j)])
+                listed = src.is_in(pl.Series(keys, dtype=pl.String).implode()).fill_null(False)
+                mapped = src.replace_strict(keys, list(of["values"].values()), default=None, return_dtype=pl.String)
+                # an unlisted value passes through unchanged (as attribute `values` do) unless a
+                # `default` is given; either way it is counted
+                other = pl.lit(of["default"], pl.String) if of["has_default"] else src
+                outcome = pl.when(listed).then(mapped).otherwise(other)
+                counts = rows.filter(src.is_not_null() & ~listed).group_by(src.alias("__v")).len()
+                for value, n in counts.iter_rows():
+                    unlisted[value] = unlisted.get(value, 0) + int(n)
             else:
                 outcome = pl.lit(ev.outcome, pl.String)
             pieces.append(
@@ -865,8 +1239,8 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
                     actor,
                     actor_type_expr(actor, ev.actor_type),
                     outcome,
-                    ev.root_cause,
-                    ev.escalation_target,
+                    ev.root_cause.expr() if ev.root_cause is not None else None,
+                    ev.escalation_target.expr() if ev.escalation_target is not None else None,
                     _template_expr(ev.note) if ev.note else None,
                 )
             )
@@ -888,21 +1262,16 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
     # Row accounting: every source row is used or counted under a reason.
     emitted = events.select("__row").unique().with_columns(__emitted=pl.lit(True))
     v = v.join(emitted, on="__row", how="left").with_columns(pl.col("__emitted").fill_null(False))
-    created_rules = [r.index for r in mp.rules if r.created]
     skip_by_rule = {r.index: r.skip for r in mp.rules if r.skip}
-    used = pl.col("__emitted")
+    used = pl.col("__emitted") | pl.col("__enf")
     if created_rules:
-        used = used | pl.col("__rule").is_in(pl.Series(created_rules, dtype=pl.Int32).implode()).fill_null(
-            False
-        )
-    reason = pl.when(used).then(None)
+        used = used | is_created_row
+    reason = pl.when(pl.col("__nc") & ~pl.col("__enf")).then(pl.lit(NO_CREATED_AT)).when(used).then(None)
     if mp.assignee and mp.assignee_cleared_reason:
         reason = reason.when(pl.col("__cleared")).then(pl.lit(mp.assignee_cleared_reason))
     if skip_by_rule:
         keys = list(skip_by_rule)
-        reason = reason.when(
-            pl.col("__rule").is_in(pl.Series(keys, dtype=pl.Int32).implode()).fill_null(False)
-        ).then(
+        reason = reason.when(_is_in(pl.col("__rule"), pl.Series(keys, dtype=pl.Int32))).then(
             pl.col("__rule").replace_strict(
                 keys, [skip_by_rule[k] for k in keys], default=None, return_dtype=pl.String
             )
@@ -926,17 +1295,41 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
     )
     skipped = {r: int(n) for r, n in zip(skip_summary["__reason"], skip_summary["rows"], strict=True)}
     examples = {r: list(ex) for r, ex in zip(skip_summary["__reason"], skip_summary["examples"], strict=True)}
-    used_rows = int(v.filter(pl.col("__reason").is_null()).height)
+    # enforcement rows of cases that are not appeals are used outside any lifecycle
+    outside = df.filter(pl.col("__invalid").is_null() & ~pl.col("__appeal")).height
+    used_rows = int(v.filter(pl.col("__reason").is_null()).height) + outside
     assert used_rows + sum(skipped.values()) == source_rows, "row accounting does not add up"
+    unmatched_examples = _unmatched_examples(v, mp)
 
     # Appeals: one per case with a created_at.
     appeals = created.select(appeal_id=pl.col("__case"), created_at=pl.col("__created"))
     ordered = df.filter(pl.col("__case").is_not_null()).sort(sort_keys, nulls_last=True)
+    enforcement_ids = None
+    if mp.enforcements is not None:
+        spec = mp.enforcements.fields
+        enf_src = df.filter(pl.col("__enf")).sort(sort_keys)
+        null = pl.lit(None, pl.String)
+        enforcements = enf_src.select(
+            __case=pl.col("__case"),
+            enforcement_id=spec["enforcement_id"].expr() if "enforcement_id" in spec else pl.col("__case"),
+            user_id=spec["user_id"].expr() if "user_id" in spec else null,
+            action=spec["action"].expr(),
+            policy=spec["policy"].expr(),
+            source=spec["source"].expr(),
+            enforced_by=spec["enforced_by"].expr() if "enforced_by" in spec else null,
+            enforced_at=pl.col("__ts"),
+        )
+        enforcement_ids = enforcements.select("__case", __enf_id=pl.col("enforcement_id"))
+        enforcements = enforcements.drop("__case").sort("enforcement_id")
     for key in _ATTRIBUTE_KEYS:
         a = mp.attributes.get(key)
         if a is None:
             if key in _REQUIRED_ATTRIBUTES:
                 appeals = appeals.with_columns(pl.lit("unknown").alias(key))
+            elif key == "enforcement_id" and enforcement_ids is not None:
+                appeals = appeals.join(
+                    enforcement_ids.rename({"__enf_id": key}), left_on="appeal_id", right_on="__case", how="left"
+                )
             continue
         if a.value is not None:
             appeals = appeals.with_columns(pl.lit(a.value).alias(key))
@@ -946,19 +1339,7 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
             ks = list(a.values)
             expr = expr.replace(ks, [a.values[k] for k in ks])
         per_case = ordered.select("__case", __v=expr).drop_nulls("__v")
-        if a.pick == "first":
-            agg = per_case.group_by("__case").agg(pl.col("__v").first())
-        elif a.pick == "last":
-            agg = per_case.group_by("__case").agg(pl.col("__v").last())
-        else:  # most_common; ties → the value seen last
-            agg = (
-                per_case.with_columns(__i=pl.int_range(pl.len()))
-                .group_by("__case", "__v")
-                .agg(__n=pl.len(), __last=pl.col("__i").max())
-                .sort(["__case", "__n", "__last"])
-                .group_by("__case")
-                .agg(pl.col("__v").last())
-            )
+        agg = _pick(per_case, a.pick)
         appeals = appeals.join(agg.rename({"__v": key}), left_on="appeal_id", right_on="__case", how="left")
         fill = a.default if a.default is not None else ("unknown" if key in _REQUIRED_ATTRIBUTES else None)
         if fill is not None:
@@ -970,6 +1351,8 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
     appeal_events = events.rename({"__case": "appeal_id", "__ts": "occurred_at"}).select(event_cols)
 
     tables: dict[str, pl.DataFrame] = {"appeals": appeals, "appeal_events": appeal_events}
+    if mp.enforcements is not None:
+        tables["enforcements"] = enforcements
     if mp.specialists:
         tables["specialists"] = (
             appeal_events.filter((pl.col("actor_type") == "specialist") & pl.col("actor_id").is_not_null())
@@ -983,6 +1366,10 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         rows=pl.col("rows").cast(pl.Int64),
         example_case_ids=pl.col("examples").list.join(", "),
         mapping=pl.lit(mp.name),
+        is_unmatched=pl.col("__reason") == NO_RULE,
+        example_values=pl.when(pl.col("__reason") == NO_RULE)
+        .then(pl.lit("; ".join(unmatched_examples)))
+        .otherwise(pl.lit(None, pl.String)),
     )
 
     result = ImportResult(
@@ -993,5 +1380,30 @@ def build_tables(raw: pl.DataFrame, mp: Mapping) -> tuple[dict[str, pl.DataFrame
         cases=appeals.height,
         mapping_name=mp.name,
         examples=examples,
+        unmatched_examples=unmatched_examples,
+        unlisted_outcomes=unlisted,
+        max_unmatched=mp.max_unmatched,
     )
     return tables, result
+
+
+def _unmatched_examples(v: pl.DataFrame, mp: Mapping, limit: int = 5) -> list[str]:
+    """What the rows nobody decided about look like: the commonest (activity, from, state)."""
+    rows = v.filter(pl.col("__reason") == NO_RULE)
+    if rows.height == 0:
+        return []
+    keys = [c for c in ("__act", "__prev", "__state") if c in rows.columns]
+    if not keys:
+        return [f"{rows.height} rows, e.g. case {rows['__case'][0]}"]
+    top = (
+        rows.group_by(keys, maintain_order=True)
+        .agg(n=pl.len(), case=pl.col("__case").first())
+        .sort("n", descending=True, maintain_order=True)
+        .head(limit)
+    )
+    labels = {"__act": "activity", "__prev": "from", "__state": "state"}
+    out = []
+    for row in top.iter_rows(named=True):
+        parts = [f"{labels[k]} {row[k]!r}" if row[k] is not None else f"{labels[k]} null" for k in keys]
+        out.append(f"{', '.join(parts)} ({row['n']} rows, e.g. case {row['case']})")
+    return out
