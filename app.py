@@ -12,8 +12,9 @@ import os
 
 import streamlit as st
 
-from metrics.warehouse import WarehouseError, redact_url
-from ui import context, data
+from metrics import faults
+from metrics.redact import redact_url
+from ui import access, context, data, fmt
 
 st.set_page_config(page_title="Appeals operations", page_icon=":material/gavel:", layout="wide")
 
@@ -51,26 +52,34 @@ def warehouse_url() -> str:
         return data.sample_url()
 
 
+access.gate()  # with [auth] in secrets: sign in first
+IS_LEAD = access.role() == access.LEAD
+if not IS_LEAD:  # per-specialist pages are for leads only
+    PAGES["Operations"] = [p for p in PAGES["Operations"] if p.url_path != "specialists"]
 pg = st.navigation(PAGES)
 url = None
 try:
     url = warehouse_url()
+    if data.reload_if_changed(url):
+        st.toast("The warehouse changed since it was loaded: every number was read again.", icon=":material/sync:")
     wh = data.warehouse(url)
     as_of = data.as_of(url)
     data.prepare(url, as_of)
     options = data.filter_options(url, as_of)
-except (WarehouseError, FileNotFoundError) as exc:
-    st.error(f"The warehouse cannot be used: {exc}", icon=":material/error:")
+except Exception as exc:  # noqa: BLE001 - driver, connection, corruption: one line, never a traceback
+    st.error(f"The warehouse cannot be used: {fmt.code(faults.one_line(exc, url))}", icon=":material/error:")
     st.caption(f"Set APPEALS_WAREHOUSE_URL or [connections.warehouse] url in .streamlit/secrets.toml "
-               f"(see .streamlit/secrets.toml.example). Tried: `{redact_url(url) if url else 'the bundled sample'}`")
+               f"(see .streamlit/secrets.toml.example). Tried: {fmt.code(redact_url(url)) if url else 'the bundled sample'}")
     st.stop()
 
 st.session_state[context.ROUTER_FLAG] = True  # pages check that they run through this router
 try:
-    context.sidebar(url, as_of, options)
+    context.sidebar(url, as_of, options, names_allowed=IS_LEAD)
+    access.sidebar()
     context.freshness(url, as_of)
     pg.run()
-except WarehouseError as exc:
-    st.error(str(exc), icon=":material/error:")
+except Exception as exc:  # noqa: BLE001 - the sidebar and navigation stay; the next run retries
+    st.error(fmt.code(faults.one_line(exc, url)), icon=":material/error:")
+    st.caption("The other pages, Data quality among them, stay available in the sidebar.")
 finally:
     st.session_state[context.ROUTER_FLAG] = False

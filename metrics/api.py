@@ -86,6 +86,11 @@ def parse_instant(value: str | datetime | None, name: str = "--as-of") -> dateti
             raise WarehouseError(f"{name}: not an ISO-8601 instant: {value!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
+    from metrics.contract import SANE_FROM, SANE_UNTIL
+
+    if not SANE_FROM <= dt < SANE_UNTIL:  # the data's own instants outside these are read as null
+        raise WarehouseError(f"{name}: {value} is outside the years this product reads "
+                             f"({SANE_FROM.year}–{SANE_UNTIL.year - 1})")
     return dt.astimezone(UTC)
 
 
@@ -247,15 +252,18 @@ def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
     return {"facts": facts(wh, as_of_dt, wide=True), "spans": status_spans(wh, as_of_dt), "qa": qa, "enforcements": enf}
 
 
-def check(url=None, as_of=None):
-    """Run every data check; returns the checks that found something (CheckResult list)."""
+def check(url=None, as_of=None, max_age_hours: float | None = None, now: datetime | None = None):
+    """Run every data check; returns the checks that found something (CheckResult list).
+    With `max_age_hours`, also `warehouse_stale` when the latest event is older than that."""
     from metrics import checks
     from metrics.importlog.summary import skip_checks
 
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
     # rows an import left out of this warehouse (import_skipped_rows), after the data checks
-    return checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)}) + skip_checks(wh)
+    found = checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)}) + skip_checks(wh)
+    stale = checks.freshness(default_as_of(wh), max_age_hours, now)
+    return found + ([stale] if stale else [])
 
 
 def import_summary(url=None) -> dict | None:

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from metrics.contract import ACTOR_TYPES, EVENT_TYPES, OUTCOMES
+from metrics.contract import (
+    ACTOR_TYPES,
+    EVENT_TYPES,
+    MAX_HOLIDAYS_PER_YEAR,
+    MAX_TARGET_HOURS,
+    OUTCOMES,
+    SANE_FROM,
+    SANE_UNTIL,
+)
 
 
 def _in(values) -> str:
@@ -108,6 +116,9 @@ CHECKS: tuple[Check, ...] = (
           "select review_id from stg_qa_reviews where appeal_id not in (select appeal_id from appeals_base)"),
     Check("duplicate_enforcement_id", "excluded", "extra enforcement rows ignored",
           _extra_rows("stg_enforcements", "enforcement_id", "enforced_at")),
+    Check("duplicate_specialist_id", "corrected",
+          "extra rows ignored; a name, pod, team lead or site on which the rows disagree is read as null",
+          _extra_rows("stg_specialists", "specialist_id", "specialist_id")),
     Check("appeal_unknown_enforcement", "flagged", "policy and enforcement source null for the appeal",
           "select appeal_id from appeals_base where enforcement_id is not null and enforcement_id not in "
           "(select enforcement_id from stg_enforcements where enforcement_id is not null) "
@@ -124,6 +135,23 @@ def compile_check(wh, check: Check, params: dict) -> str:
     """
     return wh.compose(None, _hits(check.sql), params)
 
+
+# Checks of raw values that staging reads as null or leaves out; their SQL depends on how the
+# warehouse stores each column, so Warehouse.value_check_sql writes it.
+VALUE_CHECKS: tuple[Check, ...] = (
+    Check("unreadable_value", "excluded",
+          "value read as null: not readable as its column's contract type (a row that needed it is left "
+          "out under its own check, e.g. appeal_missing_required_value)", ""),
+    Check("timestamp_outside_window", "excluded",
+          f"instant read as null: before {SANE_FROM:%Y-%m-%d} or from {SANE_UNTIL:%Y-%m-%d} on; never the "
+          "default as-of", ""),
+    Check("sla_target_unusable", "excluded",
+          f"SLA target read as null (negative, NaN, infinite or over {MAX_TARGET_HOURS:,} h): that SLA is n/a "
+          "for the policy's appeals", ""),
+    Check("holidays_most_of_year", "excluded",
+          f"holiday rows ignored: the schedule would be closed on more than {MAX_HOLIDAYS_PER_YEAR} days of "
+          "that year (its business clock would barely run and nothing would breach)", ""),
+)
 
 UNKNOWN_TZ = Check("business_hours_unknown_timezone", "excluded",
                    "schedule rows ignored: timezone is not an IANA zone (its SLAs become n/a)", "")
@@ -155,8 +183,40 @@ def run_checks(wh, params: dict) -> list[CheckResult]:
         if rows.height:
             out.append(CheckResult(check.name, check.kind, check.effect, int(rows["n"][0]),
                                    [str(x) for x in rows["example_id"].to_list()]))
+    value_sql = wh.value_check_sql()
+    for check in VALUE_CHECKS:
+        if check.name not in value_sql:
+            continue
+        rows = wh.query(compile_check(wh, Check(check.name, check.kind, check.effect, value_sql[check.name]), params),
+                        params)
+        if rows.height:
+            out.append(CheckResult(check.name, check.kind, check.effect, int(rows["n"][0]),
+                                   [str(x) for x in rows["example_id"].to_list()]))
     out.extend(run_adapter_checks(wh, params))
     zones = wh.unknown_timezones()  # those rows were left out in staging; the names are known here
     if zones:
         out.append(CheckResult(UNKNOWN_TZ.name, UNKNOWN_TZ.kind, UNKNOWN_TZ.effect, len(zones), zones[:5]))
     return out
+
+
+# Source freshness (as dbt's): the warehouse's latest created_at/occurred_at against a threshold
+# the operator sets (check --max-age-hours, APPEALS_MAX_DATA_AGE_HOURS); no threshold, no line.
+STALE = Check("warehouse_stale", "flagged",
+              "the latest event is older than the freshness threshold: the load may have stopped", "")
+
+
+def freshness(latest_at, max_age_hours: float | None, now=None) -> CheckResult | None:
+    """A `warehouse_stale` result when `latest_at` is more than `max_age_hours` before now."""
+    from datetime import UTC, datetime
+
+    if max_age_hours is None:
+        return None
+    now = now or datetime.now(UTC)
+    age_hours = (now - latest_at).total_seconds() / 3600
+    if age_hours <= max_age_hours:
+        return None
+    example = f"latest event {latest_at:%Y-%m-%d %H:%M} UTC, {age_hours:,.1f} h old (threshold {max_age_hours:g} h)"
+    return CheckResult(STALE.name, STALE.kind, STALE.effect, 1, [example])
+
+
+ALL_CHECKS: tuple[Check, ...] = (*CHECKS, *VALUE_CHECKS, UNKNOWN_TZ, STALE)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 
 from metrics.warehouse import WarehouseError
@@ -16,6 +18,16 @@ from metrics.warehouse import WarehouseError
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"error: {message}\n")
+
+
+def _hours_arg(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of hours, got {str(text)[:40]!r}") from None
+    if not math.isfinite(hours) or hours <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of hours, got {str(text)[:40]!r}")
+    return hours
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("check", help="data checks")
     warehouse_args(sp)
     sp.add_argument("--out", default=None)
+    sp.add_argument("--max-age-hours", dest="max_age_hours", type=_hours_arg,
+                    default=os.environ.get("APPEALS_MAX_DATA_AGE_HOURS") or None,
+                    help="flag the warehouse when its latest event is older than this (default: "
+                         "APPEALS_MAX_DATA_AGE_HOURS, parsed the same way; unset: no freshness check)")
 
     sp = sub.add_parser("definitions", help="the metric catalog")
     sp.add_argument("--format", default="md", choices=["md", "json"])
@@ -95,24 +111,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    url = getattr(args, "warehouse", None)
+
+    def say(message: str) -> None:  # one line, with no secret of the warehouse URL in it
+        from metrics.redact import redact_text
+
+        lines = str(message).strip().splitlines()
+        print(f"error: {redact_text(lines[0] if lines else message, url)}", file=sys.stderr)
+
     try:
         return _run(args)
     except WarehouseError as exc:
         code = 3 if args.command == "check" and _is_contract_error(exc) else 2
-        print(f"error: {exc}", file=sys.stderr)
+        say(str(exc))
         return code
     except ValueError as exc:
-        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        say(str(exc))
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        out = getattr(args, "out", None)
+        if out and out != "-" and exc.filename and str(out).startswith(str(exc.filename)):
+            say(f"--out: cannot write {out}: {exc.strerror or exc}")
+            return 2
+        say(f"{type(exc).__name__}: {exc}")
+        return 1
     except Exception as exc:  # noqa: BLE001 - last resort: still one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         if args.command == "check" and _is_database_error(exc):
             # the warehouse answered but cannot read a column as its contract type
-            print(f"error: a table or column cannot be read as the contract says: {first}", file=sys.stderr)
+            say(f"a table or column cannot be read as the contract says: {first}")
             return 3
-        print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
+        if _is_database_error(exc):  # connection lost, corrupt file, a value the driver cannot read
+            from metrics.faults import one_line
+
+            say(one_line(exc, url))
+            return 2
+        say(f"{type(exc).__name__}: {first}")
         return 1
 
 
@@ -159,7 +195,7 @@ def _run(args) -> int:
                            engine=args.engine)
         write_frame(frame, args.out)
     elif args.command == "check":
-        results = api.check(args.warehouse, args.as_of)
+        results = api.check(args.warehouse, args.as_of, max_age_hours=args.max_age_hours)
         for r in results:
             print(f"{r.name}\t{r.count}\t{', '.join(r.examples)}")
         if not results:

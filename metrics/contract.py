@@ -7,6 +7,7 @@ table and column list from here, so the contract is written down once in code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 TEXT = "text"
 TIMESTAMPTZ = "timestamptz"
@@ -190,3 +191,18 @@ DUCKDB_TYPES = {
     DOUBLE: "DOUBLE",
     BOOLEAN: "BOOLEAN",
 }
+
+# Instants outside this window are no real appeal activity (a 9999-12-31 "never" placeholder, a
+# 0001-01-01 default): staging reads them as null and the check `timestamp_outside_window` counts
+# them, so they never become the default as-of. Dates the user asks for (--from, --week) must
+# fall inside it too.
+
+SANE_FROM = datetime(1990, 1, 1, tzinfo=UTC)
+SANE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+SANE_FIRST_DAY: date = SANE_FROM.date()
+SANE_LAST_DAY: date = date(2099, 12, 31)
+# An SLA target beyond ten years (or negative, NaN, infinite) is no target: read as null.
+MAX_TARGET_HOURS = 87_600
+# A schedule closed on more than half the days of a year is a broken holidays table, not a
+# calendar: that year's holiday rows are ignored (counted by `holidays_most_of_year`).
+MAX_HOLIDAYS_PER_YEAR = 183

@@ -174,18 +174,20 @@ def _periods_values(wh: Warehouse, plan: ReportPlan, params: dict) -> str:
     from datetime import datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from metrics.report_plan import truncate
+    from metrics.report_plan import check_period_count, truncate
 
-    first = plan.period_from
-    if first is None:
-        found = wh.query(
-            wh.compose(None, "select min(created_at) as first_at from stg_appeals "
-                             "where created_at <= cast(:as_of as timestamp with time zone)", params),
-            params,
-        )["first_at"][0]
-        if found is None:
-            return "select cast(null as date) as period_start, cast(null as timestamp with time zone) as period_end where 1 = 0"
-        first = truncate(found.astimezone(ZoneInfo(plan.tz)).date(), plan.period)
+    found = wh.query(
+        wh.compose(None, "select min(created_at) as first_at from stg_appeals "
+                         "where created_at <= cast(:as_of as timestamp with time zone)", params),
+        params,
+    )["first_at"][0]
+    if found is None:
+        return "select cast(null as date) as period_start, cast(null as timestamp with time zone) as period_end where 1 = 0"
+    # no appeal is open before the first one: an earlier --from adds no row, only work
+    first = truncate(found.astimezone(ZoneInfo(plan.tz)).date(), plan.period)
+    if plan.period_from is not None and plan.period_from > first:
+        first = plan.period_from
+    check_period_count(first, plan.period_to, plan.period, "--from" if plan.period_from else "--period")
     zone = ZoneInfo(plan.tz)
     rows = []
     start = first

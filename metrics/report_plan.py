@@ -10,6 +10,9 @@ from metrics.catalog import ENFORCEMENT_KEYS, METRICS, report_columns, resolve_k
 from metrics.warehouse import WarehouseError
 
 PERIODS = ("day", "week", "month")
+# Bounded work: a report covers at most this many periods of each grain (10 years of days, 20 of
+# weeks, 50 of months), so no query grows with a range a user types (--from 0001-01-01).
+MAX_PERIODS = {"day": 3660, "week": 1045, "month": 600}
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,9 @@ def make_plan(
         raise WarehouseError(f"--period: must be one of day, week, month (got {period!r})")
     try:
         zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise WarehouseError(f"--tz: unknown IANA time zone {tz!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        shown = tz if len(str(tz)) <= 60 else f"{str(tz)[:60]}… ({len(str(tz)):,} characters)"
+        raise WarehouseError(f"--tz: unknown IANA time zone {shown!r}") from None
     try:
         keys = resolve_keys(by)
         names = resolve_metrics(metrics)
@@ -89,6 +93,8 @@ def make_plan(
     if date_to is not None:
         last = min(last, date_to)
     period_from = truncate(date_from, period) if date_from else None
+    if period_from is not None:
+        check_period_count(period_from, truncate(last, period), period, "--from")
     return ReportPlan(
         keys=keys,
         metrics=names,
@@ -101,3 +107,24 @@ def make_plan(
         has_qa=has_qa,
         has_enforcements=has_enf,
     )
+
+
+def period_count(first: date, last: date, period: str) -> int:
+    """How many periods of `period` from the one starting `first` to the one holding `last`."""
+    if last < first:
+        return 0
+    if period == "day":
+        return (last - first).days + 1
+    if period == "week":
+        return (last - first).days // 7 + 1
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def check_period_count(first: date, last: date, period: str, name: str) -> None:
+    """Refuse a report of more periods than MAX_PERIODS, naming the argument to change."""
+    n = period_count(first, last, period)
+    if n > MAX_PERIODS[period]:
+        raise WarehouseError(
+            f"{name}: {first.isoformat()} to {last.isoformat()} is {n:,} {period}s; a report covers at most "
+            f"{MAX_PERIODS[period]:,} — pick a later --from or a longer --period"
+        )

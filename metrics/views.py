@@ -383,7 +383,27 @@ def needs_attention(table: pl.DataFrame, key: str = "queue") -> str | None:
 # -- pseudonyms -------------------------------------------------------------------------------------
 
 
-def pseudonym(identifier: str, salt: str, length: int = 3) -> str:
+# Pseudonyms are only as secret as their salt: a salt in the code or the example file lets anyone
+# hash sp_000..sp_999 and read the names back. Six base-32 characters (30 bits) keep one
+# specialist's pseudonym the same whoever else is on screen (a collision, one in a thousand for a
+# thousand specialists, lengthens only the colliding ones).
+PSEUDONYM_LENGTH = 6
+EXAMPLE_SALTS = frozenset({"", "CHANGE_ME", "appeals-review", "changeme", "salt", "secret"})
+MIN_SALT_CHARS = 16
+NAME_COLUMNS = ("specialist_name", "team_lead", "display_name")  # people's names: dropped when pseudonymised
+
+
+def salt_problem(salt: str | None) -> str | None:
+    """Why `salt` cannot protect pseudonyms (missing, the example value, too short), or None."""
+    if not salt or salt.strip() in EXAMPLE_SALTS:
+        return ("pseudonymising needs a secret salt: set APPEALS_PSEUDONYM_SALT or [pseudonyms] salt in "
+                ".streamlit/secrets.toml to a random value of your own (not the example)")
+    if len(salt) < MIN_SALT_CHARS:
+        return f"the pseudonym salt is too short to keep names secret: use at least {MIN_SALT_CHARS} random characters"
+    return None
+
+
+def pseudonym(identifier: str, salt: str, length: int = PSEUDONYM_LENGTH) -> str:
     digest = hashlib.sha256(f"{salt}\x00{identifier}".encode()).digest()
     code = base64.b32encode(digest).decode().replace("O", "8").replace("I", "9")  # no O/0, I/1 confusion
     return f"Specialist {code[:length]}"
@@ -394,7 +414,7 @@ def pseudonyms(identifiers, salt: str) -> dict[str, str]:
     screen and filter; colliding codes get longer until they are unique."""
     ids = sorted({i for i in identifiers if i is not None})
     out: dict[str, str] = {}
-    length = 3
+    length = PSEUDONYM_LENGTH
     pending = ids
     while pending:
         names = {i: pseudonym(i, salt, length) for i in pending}
@@ -408,9 +428,16 @@ def pseudonyms(identifiers, salt: str) -> dict[str, str]:
 
 
 def pseudonymise(frame: pl.DataFrame, salt: str, columns=("specialist_id",),
-                 drop=("specialist_name",)) -> pl.DataFrame:
-    """Replace specialist ids by pseudonyms and drop names (for screens shown in reviews)."""
+                 drop=NAME_COLUMNS) -> pl.DataFrame:
+    """Replace specialist ids by pseudonyms and drop people's names (for screens shown in
+    reviews); a human enforcer's id (`enforced_by` of a human enforcement) gets its pseudonym too."""
     out = frame.drop([c for c in drop if c in frame.columns])
+    if "enforced_by" in out.columns and "enforcement_source" in out.columns:
+        people = out.filter(pl.col("enforcement_source") == "human")["enforced_by"].to_list()
+        mapping = pseudonyms(people, salt)
+        out = out.with_columns(pl.when(pl.col("enforcement_source") == "human")
+                               .then(pl.col("enforced_by").replace_strict(mapping, default=None, return_dtype=pl.Utf8))
+                               .otherwise(pl.col("enforced_by")).alias("enforced_by"))
     for col in columns:
         if col in out.columns:
             mapping = pseudonyms(out[col].to_list(), salt)

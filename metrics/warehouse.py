@@ -8,18 +8,32 @@ zone are read as UTC (warehouse.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import polars as pl
 import sqlalchemy as sa
 
-from metrics.contract import BOOLEAN, DATE, DOUBLE, INT, TABLES, TEXT, TIME, TIMESTAMPTZ
+from metrics.contract import (
+    BOOLEAN,
+    DATE,
+    DOUBLE,
+    INT,
+    MAX_HOLIDAYS_PER_YEAR,
+    MAX_TARGET_HOURS,
+    SANE_FROM,
+    SANE_UNTIL,
+    TABLES,
+    TEXT,
+    TIME,
+    TIMESTAMPTZ,
+)
+from metrics.redact import redact_text, redact_url
 
 SQL_CAST = {
     TEXT: "varchar",
@@ -30,6 +44,27 @@ SQL_CAST = {
     DOUBLE: "double precision",
     BOOLEAN: "boolean",
 }
+
+
+# Source column types (information_schema.data_type) that hold text: their values are read
+# with a cast that cannot fail (an unreadable value becomes null and is counted by a check).
+TEXT_SOURCE_TYPES = ("character varying", "varchar", "text", "character", "char", "bpchar", "string", "nvarchar")
+# Without try_cast (PostgreSQL...), text is cast only when it has the shape of the type.
+TEXT_SHAPES = {
+    TIMESTAMPTZ: r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)? ?(z|utc|[+-]\d{2}(:?\d{2})?)?$",
+    DATE: r"^\d{4}-\d{2}-\d{2}$",
+    TIME: r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+    INT: r"^[+-]?\d{1,9}$",
+    DOUBLE: r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^[+-]?(nan|infinity|inf)$",
+    BOOLEAN: r"^(true|false|t|f|yes|no|y|n|on|off|1|0)$",
+}
+# The id shown as an example of a bad value, per table (raw, as the warehouse holds it).
+EXAMPLE_ID = {
+    "appeals": ("appeal_id",), "appeal_events": ("event_id",), "enforcements": ("enforcement_id",),
+    "specialists": ("specialist_id",), "qa_reviews": ("review_id",), "sla_policies": ("queue", "priority"),
+    "business_hours": ("schedule_id",), "holidays": ("schedule_id",),
+}
+SPECIALIST_ATTRIBUTES = ("display_name", "pod", "team_lead", "site")
 
 
 class WarehouseError(Exception):
@@ -47,6 +82,7 @@ class Warehouse:
     adapter_checks: tuple = ()  # the adapter's own data checks (metrics.checks.Check), run by `check`
     engine: sa.Engine | None = None
     _columns: dict[str, list[str]] | None = None
+    _types: dict[str, dict[str, str]] = field(default_factory=dict)  # table → column → data_type
     # DuckDB only: final models materialized as temp tables on one held connection, for
     # one as_of, so a page's or a benchmark's several reports reuse one facts computation.
     _session: object | None = None
@@ -62,15 +98,26 @@ class Warehouse:
             with wh.engine.connect() as conn:
                 conn.execute(sa.text("select 1"))
         except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
-            raise WarehouseError(f"--warehouse: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+            raise WarehouseError(f"--warehouse: cannot open {redact_url(url)}: {redact_text(_first_line(exc), url)}") from None
         return wh
 
     @classmethod
     def from_engine(cls, engine: sa.Engine, schema: str | None = None,
                     adapter_sql: dict[str, str] | None = None) -> Warehouse:
         """Wrap an engine made elsewhere (the dashboard's st.connection)."""
-        url = engine.url.render_as_string(hide_password=True)
+        url = redact_url(engine.url.render_as_string(hide_password=False))
         return cls(url=url, schema=schema, adapter_sql=dict(adapter_sql or {}), engine=engine)
+
+    def close(self) -> None:
+        """Let go of the warehouse (a replaced DuckDB file is otherwise read through the old handle)."""
+        with self._session_lock:
+            if self._session is not None:
+                with contextlib.suppress(Exception):  # a connection already gone is closed enough
+                    self._session.close()
+                self._session = None
+                self._materialized_as_of = None
+        if self.engine is not None:
+            self.engine.dispose()
 
     @property
     def dialect(self) -> str:
@@ -84,12 +131,13 @@ class Warehouse:
             schema_filter = "table_schema = :schema" if self.schema else (
                 "table_schema = current_schema()" if self.dialect == "postgresql" else "table_schema = 'main'"
             )
-            sql = f"select table_name, column_name from information_schema.columns where {schema_filter}"
+            sql = f"select table_name, column_name, data_type from information_schema.columns where {schema_filter}"
             params = {"schema": self.schema} if self.schema else {}
             found: dict[str, list[str]] = {}
             with self.engine.connect() as conn:
-                for table, column in conn.execute(sa.text(sql), params):
+                for table, column, data_type in conn.execute(sa.text(sql), params):
                     found.setdefault(table, []).append(column)
+                    self._types.setdefault(table, {})[column] = str(data_type or "").lower()
             self._columns = found
         return self._columns
 
@@ -111,7 +159,101 @@ class Warehouse:
                 if col.required and col.name not in cols:
                     kind = "required table" if table.required else "optional table (present)"
                     raise WarehouseError(f"{table.name}.{col.name}: required column is missing ({kind})")
+        self._refuse_unreadable_required_columns()
         self._exclude_unknown_timezones()
+
+    # -- values read as their contract type ------------------------------------------------
+    def _is_text_source(self, table: str, column: str) -> bool:
+        return self._types.get(table, {}).get(column, "").split("(")[0].strip() in TEXT_SOURCE_TYPES
+
+    def typed(self, table: str, col, ref: str) -> str:
+        """`ref` as the column's contract type; from a text column, null when it cannot be read."""
+        cast = SQL_CAST[col.type]
+        if col.type == TEXT or table in self.adapter_sql or not self._is_text_source(table, col.name):
+            return f"cast({ref} as {cast})"
+        if self.dialect == "duckdb":
+            return f"try_cast({ref} as {cast})"
+        text = f"trim(cast({ref} as varchar))"
+        shape = TEXT_SHAPES[col.type].replace("'", "''")
+        return f"case when lower({text}) ~ '{shape}' then cast({text} as {cast}) end"
+
+    @staticmethod
+    def sane(col, expr: str) -> str:
+        """Absurd values read as null: instants outside SANE_FROM..SANE_UNTIL, SLA targets that
+        are negative, NaN, infinite or beyond MAX_TARGET_HOURS."""
+        if col.type == TIMESTAMPTZ:
+            lo = f"cast('{SANE_FROM.isoformat()}' as timestamp with time zone)"
+            hi = f"cast('{SANE_UNTIL.isoformat()}' as timestamp with time zone)"
+            return f"case when {expr} >= {lo} and {expr} < {hi} then {expr} end"
+        if col.name.endswith("_target_hours"):
+            return f"case when {expr} >= 0 and {expr} <= {MAX_TARGET_HOURS} then {expr} end"
+        return expr
+
+    def _present_text_columns(self):
+        """(table, column) of present, non-text contract columns stored as text."""
+        present = self.columns()
+        for table in TABLES.values():
+            if table.name in self.adapter_sql or table.name not in present:
+                continue
+            for col in table.columns:
+                if col.type != TEXT and col.name in present[table.name] and self._is_text_source(table.name, col.name):
+                    yield table, col
+
+    def _refuse_unreadable_required_columns(self) -> None:
+        """A required column of which no value can be read is unusable (one line naming it);
+        single unreadable values are data problems, counted by `unreadable_value`."""
+        for table, col in self._present_text_columns():
+            if not (table.required and col.required):
+                continue
+            ref = f'src."{col.name}"'
+            sql = (f"select count(nullif(trim(cast({ref} as varchar)), '')) as n, count({self.typed(table.name, col, ref)}) "
+                   f"as ok, min(cast({ref} as varchar)) as example from ({self.source(table.name)}) as src")
+            with self.engine.connect() as conn:
+                n, ok, example = conn.execute(sa.text(sql), self.adapter_params).one()
+            if n and not ok:
+                raise WarehouseError(f"{table.name}.{col.name}: required column cannot be read as {col.type}: "
+                                     f"none of its {n:,} values is one (e.g. {str(example)[:40]!r})")
+
+    def value_check_sql(self) -> dict[str, str]:
+        """SQL (example ids) of the checks in checks.VALUE_CHECKS, from the raw values: text
+        that cannot be read, instants outside the sane window, unusable SLA targets, holiday
+        rows of a schedule-year closed most of the year."""
+        hits: dict[str, list[str]] = {}
+        present = self.columns()
+        for table in TABLES.values():
+            if table.name not in present and table.name not in self.adapter_sql:
+                continue
+            have = ({c.name for c in table.columns} if table.name in self.adapter_sql
+                    else set(present[table.name]))
+            src = f"({self.source(table.name)}) as src"
+            ident = " || '/' || ".join(f"coalesce(cast(src.{c} as varchar), '')" for c in EXAMPLE_ID[table.name])
+            for col in table.columns:
+                if col.type == TEXT or col.name not in have:
+                    continue
+                ref = f'src."{col.name}"'
+                typed = self.typed(table.name, col, ref)
+                label = f"' ({table.name}.{col.name})'"
+                if table.name not in self.adapter_sql and self._is_text_source(table.name, col.name):
+                    hits.setdefault("unreadable_value", []).append(
+                        f"select {ident} || {label} from {src} "
+                        f"where nullif(trim(cast({ref} as varchar)), '') is not null and {typed} is null")
+                sane = self.sane(col, typed)
+                if sane != typed:
+                    name = "timestamp_outside_window" if col.type == TIMESTAMPTZ else "sla_target_unusable"
+                    hits.setdefault(name, []).append(
+                        f"select {ident} || {label} from {src} where {typed} is not null and {sane} is null")
+        if "holidays" in present or "holidays" in self.adapter_sql:
+            hits["holidays_most_of_year"] = [
+                "select schedule_id || ' ' || cast(holiday_date as varchar) from ("
+                "select nullif(trim(cast(schedule_id as varchar)), '') as schedule_id, holiday_date, count(*) over "
+                "(partition by nullif(trim(cast(schedule_id as varchar)), ''), extract(year from holiday_date)) as n "
+                f"from ({self._holidays_typed()}) as h) as y where n > {MAX_HOLIDAYS_PER_YEAR}"]
+        return {name: " union all ".join(parts) for name, parts in hits.items()}
+
+    def _holidays_typed(self) -> str:
+        col = TABLES["holidays"].column("holiday_date")
+        return (f"select src.schedule_id, {self.typed('holidays', col, 'src.holiday_date')} as holiday_date "
+                f"from ({self.source('holidays')}) as src")
 
     def unknown_timezones(self) -> list[str]:
         """Schedule zones that are not IANA names: their rows are left out (a data check)."""
@@ -169,7 +311,7 @@ class Warehouse:
                     if col.type == TEXT:
                         expr = f"nullif(trim(both ' ' from cast({ref} as varchar)), '')"  # spaces only, as on every dialect
                     else:
-                        expr = f"cast({ref} as {cast})"
+                        expr = self.sane(col, self.typed(table.name, col, ref))
                 else:
                     expr = f"cast(null as {cast})"
                 selects.append(f"{expr} as {col.name}")
@@ -178,7 +320,16 @@ class Warehouse:
             bad_tz = [f":{k}" for k in self.adapter_params if k.startswith("bad_tz_")]
             if table.name == "business_hours" and bad_tz:
                 where = f"\n    where coalesce(nullif(trim(cast(src.timezone as varchar)), ''), '') not in ({', '.join(bad_tz)})"
-            if exists:
+            if exists and table.name == "specialists":
+                ctes["stg_specialists"] = _agreeing_specialists(body, f"({self.source(table.name)}) as src{where}")
+            elif exists and table.name == "holidays":
+                ctes["stg_holidays"] = (
+                    f"select {', '.join(c.name for c in table.columns)}\n    from (select\n        {body},\n"
+                    "        count(*) over (partition by nullif(trim(cast(src.schedule_id as varchar)), ''), "
+                    f"extract(year from {self.typed('holidays', table.column('holiday_date'), 'src.holiday_date')})) "
+                    f"as n_in_year\n    from ({self.source(table.name)}) as src{where}) as h\n"
+                    f"    where n_in_year <= {MAX_HOLIDAYS_PER_YEAR}")
+            elif exists:
                 ctes[f"stg_{table.name}"] = f"select\n        {body}\n    from ({self.source(table.name)}) as src{where}"
             else:
                 ctes[f"stg_{table.name}"] = f"select\n        {body}\n    where 1 = 0"
@@ -285,6 +436,22 @@ class Warehouse:
         return pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row", infer_schema_length=None)
 
 
+def _agreeing_specialists(body: str, source: str) -> str:
+    """Specialists staged so that rows sharing a specialist_id cannot reassign each other's
+    name, pod, team lead or site: an attribute on which the rows disagree is read as null
+    (counted by `duplicate_specialist_id`); rows that agree keep it."""
+    cols = [c.name for c in TABLES["specialists"].columns]
+    agreed = []
+    for name in cols:
+        if name in SPECIALIST_ATTRIBUTES:
+            one = f"coalesce({name}, '')"
+            agreed.append(f"case when min({one}) over w = max({one}) over w then {name} end as {name}")
+        else:
+            agreed.append(name)
+    return (f"select {', '.join(agreed)}\n    from (select\n        {body}\n    from {source}) as s\n"
+            "    window w as (partition by specialist_id)")
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("duckdb"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -299,9 +466,10 @@ def make_engine(url: str) -> sa.Engine:
 
         return engine
     try:
-        engine = sa.create_engine(url, execution_options={"postgresql_readonly": True} if url.startswith("postgres") else {})
+        engine = sa.create_engine(url, execution_options={"postgresql_readonly": True} if url.startswith("postgres") else {},
+                                  pool_pre_ping=True)  # a restarted server: stale pooled connections are replaced
     except Exception as exc:  # noqa: BLE001
-        raise WarehouseError(f"--warehouse: unusable URL {redact_url(url)}: {_first_line(exc)}") from None
+        raise WarehouseError(f"--warehouse: unusable URL {redact_url(url)}: {redact_text(_first_line(exc), url)}") from None
     if engine.dialect.name == "postgresql":
 
         @sa.event.listens_for(engine, "connect")
@@ -320,18 +488,6 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 def _duckdb_params(sql: str, params: dict) -> tuple[str, dict]:
     used = set(_PARAM.findall(sql))
     return _PARAM.sub(r"$\1", sql), {k: v for k, v in params.items() if k in used}
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for display."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
 
 
 def _first_line(exc: BaseException) -> str:

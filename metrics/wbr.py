@@ -21,6 +21,7 @@ import polars as pl
 
 from metrics import api, drivers, impact, views
 from metrics.catalog import METRICS, MIN_GROUP_SIZE
+from metrics.contract import SANE_FIRST_DAY, SANE_LAST_DAY
 from metrics.warehouse import WarehouseError
 
 HEADLINE = [
@@ -53,9 +54,13 @@ def parse_week(text: str) -> date:
     if not m:
         raise WarehouseError(f"--week: expected YYYY-Www (e.g. 2026-W46), got {text!r}")
     try:
-        return date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        start = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
         raise WarehouseError(f"--week: no such ISO week {text!r}") from None
+    if not SANE_FIRST_DAY + timedelta(days=7) <= start <= SANE_LAST_DAY - timedelta(days=6):
+        raise WarehouseError(f"--week: {text.strip()} is outside the years this product reads "
+                             f"({SANE_FIRST_DAY.year}–{SANE_LAST_DAY.year})")
+    return start
 
 
 def week_name(start: date) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics.checks import CHECKS
-from metrics.warehouse import redact_url
+from metrics.checks import ALL_CHECKS as CHECKS
+from metrics.redact import redact_url
 from ui import context, data, fmt, widgets
 
 KINDS = {
@@ -32,7 +32,7 @@ def render() -> None:
     cols[1].metric("Appeals", f"{counts.get('appeals', 0):,}")
     cols[2].metric("Appeal events", f"{counts.get('appeal_events', 0):,}")
     cols[3].metric("QA reviews", f"{counts.get('qa_reviews', 0):,}" if "qa_reviews" in counts else "absent")
-    st.caption(f"Warehouse `{redact_url(ctx.url)}` · tables: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    st.caption(f"Warehouse {fmt.code(redact_url(ctx.url))} · tables: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
     st.subheader("Checks")
     found = data.checks(ctx.url, ctx.as_of)
@@ -45,7 +45,7 @@ def render() -> None:
     c.metric("Control breaches (appeals)", f"{sum(x['count'] for x in controls):,}")
     for ctl in controls:
         st.warning(f"**{ctl['name'].replace('_', ' ').capitalize()}**: {ctl['count']:,} · {ctl['effect']} · e.g. "
-                   f"{', '.join(ctl['examples'])}", icon=":material/policy:")
+                   f"{', '.join(fmt.md(x) for x in ctl['examples'])}", icon=":material/policy:")
     by_name = {x["name"]: x for x in found}
     rows = [
         {"check": chk.name, "kind": KINDS[chk.kind][0], "count": by_name.get(chk.name, {}).get("count", 0),

@@ -62,7 +62,7 @@ def render() -> None:
         st.session_state["queue_pick"] = views.needs_attention(table.filter(pl.col("queue") != "All queues")) or queues[0]
     queue = st.selectbox("Queue to look into", queues, key="queue_pick", bind="query-params",
                          help="Opens on the queue with the lowest resolution-SLA attainment in the headline period.")
-    st.header(queue, divider="gray")
+    st.header(fmt.md(queue), divider="gray")
 
     trend = widgets.trend_frame(report.filter(pl.col("queue") == queue), ctx, TABLE_METRICS)
     open_rows, open_total = data.open_appeals(ctx.url, ctx.as_of, ctx.with_filters(queue=[queue]))
@@ -88,7 +88,7 @@ def render() -> None:
     by_prio = views.targets_by_priority(open_rows)
     if by_prio.height:
         st.caption("SLA target line: the median policy target of this queue's open appeals. Targets by priority: " + "; ".join(
-            f"{r['priority']} first touch {r['ftr_target_hours']:g} h, resolution {r['ttr_target_hours']:g} h"
+            f"{fmt.md(r['priority'])} first touch {r['ftr_target_hours']:g} h, resolution {r['ttr_target_hours']:g} h"
             for r in by_prio.drop_nulls().iter_rows(named=True)
         ) + ". Business-clock policies count open hours only, while the percentiles are calendar hours.")
 
@@ -110,7 +110,7 @@ def render() -> None:
                                               METRICS["appeals_created"].label, share="share", scheme="orangered",
                                               sort=["P3", "P2", "P1", "P0"]), width="stretch")
 
-    widgets.drilldown(ctx, {"queue": queue}, "queue_drill", title=f"Appeals behind a number · {queue}")
+    widgets.drilldown(ctx, {"queue": queue}, "queue_drill", title=f"Appeals behind a number · {fmt.md(queue)}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import streamlit as st
 
 from metrics import stats, views
 from metrics.catalog import MIN_GROUP_SIZE
-from ui import charts, context, data, fmt, widgets
+from ui import access, charts, context, data, fmt, widgets
 
 METRICS = views.SPECIALIST_METRICS
 
@@ -68,12 +68,15 @@ def show_funnel(ctx: context.Context, table: pl.DataFrame, mix: pl.DataFrame, na
         f"lines: 95% and 99.8% limits around it for each volume. Each point is coloured against its own limits "
         f"around the rate expected for its queue mix (grey tick). Under {MIN_GROUP_SIZE} resolved appeals with a "
         f"known outcome: too few to compare."
-        + (f" **Above the 99.8% limit: {', '.join(flagged['name'].to_list())}.**" if flagged.height else "")
+        + (f" **Above the 99.8% limit: {', '.join(fmt.md(n) for n in flagged['name'].to_list())}.**" if flagged.height else "")
     )
 
 
 def render() -> None:
     ctx = context.current()
+    if access.role() != access.LEAD:  # a deep link past the navigation: leads only
+        st.error("The Specialists page is for team leads.", icon=":material/lock:")
+        st.stop()
     widgets.header("Specialists", ctx, "One row per specialist (the owner: who decided, or to whom an open appeal is "
                    "assigned). Compare overturn rates fairly: against peers with the same queue mix, with intervals.")
     report = ctx.report(by=("specialist_id", "pod"), metrics=METRICS)
@@ -96,7 +99,7 @@ def render() -> None:
     if st.session_state.get("specialist_pick") not in ids:  # default: the most unusual overturn rate
         st.session_state["specialist_pick"] = views.most_unusual(table)
     pick = st.selectbox("Specialist to look into", ids, key="specialist_pick", format_func=names.get)
-    st.header(names[pick], divider="gray")
+    st.header(fmt.md(names[pick]), divider="gray")
     trend = widgets.trend_frame(report.filter(pl.col("specialist_id") == pick).drop("pod"), ctx, METRICS)
     trend = views.with_wilson(trend, "overturn_rate")
     c1, c2 = st.columns(2)
@@ -111,7 +114,7 @@ def render() -> None:
         st.altair_chart(charts.rate_band(trend, "overturn_rate", ctx.grain), width="stretch")
         st.markdown("**QA accuracy and reopen rate**")
         st.altair_chart(charts.metric_lines(trend, ["qa_accuracy", "reopen_rate"], ctx.grain), width="stretch")
-    widgets.drilldown(ctx, {"specialist_id": pick}, "spec_drill", title=f"Appeals of {names[pick]}",
+    widgets.drilldown(ctx, {"specialist_id": pick}, "spec_drill", title=f"Appeals of {fmt.md(names[pick])}",
                       file_label=names[pick])
 
 

@@ -156,6 +156,7 @@ class PgServer:
                 "-c shared_buffers=256MB -c work_mem=64MB",
                 "-c timezone=UTC -c log_min_messages=warning",
             ])
+            self._options = options
             try:
                 self._run(self.bin / "pg_ctl", "-D", self.data_dir, "-l", self.root / "server.log", "-o", options,
                           "-w", "-t", "60", "start", timeout=90)
@@ -199,6 +200,15 @@ class PgServer:
             self._started = False
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+
+    def down(self) -> None:
+        """Stop the server as an operator's restart does (fast: open sessions are cut)."""
+        self._run(self.bin / "pg_ctl", "-D", self.data_dir, "-m", "fast", "-w", "-t", "60", "stop", timeout=90)
+
+    def up(self) -> None:
+        """Start it again on the same port with the same options."""
+        self._run(self.bin / "pg_ctl", "-D", self.data_dir, "-l", self.root / "server.log", "-w", "-t", "60",
+                  "-o", self._options, "start", timeout=90)
 
     def __enter__(self) -> PgServer:
         return self.start()

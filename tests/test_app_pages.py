@@ -61,6 +61,8 @@ def clear_caches():
 @pytest.fixture
 def open_app(monkeypatch, sample_url):
     monkeypatch.setenv("APPEALS_WAREHOUSE_URL", sample_url)
+    # pseudonyms need a secret salt of the operator's (issue 14): a test value, not the example
+    monkeypatch.setenv("APPEALS_PSEUDONYM_SALT", "test-salt-of-the-page-tests")
     clear_caches()
 
     def make(page: str | None = None, params: dict | None = None) -> AppTest:

@@ -21,7 +21,6 @@ from ui import data, fmt
 FILTER_KEYS = ("queue", "priority", "market", "site", "pod")
 FILTER_LABELS = {"queue": "Queue", "priority": "Priority", "market": "Market", "site": "Site", "pod": "Pod"}
 GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
-DEFAULT_SALT = "appeals-review"
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class Context:
     focus: date
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     pseudonymise: bool = False
-    salt: str = DEFAULT_SALT
+    salt: str | None = None
     tz: str = "UTC"
 
     # -- periods -------------------------------------------------------------------------------
@@ -94,7 +93,7 @@ class Context:
 
     @property
     def scope(self) -> str:
-        parts = [f"{FILTER_LABELS[k]}: {', '.join(v)}" for k, v in self.filters.items() if v]
+        parts = [f"{FILTER_LABELS[k]}: {', '.join(fmt.md(x) for x in v)}" for k, v in self.filters.items() if v]
         return " · ".join(parts) if parts else "all queues, priorities, markets and sites"
 
 
@@ -120,14 +119,15 @@ def current() -> Context:
     return ctx
 
 
-def _salt() -> str:
+def _salt() -> str | None:
+    """APPEALS_PSEUDONYM_SALT, else secrets [pseudonyms] salt; never a value from the code."""
     env = os.environ.get("APPEALS_PSEUDONYM_SALT")
     if env:
         return env
     try:
         return str(st.secrets["pseudonyms"]["salt"])
     except Exception:  # noqa: BLE001 - no secrets file or no such key
-        return DEFAULT_SALT
+        return None
 
 
 def _reset(default_range: tuple[date, date]) -> None:
@@ -140,8 +140,9 @@ def _reset(default_range: tuple[date, date]) -> None:
         st.session_state[key] = []
 
 
-def sidebar(url: str, as_of: datetime, options: dict[str, list[str]]) -> Context:
-    """Render the global filters in the sidebar and return the page context."""
+def sidebar(url: str, as_of: datetime, options: dict[str, list[str]], names_allowed: bool = True) -> Context:
+    """Render the global filters in the sidebar and return the page context. Without
+    `names_allowed` (a signed-in viewer who is not a lead) specialists are always pseudonymised."""
     default_from, default_to = views.default_date_range(as_of)
     sb = st.sidebar
     sb.subheader("Filters")
@@ -184,20 +185,28 @@ def sidebar(url: str, as_of: datetime, options: dict[str, list[str]]) -> Context
         )
         if chosen:
             filters[key] = tuple(chosen)
+    salt = _salt()
+    refused = views.salt_problem(salt)
+    if not names_allowed:
+        st.session_state["pseudo"] = True
     pseudo = sb.toggle(
-        "Pseudonymise specialists", key="pseudo", bind="query-params",
-        help="Replace specialist ids and names by stable pseudonyms (Specialist K4Q) on every page, "
-        "for screens shown in reviews.",
+        "Pseudonymise specialists", key="pseudo", bind="query-params", disabled=not names_allowed,
+        help="Replace specialist ids and names (and team leads' names) by stable pseudonyms (Specialist K4QX7M) "
+        "on every page and download, for screens shown in reviews."
+        + (f" Not available: {refused}." if refused else ""),
     )
+    if pseudo and refused:  # asked for pseudonyms: show no page rather than real names
+        st.error(f"Specialists cannot be pseudonymised: {refused}.", icon=":material/lock:")
+        st.stop()
     sb.button("Reset filters", on_click=_reset, args=((default_from, default_to),), width="stretch")
-    ctx = Context(url, as_of, date_from, date_to, grain, focus, filters, bool(pseudo), _salt())
+    ctx = Context(url, as_of, date_from, date_to, grain, focus, filters, bool(pseudo), salt)
     st.session_state["_ctx"] = ctx
     return ctx
 
 
 def freshness(url: str, as_of: datetime) -> None:
     """The connected warehouse (no password) and the data's as-of time, at the sidebar's foot."""
-    from metrics.warehouse import redact_url
+    from metrics.redact import redact_url
 
     wh = data.warehouse(url)
     adapter = wh.adapter_name or "contract tables"
@@ -205,7 +214,8 @@ def freshness(url: str, as_of: datetime) -> None:
         adapter += f" with `{wh.adapter_config}`"
     st.sidebar.divider()
     st.sidebar.caption(
-        f"**Data as of** {fmt.instant(as_of)}  \n**Warehouse** `{redact_url(url)}`  \n**Read through** {adapter}"
+        f"**Data as of** {fmt.instant(as_of)} ({fmt.age(as_of)})  \n**Warehouse** {fmt.code(redact_url(url))}  \n"
+        f"**Read through** {fmt.md(adapter)}"
     )
     unmatched = data.config_checks(url) if wh.adapter_checks else []
     if unmatched:

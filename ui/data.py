@@ -16,7 +16,8 @@ import polars as pl
 import streamlit as st
 
 from metrics import api, views
-from metrics.warehouse import Warehouse, WarehouseError, redact_url
+from metrics.redact import redact_text, redact_url
+from metrics.warehouse import Warehouse, WarehouseError
 
 TTL_SECONDS = 600
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,54 @@ def sample_url() -> str:
     return f"duckdb:///{ensure_sample_duckdb(ROOT / 'data' / 'sample')}"
 
 
+def duckdb_path(url: str) -> Path | None:
+    path = url.split("///", 1)[1] if url.startswith("duckdb") and "///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def file_identity(url: str) -> tuple | None:
+    """What identifies the warehouse file's content cheaply: device, inode, size, mtime (a
+    file replaced, rewritten or deleted changes it). None for server warehouses: their
+    changes show through the latest event time (the as-of, read again every TTL_SECONDS)."""
+    path = duckdb_path(url)
+    if path is None:
+        return None
+    try:
+        st_ = path.stat()
+    except OSError:
+        return ("missing",)
+    return (st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns)
+
+
+@st.cache_resource
+def _seen() -> dict[str, tuple | None]:
+    """The file identity each warehouse URL was loaded with (shared by every session)."""
+    return {}
+
+
+def reload_if_changed(url: str) -> bool:
+    """Drop every cached result and connection when the warehouse file changed since it was
+    loaded (replaced, rewritten, deleted, back again). True when it did."""
+    seen = _seen()
+    now = file_identity(url)
+    if url not in seen:
+        seen[url] = now
+        return False
+    if seen[url] == now:
+        return False
+    for wh in list(_OPEN.values()):
+        wh.close()
+    _OPEN.clear()
+    st.cache_data.clear()
+    warehouse.clear()
+    prepare.clear()
+    seen[url] = now
+    return True
+
+
+_OPEN: dict[str, Warehouse] = {}  # the warehouses cached below, to close them on a reload
+
+
 @st.cache_resource(show_spinner="Connecting to the warehouse…")
 def warehouse(url: str) -> Warehouse:
     """Open `url` read-only through st.connection and check it against the contract."""
@@ -47,14 +96,15 @@ def warehouse(url: str) -> Warehouse:
             kwargs["connect_args"] = {"read_only": True}
     elif url.startswith("postgres"):
         kwargs["execution_options"] = {"postgresql_readonly": True}
+        kwargs["pool_pre_ping"] = True  # a server restarted under the app: stale connections are replaced
     try:
-        conn = st.connection("warehouse", type="sql", url=url, **kwargs)
+        conn = st.connection("warehouse", type="sql", url=url, **kwargs)  # its engine is disposed on a reload
         wh = Warehouse.from_engine(conn.engine)
         wh.columns()  # connects: a driver error surfaces here as one line
     except WarehouseError:
         raise
     except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
-        raise WarehouseError(f"warehouse: cannot open {redact_url(url)}: {_first_line(exc)}") from None
+        raise WarehouseError(f"warehouse: cannot open {redact_url(url)}: {redact_text(_first_line(exc), url)}") from None
     adapter = os.environ.get("APPEALS_ADAPTER", "").strip()
     if adapter:  # another schema mapped onto the contract (e.g. a Fivetran Zendesk sync)
         from metrics.adapters import apply_adapter
@@ -67,6 +117,7 @@ def warehouse(url: str) -> Warehouse:
         except ValueError as exc:
             raise WarehouseError(_first_line(exc)) from None
     wh.validate()
+    _OPEN[url] = wh
     return wh
 
 
@@ -135,8 +186,20 @@ def open_appeals(url: str, as_of: datetime, filters: Filters, limit: int = api.D
 def checks(url: str, as_of: datetime) -> list[dict]:
     return [
         {"name": c.name, "kind": c.kind, "effect": c.effect, "count": c.count, "examples": list(c.examples)}
-        for c in api.check(warehouse(url), as_of=as_of)
+        for c in api.check(warehouse(url), as_of=as_of, max_age_hours=max_data_age_hours())
     ]
+
+
+def max_data_age_hours() -> float | None:
+    """APPEALS_MAX_DATA_AGE_HOURS (the `check --max-age-hours` threshold), else none."""
+    raw = os.environ.get("APPEALS_MAX_DATA_AGE_HOURS", "").strip()
+    if not raw:
+        return None
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise WarehouseError(f"APPEALS_MAX_DATA_AGE_HOURS: expected a number of hours, got {raw[:40]!r}") from None
+    return hours if hours > 0 else None
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Checking the adapter configuration…")

@@ -26,13 +26,13 @@ def header(title: str, ctx: Context, question: str, period: bool = True) -> None
     """Page title, the question it answers, and the period, scope and freshness it shows."""
     st.title(title)
     if not period:
-        st.caption(f"{question}  \nData as of **{fmt.instant(ctx.as_of)}**")
+        st.caption(f"{question}  \nData as of **{fmt.instant(ctx.as_of)}** ({fmt.age(ctx.as_of)})")
         return
     partial = " (still running: counts are partial)" if ctx.focus_is_partial else ""
     st.caption(
         f"{question}  \n"
         f"**{_upper_first(ctx.label(ctx.focus))}**{partial} compared with {ctx.label(ctx.previous)} · "
-        f"{ctx.scope} · periods in {ctx.tz} · data as of **{fmt.instant(ctx.as_of)}**"
+        f"{ctx.scope} · periods in {ctx.tz} · data as of **{fmt.instant(ctx.as_of)}** ({fmt.age(ctx.as_of)})"
     )
 
 
