@@ -2,6 +2,7 @@
 DuckDB query (count and median TTR by week and queue) measured in the same run.
 
     .venv/bin/python bench/run.py 100000 1000000 10000000
+    .venv/bin/python bench/run.py --postgres 1000000     # orientation: PostgreSQL (tests/pg.py server)
 
 Each size runs in a fresh subprocess so peak RSS is that of the measured work alone.
 Results are printed and appended to bench/out/results.jsonl; bench/README.md records them.
@@ -29,6 +30,18 @@ group by all
 """
 
 
+# the same question in PostgreSQL's spelling
+REFERENCE_SQL_PG = """
+select date_trunc('week', a.created_at) as week, a.queue, count(*) as appeals,
+       percentile_cont(0.5) within group (order by extract(epoch from d.decided_at - a.created_at) / 3600.0)
+           as ttr_p50_hours
+from appeals as a
+left join (select appeal_id, max(occurred_at) as decided_at from appeal_events
+           where event_type = 'decided' group by appeal_id) as d on d.appeal_id = a.appeal_id
+group by 1, 2
+"""
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -36,7 +49,20 @@ def _peak_mb() -> float:
 def measure(kind: str, path: str) -> dict:
     sys.path.insert(0, str(ROOT))
     t0 = time.perf_counter()
-    if kind == "reference":
+    if kind == "pg_reference":
+        import sqlalchemy as sa
+
+        with sa.create_engine(path).connect() as conn:
+            conn.execute(sa.text("set time zone 'UTC'"))
+            detail = {"rows": len(conn.execute(sa.text(REFERENCE_SQL_PG)).fetchall())}
+    elif kind == "pg_build":
+        from metrics import api
+
+        wh = api.open_warehouse(path)
+        t = time.perf_counter()
+        n_facts = api.write_facts(wh, str(OUT / "facts_pg.parquet"))
+        detail = {"facts_rows": n_facts, "facts_s": round(time.perf_counter() - t, 2)}
+    elif kind == "reference":
         import duckdb
 
         con = duckdb.connect(path, read_only=True)
@@ -91,8 +117,43 @@ def main(sizes: list[int]) -> None:
             fh.write(json.dumps(line) + "\n")
 
 
+def main_postgres(n: int) -> None:
+    """Full build (every model, facts written) on PostgreSQL against the reference in PostgreSQL."""
+    import duckdb
+
+    sys.path.insert(0, str(ROOT))
+    from bench.gen import generate
+    from tests.pg import PgServer, load_tables_pg
+
+    path = OUT / f"wh_{n}.duckdb"
+    if not path.exists():
+        generate(path, n)
+    with PgServer() as server:
+        url = server.url
+        con = duckdb.connect(str(path), read_only=True)
+        con.execute("set TimeZone = 'UTC'")
+        t = time.perf_counter()
+        tables = {name: con.sql(f"select * from {name}").pl() for (name,) in con.sql("show tables").fetchall()}
+        load_tables_pg(url, tables, "public")
+        print(f"loaded {n:,} appeals into PostgreSQL in {time.perf_counter() - t:.0f}s", flush=True)
+        results = {}
+        for kind in ("pg_reference", "pg_build"):
+            proc = subprocess.run([sys.executable, __file__, "--measure", kind, url], capture_output=True, text=True,
+                                  cwd=ROOT)
+            if proc.returncode != 0:
+                raise SystemExit(proc.stderr)
+            results[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
+    ratio = results["pg_build"]["wall_s"] / max(results["pg_reference"]["wall_s"], 1e-9)
+    line = {"appeals": n, "dialect": "postgresql", **results, "ratio": round(ratio, 2)}
+    print(json.dumps(line), flush=True)
+    with (OUT / "results.jsonl").open("a") as fh:
+        fh.write(json.dumps(line) + "\n")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--measure":
         print(json.dumps(measure(sys.argv[2], sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--postgres":
+        main_postgres(int(sys.argv[2]))
     else:
         main([int(x) for x in sys.argv[1:]] or [100_000, 1_000_000])

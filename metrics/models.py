@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from metrics import dialect as sql_dialect
 from metrics import themes
 from metrics.catalog import TOUCH_EVENT_TYPES
 from metrics.conditions import sql_list
@@ -20,10 +21,11 @@ from metrics.schema import ALL_FACTS_COLUMNS
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "models"
 
 
-def model_sql() -> dict[str, str]:
-    """Model name → SQL, in dependency (file) order, with the taxonomy file as it is now."""
+def model_sql(dialect: str = "portable") -> dict[str, str]:
+    """Model name → SQL for `dialect` (SQLAlchemy name; "portable" for any), in dependency (file)
+    order, with the taxonomy file as it is now."""
     taxonomy = themes.load()
-    return _model_sql(themes.theme_sql(taxonomy=taxonomy), themes.version_sql(taxonomy))
+    return _model_sql(themes.theme_sql(taxonomy=taxonomy), themes.version_sql(taxonomy), dialect)
 
 
 def taxonomy_key() -> str:
@@ -37,7 +39,7 @@ def taxonomy_key() -> str:
 
 
 @cache
-def _model_sql(theme_expression: str, taxonomy_version: str) -> dict[str, str]:
+def _model_sql(theme_expression: str, taxonomy_version: str, dialect: str) -> dict[str, str]:
     fills = {
         "event_types": sql_list(EVENT_TYPES),
         "touch_types": sql_list(TOUCH_EVENT_TYPES),
@@ -54,7 +56,7 @@ def _model_sql(theme_expression: str, taxonomy_version: str) -> dict[str, str]:
         text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
         for key, value in fills.items():
             text = text.replace("{" + key + "}", value)
-        models[name] = text
+        models[name] = sql_dialect.expand(text, dialect)
     return models
 
 
@@ -70,14 +72,14 @@ def model_comment(name: str) -> str:
 
 
 def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, select: str, upto: str | None = None,
-                overrides: dict[str, str] | None = None) -> str:
+                overrides: dict[str, str] | None = None, dialect: str = "portable") -> str:
     """WITH staging..., models... [, extra CTEs] SELECT ... .
 
     `overrides` replaces a model's body (e.g. with its materialized table); models that only
     fed it are then unreferenced, and the database does not run them.
     """
     ctes = dict(staging)
-    for name, sql in model_sql().items():
+    for name, sql in model_sql(dialect).items():
         ctes[name] = (overrides or {}).get(name, sql)
         if name == upto:
             break

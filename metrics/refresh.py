@@ -324,7 +324,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
         fps["whole"] = whole
         first = cx.frame(
             models.with_models(wh.staging_ctes(), None, "select min(created_at) as first_at from stg_appeals "
-                               "where created_at <= cast(:as_of as timestamp with time zone)"), params)["first_at"][0]
+                               "where created_at <= cast(:as_of as timestamp with time zone)", dialect=wh.dialect), params)["first_at"][0]
         meta = {
             "as_of": as_of_p, "first_created_at": first.astimezone(UTC).isoformat() if first else None,
             "engine_version": version, "tables_present": present, "whole": whole,
@@ -472,9 +472,9 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         for t in ("facts", "spans"):
             db.execute(f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})", sp)
     say(0.35, "Computing facts" + ("" if scope_ids is None else f" for {len(scope_ids):,} appeals"))
-    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT), p), create=scope_ids is None)
+    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT, dialect=wh.dialect), p), create=scope_ids is None)
     say(0.65, "Computing open stretches")
-    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans"), p),
+    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans", dialect=wh.dialect), p),
              create=scope_ids is None)
     say(0.8, "QA reviews and enforcements")
     full_staging = wh.staging_ctes()
@@ -487,7 +487,8 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     for model, table in MODEL_TABLES.items():
         if table in ("facts", "spans"):
             continue
-        sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides)
+        sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides,
+                                  dialect=wh.dialect)
         db.write(nxt[table], cx.stream(sql, qp), create=True)
     say(0.9, "Saving fingerprints")
     db.write(nxt["fp_appeals"], fps["appeals"], create=True)

@@ -364,16 +364,21 @@ class Warehouse:
             spill.mkdir(parents=True, exist_ok=True)
             raw.execute(f"set temp_directory = {sql_literal(str(spill))}")
             raw.execute("set preserve_insertion_order = false")
-            # bounded memory: past this DuckDB spills to the temp folder (APPEALS_DUCKDB_MEMORY_LIMIT)
+            # bounded memory: the process's budget (APPEALS_DUCKDB_MEMORY_LIMIT); DuckDB's own limit
+            # covers only its buffer pool, so it gets 70% and spills to the temp folder past that
+            # (bench/README.md: peak RSS at 10M appeals)
             limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
-            if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+            size = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", limit.strip())
+            if not size:
                 raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
-            raw.execute(f"set memory_limit = {sql_literal(limit)}")
+            budget_mb = float(size.group(1)) * {"K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[size.group(2)]
+            raw.execute(f"set memory_limit = {sql_literal(f'{max(1, int(budget_mb * 0.7))}MiB')}")
             staging = self.staging_ctes()
             done: dict[str, str] = {}
-            order = list(models.model_sql())
+            order = list(models.model_sql(self.dialect))
             for i, name in enumerate(order):  # each model once, reading the ones before it
-                sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done)
+                sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
+                                         dialect=self.dialect)
                 native_sql, native_params = _duckdb_params(
                     f"create or replace temp table {name}_materialized as {sql}",
                     {**self.adapter_params, "as_of": as_of_param},
@@ -388,11 +393,11 @@ class Warehouse:
                         "raise APPEALS_DUCKDB_MEMORY_LIMIT (e.g. 4GB)"
                     ) from None
                 done[name] = f"select * from {name}_materialized"
-                later = " ".join(models.model_sql()[m] for m in order[i + 1:])
+                later = " ".join(models.model_sql(self.dialect)[m] for m in order[i + 1:])
                 for step in list(done):  # free an intermediate step once no later model reads it
                     if step not in self.FINAL_MODELS and not re.search(rf"\b{step}\b", later):
                         raw.execute(f"drop table if exists {step}_materialized")
-                        done[step] = models.model_sql()[step]
+                        done[step] = models.model_sql(self.dialect)[step]
             self._materialized_as_of = key
         return True
 
@@ -409,7 +414,7 @@ class Warehouse:
         from metrics import models
 
         overrides = self.model_overrides((params or {}).get("as_of"))
-        return models.with_models(self.staging_ctes(), extra_ctes, select, overrides=overrides)
+        return models.with_models(self.staging_ctes(), extra_ctes, select, overrides=overrides, dialect=self.dialect)
 
     def query(self, sql: str, params: dict | None = None) -> pl.DataFrame:
         params = {**self.adapter_params, **(params or {})}
