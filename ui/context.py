@@ -211,13 +211,13 @@ def freshness(url: str, as_of: datetime) -> None:
     from metrics.redact import redact_url
 
     wh = data.warehouse(url)
-    adapter = wh.adapter_name or "contract tables"
+    adapter = fmt.md(wh.adapter_name or "contract tables")
     if wh.adapter_config:  # which mapping of the source schema the numbers come from
-        adapter += f" with `{wh.adapter_config}`"
+        adapter += f" with {fmt.code(wh.adapter_config)}"
     st.sidebar.divider()
     st.sidebar.caption(
         f"**Data as of** {fmt.instant(as_of)} ({fmt.age(as_of)})  \n**Warehouse** {fmt.code(redact_url(url))}  \n"
-        f"**Read through** {fmt.md(adapter)}"
+        f"**Read through** {adapter}"
     )
     unmatched = data.config_checks(url) if wh.adapter_checks else []
     if unmatched:

@@ -79,8 +79,12 @@ def reload_if_changed(url: str) -> bool:
     _prepare.clear()
     _location.clear()  # the store: reopened for the new file (a changed warehouse is refreshed)
     _reader.clear()
+    _CHANGED.add(url)  # the store describes the old file: refresh it before anything is read
     seen[url] = now
     return True
+
+
+_CHANGED: set[str] = set()  # warehouses whose file changed under the app since the store was read
 
 
 _OPEN: dict[str, Warehouse] = {}  # the warehouses cached below, to close them on a reload
@@ -205,10 +209,13 @@ def ensure_store(url: str) -> None:
     if not store_enabled():
         return
     asked = st.session_state.pop("_refresh_now", False)
+    changed = url in _CHANGED
+    _CHANGED.discard(url)
     reader = store_reader(url)
     outdated = reader is not None and reader.meta.get("engine_version") != refresh.engine_version()
-    if reader is None or asked or outdated:
+    if reader is None or asked or changed or outdated:
         label = ("Refreshing the store" if asked else
+                 "The warehouse file changed: refreshing the store" if changed else
                  "Rebuilding the store for this version of the engine" if outdated else
                  "Building the store for this warehouse (first time only)")
         with st.status(f"{label}…", expanded=True) as status:
