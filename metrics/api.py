@@ -372,3 +372,28 @@ def connection_info(url=None, as_of=None) -> dict:
         "as_of": resolve_as_of(wh, as_of),
         "row_counts": wh.row_counts(),
     }
+
+
+def backlog_members(url=None, period_start=None, period: str = "week", tz: str = "UTC", group: dict | None = None,
+                    filters: dict | None = None, as_of=None, breached_only: bool = False, limit: int = 1000,
+                    offset: int = 0) -> tuple[pl.DataFrame, int]:
+    """The appeals behind one backlog_open (or, with `breached_only`, backlog_breached) cell:
+    the open appeals at the end of that period for that group, by the report's own rule
+    (engine_sql.BACKLOG_FROM), soonest resolution deadline first, with `is_breached`.
+    Owner-following keys (specialist_id, pod, site, team_lead) are the owner's at the period end."""
+    from metrics import engine_sql
+
+    wh = open_warehouse(url)
+    merged = {k: list(v) for k, v in (filters or {}).items() if v}
+    for k, v in (group or {}).items():
+        if v is None:
+            raise WarehouseError(f"group: {k} must have a value for a backlog drill-down")
+        merged[k] = [v]
+    start = _date(period_start, "period_start")
+    plan = plan_report(wh, None, period, start, start, ["backlog_open"], tz, as_of, merged)
+    schema = dict(ALL_FACTS_COLUMNS)
+    limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
+    sql, params = engine_sql.compile_backlog_members(wh, plan, breached_only, list(schema), limit, max(0, int(offset)))
+    frame = wh.query(sql, params)
+    total = int(frame["total_rows"][0]) if frame.height else 0
+    return conform(frame, schema | {"is_breached": pl.Boolean}), total
