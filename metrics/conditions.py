@@ -197,18 +197,20 @@ class Before(Condition):
     column: str
     instant: datetime
     name: str = "before"
+    inclusive: bool = False  # column <= instant
 
     def _name(self) -> str:
         return f"{self.column}_{self.name}"
 
     def sql(self, alias: str = "") -> str:
-        return f"{_col(alias, self.column)} < cast(:{self._name()} as timestamp with time zone)"
+        op = "<=" if self.inclusive else "<"
+        return f"{_col(alias, self.column)} {op} cast(:{self._name()} as timestamp with time zone)"
 
     def polars(self) -> pl.Expr:
-        return pl.col(self.column) < self.instant
+        return pl.col(self.column) <= self.instant if self.inclusive else pl.col(self.column) < self.instant
 
     def describe(self) -> str:
-        return f"{self.column} before {self.instant.isoformat()}"
+        return f"{self.column} {'at or ' if self.inclusive else ''}before {self.instant.isoformat()}"
 
     def params(self) -> dict:
         return {self._name(): self.instant.astimezone(UTC).isoformat()}
