@@ -1,0 +1,39 @@
+"""Settings a team sets once for its dashboard (environment first, then .streamlit/secrets.toml).
+
+- APPEALS_CASE_URL_TEMPLATE / secrets [case_tool] url_template: the link to an appeal in the
+  case tool, with `{appeal_id}` where the id goes, e.g.
+  `https://yourcompany.zendesk.com/agent/tickets/{appeal_id}`. Unset: no link column.
+- APPEALS_SLA_TARGET / secrets [sla] attainment_target: the SLA attainment a queue is held to
+  (a fraction, default 0.90): attainment below it is red, at or above green.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+DEFAULT_SLA_TARGET = 0.90
+
+
+def _secret(section: str, key: str):
+    try:
+        return st.secrets[section][key]
+    except Exception:  # noqa: BLE001 - no secrets file, or no such section
+        return None
+
+
+def case_url_template() -> str | None:
+    value = os.environ.get("APPEALS_CASE_URL_TEMPLATE", "").strip() or _secret("case_tool", "url_template")
+    if not value or "{appeal_id}" not in str(value) or not str(value).startswith(("https://", "http://")):
+        return None  # a template without {appeal_id} or an http(s) scheme would link nowhere useful
+    return str(value)
+
+
+def sla_target() -> float:
+    raw = os.environ.get("APPEALS_SLA_TARGET", "").strip() or _secret("sla", "attainment_target")
+    try:
+        value = float(raw) if raw not in (None, "") else DEFAULT_SLA_TARGET
+    except (TypeError, ValueError):
+        return DEFAULT_SLA_TARGET
+    return value / 100 if 1 < value <= 100 else value if 0 < value <= 1 else DEFAULT_SLA_TARGET
