@@ -31,16 +31,10 @@ def exceptions_table(ctx: context.Context, hours: float) -> pl.DataFrame:
     return rows.with_columns(pl.col(c).fill_null(0) for c in counts).filter(pl.col("queue").is_not_null())
 
 
-def sla_badge(value: float | None, target: float) -> str | None:
-    if value is None:
-        return None
-    return f"{'🟢' if value >= target else '🔴'} {value * 100:.1f}%"
-
-
 def show_exceptions(ctx: context.Context, table: pl.DataFrame, hours: int, target: float, key: str):
     """The exceptions table: SLA columns first (visible at 1440 px without scrolling); a cell opens its appeals."""
     shown = table.sort([pl.col("queue") == ALL, "breached", "queue"], descending=[False, True, False]).with_columns(
-        *(pl.col(m).map_elements(lambda v, t=target: sla_badge(v, t), return_dtype=pl.Utf8, skip_nulls=False)
+        *(pl.col(m).map_elements(lambda v, t=target: settings.sla_badge(v, t), return_dtype=pl.Utf8, skip_nulls=False)
           .alias(f"{m}_badge") for m in SLA_METRICS),
         *(pl.struct(f"{m}_numerator", f"{m}_denominator").map_elements(
             lambda r, m=m: fmt.parts(r[f"{m}_numerator"], r[f"{m}_denominator"]), return_dtype=pl.Utf8)

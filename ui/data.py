@@ -470,3 +470,10 @@ def clock_ages(url: str, as_of: datetime, appeal_ids: tuple[str, ...]) -> pl.Dat
     from metrics import workload as wl
 
     return wl.clock_age_hours(warehouse(url), as_of=as_of, appeal_ids=appeal_ids)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the QA reviews behind the number…")
+def qa_members(url: str, as_of: datetime, period_start: date, period: str, group: tuple[tuple[str, str], ...],
+               filters: Filters, limit: int = api.DRILL_LIMIT_MAX):
+    return api.qa_members(source(url), period_start=period_start, period=period, group=dict(group),
+                          filters=filter_dict(filters), as_of=as_of, limit=limit)

@@ -24,7 +24,7 @@ STATE = "_drill_{page}"
 
 # the columns of a drill-down, in order (those present are shown)
 DRILL_COLUMNS = (
-    "appeal_id", "case_link", "in_numerator", "in_denominator", "counted", "is_breached", "hours_left", "queue", "priority", "status", "outcome", "specialist_id",
+    "appeal_id", "case_link", "review_id", "reviewed_at", "in_numerator", "in_denominator", "counted", "is_breached", "hours_left", "queue", "priority", "status", "outcome", "specialist_id",
     "specialist_name", "age_hours", "clock_age_hours", "created_at", "resolved_at", "ttr_deadline_at",
     "ttr_target_hours", "sla_clock", "ttr_sla", "ftr_sla", "policy", "enforcement_source", "enforced_by",
     "root_cause", "theme", "decision_note", "market",
@@ -77,6 +77,8 @@ def rows_of(ctx: Context, drill: Drill) -> tuple[pl.DataFrame, int]:
     if drill.kind == "backlog":
         return data.backlog_members(ctx.url, ctx.as_of, drill.period_start, ctx.grain, drill.group, drill.filters,
                                     drill.breached_only)
+    if drill.kind == "qa":
+        return data.qa_members(ctx.url, ctx.as_of, drill.period_start, ctx.grain, drill.group, drill.filters)
     if drill.kind == "workload":
         filters = tuple(sorted(dict(drill.filters) | {k: (v,) for k, v in drill.group}.items()))
         return data.workload_appeals(ctx.url, ctx.as_of, drill.what, drill.hours, filters)
@@ -181,6 +183,10 @@ def panel(ctx: Context, page: str, slot: str = "main") -> None:
         head, close_col = st.columns([6, 1], vertical_alignment="center")
         head.subheader(drill.title)
         close_col.button("Close", key=f"drill_close_{page}", on_click=close, args=(page,), icon=":material/close:")
+        if drill.kind == "unsupported":
+            widgets.empty(f"{METRICS[drill.metric].label} counts {METRICS[drill.metric].cohort_spec.source.value.replace('_', ' ')}"
+                          ", not appeals one by one: it has no appeal list.", "Pick another cell.")
+            return
         rows, total = rows_of(ctx, drill)
         if total == 0:
             widgets.empty("No appeals behind this number.", "Pick another cell.")
@@ -215,3 +221,41 @@ def new_cell(event, key: str) -> tuple[int, str] | None:
         return None
     st.session_state[seen] = cell
     return cell
+
+
+# report-table column → the metric whose appeals it counts (display columns derived from a metric)
+_DERIVED = {"overturn_parts": "overturn_rate", "overturn_ci": "overturn_rate", "overturn_expected": "overturn_rate",
+            "compare": "overturn_rate"}
+
+
+def metric_of(column: str) -> tuple[str | None, str]:
+    """(metric, part) of a report-table column: part is numerator, denominator or value."""
+    if column in _DERIVED:
+        return _DERIVED[column], "value"
+    for suffix, part in (("_numerator", "numerator"), ("_denominator", "denominator"), ("_badge", "value"),
+                         ("_parts", "value"), ("_ci_lo", "value"), ("_ci_hi", "value")):
+        if column.endswith(suffix) and column[: -len(suffix)] in METRICS:
+            return column[: -len(suffix)], part
+    return (column, "value") if column in METRICS else (None, "value")
+
+
+def cell_drill(ctx: Context, column: str, group: tuple[tuple[str, str], ...], where: str, slot: str,
+               period_start: date | None = None) -> Drill | None:
+    """The drill-down behind one cell of a report table (a group's metric in a period)."""
+    metric, part = metric_of(column)
+    if metric is None:
+        return None
+    start = period_start or ctx.focus
+    m = METRICS[metric]
+    title = f"{m.label} · {where} · {ctx.label(start)}"
+    if metric in ("backlog_open", "backlog_breached"):
+        return Drill("backlog", title, period_start=start, group=group, filters=ctx.filter_key,
+                     breached_only=metric == "backlog_breached", notes=False, slot=slot)
+    if metric == "qa_accuracy":
+        return Drill("qa", f"QA reviews · {where} · {ctx.label(start)}", metric=metric, period_start=start,
+                     group=group, filters=ctx.filter_key, slot=slot)
+    if not m.reconcilable:
+        return Drill("unsupported", title, metric=metric, slot=slot)
+    what = "numerator" if part == "numerator" else "counted" if not m.kind.has_parts else "all"
+    return Drill("members", title, metric=metric, period_start=start, group=group, filters=ctx.filter_key,
+                 what=what, slot=slot)

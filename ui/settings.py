@@ -37,3 +37,13 @@ def sla_target() -> float:
     except (TypeError, ValueError):
         return DEFAULT_SLA_TARGET
     return value / 100 if 1 < value <= 100 else value if 0 < value <= 1 else DEFAULT_SLA_TARGET
+
+
+def sla_badge(value: float | None, target: float, numerator=None, denominator=None, scaled: bool = False) -> str | None:
+    """An SLA attainment against its target: 🟢 at or above, 🔴 below, with its parts.
+    `scaled`: the value is already ×100 (ui.fmt.for_display)."""
+    if value is None:
+        return None
+    share = value / 100 if scaled else value
+    parts = f" ({numerator:,}/{denominator:,})" if numerator is not None and denominator else ""
+    return f"{'🟢' if share >= target else '🔴'} {share * 100:.1f}%{parts}"
