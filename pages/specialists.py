@@ -83,8 +83,7 @@ def open_cell(ctx: context.Context, table: pl.DataFrame, names: dict[str, str], 
         drill = drilldown.Drill("workload", f"Appeals {label} · {who}", group=group, filters=ctx.filter_key,
                                 what=what, hours=float(hours), notes=False, slot="table")
     else:
-        drill = drilldown.cell_drill(ctx, {"overturn_rate_numerator": "overturn_rate_numerator"}.get(col, col),
-                                     group, who, "table")
+        drill = drilldown.cell_drill(ctx, col, group, who, "table")
     if drill is not None:
         drilldown.open_drill(PAGE, drill)
 

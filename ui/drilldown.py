@@ -225,7 +225,7 @@ def new_cell(event, key: str) -> tuple[int, str] | None:
 
 # report-table column → the metric whose appeals it counts (display columns derived from a metric)
 _DERIVED = {"overturn_parts": "overturn_rate", "overturn_ci": "overturn_rate", "overturn_expected": "overturn_rate",
-            "compare": "overturn_rate"}
+            "compare": "overturn_rate", "active_days": "appeals_resolved", "resolved_per_active_day": "appeals_resolved"}
 
 
 def metric_of(column: str) -> tuple[str | None, str]:
@@ -259,3 +259,29 @@ def cell_drill(ctx: Context, column: str, group: tuple[tuple[str, str], ...], wh
     what = "numerator" if part == "numerator" else "counted" if not m.kind.has_parts else "all"
     return Drill("members", title, metric=metric, period_start=start, group=group, filters=ctx.filter_key,
                  what=what, slot=slot)
+
+
+def selectable(chart, fields: list[str], name: str = "pick"):
+    """An Altair chart whose marks can be clicked (a point selection on `fields`), for
+    st.altair_chart(on_select="rerun"); a layered chart gets the selection on its first layer."""
+    import altair as alt
+
+    param = alt.selection_point(name=name, fields=fields, on="click")
+    if isinstance(chart, alt.LayerChart):
+        chart.layer[0] = chart.layer[0].add_params(param)
+        return chart
+    return chart.add_params(param)
+
+
+def picked_point(event, key: str, name: str = "pick") -> dict | None:
+    """The clicked mark's field values of a selectable chart, only when new (see new_cell)."""
+    try:
+        points = event.selection.get(name) or []
+    except AttributeError:
+        points = []
+    point = dict(points[0]) if points else None
+    seen = f"_drill_seen_{key}"
+    if point == st.session_state.get(seen):
+        return None
+    st.session_state[seen] = point
+    return point
