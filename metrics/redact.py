@@ -94,7 +94,7 @@ _EMAIL_OBFUSCATED = re.compile(
 )
 _HANDLE = re.compile(r"(?<![\w.@])@[\w][\w.]{1,}(?<!\.)", re.UNICODE)
 # card-like: 13 to 19 digits, optionally grouped by single spaces or hyphens
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_CARD = re.compile(r"(?<![\w+-])[1-9](?:[ -]?\d){12,18}(?![\w-])")  # no card number starts with 0
 # phone: an optional +, then digits with spaces, dots, hyphens, slashes or brackets between them;
 # at least 7 digits in all. Dates, times and ids are ruled out in _phone below.
 _PHONE = re.compile(r"(?<![\w+/.-])(?:\+|00)?\(?\d[\d ().\-/\u00a0]{5,}\d(?![\w-])")
