@@ -34,31 +34,29 @@ def exceptions_table(ctx: context.Context, hours: float) -> pl.DataFrame:
 def show_exceptions(ctx: context.Context, table: pl.DataFrame, hours: int, target: float, key: str):
     """The exceptions table: SLA columns first (visible at 1440 px without scrolling); a cell opens its appeals."""
     shown = table.sort([pl.col("queue") == ALL, "breached", "queue"], descending=[False, True, False]).with_columns(
-        *(pl.col(m).map_elements(lambda v, t=target: settings.sla_badge(v, t), return_dtype=pl.Utf8, skip_nulls=False)
-          .alias(f"{m}_badge") for m in SLA_METRICS),
         *(pl.struct(f"{m}_numerator", f"{m}_denominator").map_elements(
             lambda r, m=m: fmt.parts(r[f"{m}_numerator"], r[f"{m}_denominator"]), return_dtype=pl.Utf8)
           .alias(f"{m}_parts") for m in SLA_METRICS),
     )
     target_txt = f"target {target * 100:.0f}%"
     config = {
-        "queue": st.column_config.TextColumn("Queue", pinned=True),
-        "breached": st.column_config.NumberColumn("Breached now", format="%d",
+        "queue": st.column_config.TextColumn("Queue", pinned=True, width=170),
+        "breached": st.column_config.NumberColumn("Breached now", format="%d", width=110,
                                                   help="Open appeals past their resolution deadline at the as-of time"),
         "due_soon": st.column_config.NumberColumn(f"Due in {hours} h", format="%d",
                                                   help=f"Open appeals whose resolution deadline falls in the next {hours} hours"),
-        "ttr_sla_attainment_badge": st.column_config.TextColumn(
+        "ttr_sla_attainment": st.column_config.Column(
             f"Resolution SLA ({target_txt})", help=METRICS["ttr_sla_attainment"].description + " Headline period."),
         "ttr_sla_attainment_parts": st.column_config.TextColumn("Achieved / decided"),
-        "ftr_sla_attainment_badge": st.column_config.TextColumn(
+        "ftr_sla_attainment": st.column_config.Column(
             f"First-touch SLA ({target_txt})", help=METRICS["ftr_sla_attainment"].description + " Headline period."),
         "ftr_sla_attainment_parts": st.column_config.TextColumn("Achieved / decided "),
         "open_appeals": st.column_config.NumberColumn("Open now", format="%d"),
         "oldest_age_hours": st.column_config.NumberColumn("Oldest open (h)", format="%.0f"),
     }
-    order = ["queue", "breached", "due_soon", "ttr_sla_attainment_badge", "ttr_sla_attainment_parts",
-             "ftr_sla_attainment_badge", "ftr_sla_attainment_parts", "open_appeals", "oldest_age_hours"]
-    event = st.dataframe(shown, hide_index=True, column_order=order, column_config=config, width="stretch",
+    order = ["queue", "breached", "due_soon", "ttr_sla_attainment", "ttr_sla_attainment_parts",
+             "ftr_sla_attainment", "ftr_sla_attainment_parts", "open_appeals", "oldest_age_hours"]
+    event = st.dataframe(settings.sla_styled(shown, SLA_METRICS, target, scaled=False), hide_index=True, column_order=order, column_config=config, width="stretch",
                          placeholder=fmt.DASH, on_select="rerun", selection_mode="single-cell", key=key)
     return shown, event
 
@@ -121,7 +119,7 @@ def render() -> None:
     table = exceptions_table(ctx, float(hours))
     right.caption(f"Open appeals by queue at {fmt.instant(ctx.as_of)}: breached (past their resolution deadline) and "
                   f"due within {hours} h; SLA attainment of {ctx.label(ctx.focus)} against the {target * 100:.0f}% "
-                  "target (🟢 at or above, 🔴 below; APPEALS_SLA_TARGET). **Click a cell** to list its appeals.")
+                  "target (green at or above, red below; APPEALS_SLA_TARGET). **Click a cell** to list its appeals.")
     if table.height == 0:
         widgets.empty("No open appeals and no SLA decided with these filters.")
     else:

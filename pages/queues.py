@@ -31,7 +31,7 @@ def with_workload(ctx: context.Context, table: pl.DataFrame, hours: int) -> pl.D
     return table.join(work, on="queue", how="left").with_columns(pl.col("breached", "due_soon").fill_null(0))
 
 
-SLA_FIRST = ["queue", "breached", "due_soon", "ttr_sla_attainment_badge", "ftr_sla_attainment_badge",
+SLA_FIRST = ["queue", "breached", "due_soon", "ttr_sla_attainment", "ftr_sla_attainment",
              "backlog_open", "backlog_breached"]
 REST = ["appeals_created", "appeals_resolved", "ttr_p50_hours", "ttr_p90_hours", "ftr_p50_hours", "ftr_p90_hours",
         "overturn_rate", "overturn_parts", "overturn_ci", "reopen_rate", "escalation_rate", "qa_accuracy"]
@@ -48,9 +48,6 @@ def show_table(ctx: context.Context, table: pl.DataFrame, hours: int, target: fl
         .map_elements(lambda r: fmt.parts(r["overturn_rate_numerator"], r["overturn_rate_denominator"]),
                       return_dtype=pl.Utf8)
         .alias("overturn_parts"),
-        *(pl.struct(m, f"{m}_numerator", f"{m}_denominator").map_elements(
-            lambda r, m=m: settings.sla_badge(r[m], target, r[f"{m}_numerator"], r[f"{m}_denominator"], scaled=True),
-            return_dtype=pl.Utf8).alias(f"{m}_badge") for m in ("ttr_sla_attainment", "ftr_sla_attainment")),
     )
     config = {"queue": st.column_config.TextColumn("Queue", pinned=True)} | {n: fmt.column(n) for n in TABLE_METRICS}
     config |= {"overturn_parts": st.column_config.TextColumn("Overturned / resolved", help="Numerator / denominator"),
@@ -59,14 +56,15 @@ def show_table(ctx: context.Context, table: pl.DataFrame, hours: int, target: fl
                                                          help="Open appeals past their resolution deadline at the as-of time"),
                "due_soon": st.column_config.NumberColumn(f"Due in {hours} h", format="%d",
                                                          help=f"Open appeals due in the next {hours} hours"),
-               "ttr_sla_attainment_badge": st.column_config.TextColumn(
+               "ttr_sla_attainment": st.column_config.Column(
                    f"Resolution SLA (target {target * 100:.0f}%)", help=METRICS["ttr_sla_attainment"].description),
-               "ftr_sla_attainment_badge": st.column_config.TextColumn(
+               "ftr_sla_attainment": st.column_config.Column(
                    f"First-touch SLA (target {target * 100:.0f}%)", help=METRICS["ftr_sla_attainment"].description),
                "backlog_open": fmt.column("backlog_open", "Open at period end"),
                "backlog_breached": fmt.column("backlog_breached", "Breached at period end")}
     order = SLA_FIRST + (REST if every else [])
-    return shown, st.dataframe(shown, hide_index=True, column_order=order, column_config=config, width="stretch",
+    styled = settings.sla_styled(shown, ("ttr_sla_attainment", "ftr_sla_attainment"), target)
+    return shown, st.dataframe(styled, hide_index=True, column_order=order, column_config=config, width="stretch",
                                placeholder=fmt.DASH, on_select="rerun", selection_mode="single-cell", key="queue_table")
 
 
@@ -110,8 +108,7 @@ def render() -> None:
         shown, event = show_table(ctx, with_workload(ctx, table, hours), hours, target, every)
         open_cell(ctx, shown, drilldown.new_cell(event, "queue_table"), hours)
         st.caption(f"Exceptions first: breached now and due within {hours} h at {fmt.instant(ctx.as_of)}; SLA "
-                   f"attainment = achieved ÷ (achieved + breached) of SLAs decided in the period, 🟢 at or above the "
-                   f"{target * 100:.0f}% target, 🔴 below (APPEALS_SLA_TARGET). Percentiles in calendar hours; overturn "
+                   f"attainment = achieved ÷ (achieved + breached) of SLAs decided in the period,                    f"{target * 100:.0f}% target, 🔴 below (APPEALS_SLA_TARGET). Percentiles in calendar hours; overturn "
                    "rate with its 95% Wilson interval. **Click a cell** to list the appeals behind it.")
         drilldown.panel(ctx, PAGE, "table")
 

@@ -39,11 +39,20 @@ def sla_target() -> float:
     return value / 100 if 1 < value <= 100 else value if 0 < value <= 1 else DEFAULT_SLA_TARGET
 
 
-def sla_badge(value: float | None, target: float, numerator=None, denominator=None, scaled: bool = False) -> str | None:
-    """An SLA attainment against its target: 🟢 at or above, 🔴 below, with its parts.
-    `scaled`: the value is already ×100 (ui.fmt.for_display)."""
-    if value is None:
-        return None
-    share = value / 100 if scaled else value
-    parts = f" ({numerator:,}/{denominator:,})" if numerator is not None and denominator else ""
-    return f"{'🟢' if share >= target else '🔴'} {share * 100:.1f}%{parts}"
+GOOD = "background-color: #e6f4ea; color: #0d652d"  # at or above target
+BAD = "background-color: #fce8e6; color: #a50e0e"  # below target
+
+
+def sla_styled(frame, columns, target: float, scaled: bool = True):
+    """A pandas Styler of `frame` whose SLA attainment `columns` are green at or above the
+    target and red below; `scaled`: the values are percentages (ui.fmt.for_display)."""
+    import math
+
+    def colour(v) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        return GOOD if (v / 100 if scaled else v) >= target else BAD
+
+    cols = [c for c in columns if c in frame.columns]
+    styler = frame.to_pandas().style.map(colour, subset=cols)
+    return styler.format("{:.1f}%" if scaled else "{:.1%}", subset=cols, na_rep="—")
