@@ -108,7 +108,9 @@ def render() -> None:
         shown, event = show_table(ctx, with_workload(ctx, table, hours), hours, target, every)
         open_cell(ctx, shown, drilldown.new_cell(event, "queue_table"), hours)
         st.caption(f"Exceptions first: breached now and due within {hours} h at {fmt.instant(ctx.as_of)}; SLA "
-                   f"attainment = achieved ÷ (achieved + breached) of SLAs decided in the period,                    f"{target * 100:.0f}% target, 🔴 below (APPEALS_SLA_TARGET). Percentiles in calendar hours; overturn "
+                   f"attainment = achieved ÷ (achieved + breached) of SLAs decided in the period, green at or above "
+                   f"the {target * 100:.0f}% target, red below (APPEALS_SLA_TARGET). Percentiles in calendar hours; "
+                   "overturn "
                    "rate with its 95% Wilson interval. **Click a cell** to list the appeals behind it.")
         drilldown.panel(ctx, PAGE, "table")
 
