@@ -141,7 +141,13 @@ def show_rows(ctx: Context, rows: pl.DataFrame, total: int, key: str, file_stem:
         right.caption(f"Rows {start + 1:,}–{min(start + widgets.PAGE_SIZE, rows.height):,} of {rows.height:,}")
     shown = with_context(ctx, rows.slice((page - 1) * widgets.PAGE_SIZE, widgets.PAGE_SIZE), notes)
     shown = ctx.private(shown)
-    cols = [c for c in columns if c in shown.columns]
+    if notes and "decision_note" in shown.columns:  # the notes next to the appeal, where the eye starts
+        columns = ("appeal_id", "case_link", "decision_note", *(c for c in columns if c not in ("appeal_id", "case_link",
+                                                                                               "decision_note")))
+    # columns with nothing in them on this list (time left of resolved appeals, flags all true) say nothing
+    cols = [c for c in columns if c in shown.columns and (c == "appeal_id" or shown[c].null_count() < shown.height)]
+    if drill_flags_constant(shown):
+        cols = [c for c in cols if c not in ("in_numerator", "in_denominator", "counted")]
     with holder:
         config = dict(COLUMN_CONFIG)
         st.dataframe(shown.select(cols), hide_index=True, width="stretch", placeholder=fmt.DASH,
@@ -154,6 +160,12 @@ def show_rows(ctx: Context, rows: pl.DataFrame, total: int, key: str, file_stem:
     else:  # notes for thousands of rows are read only when asked for
         st.button(f"Prepare a CSV of {rows.height:,} rows", key=f"{key}_csv_prepare", icon=":material/download:",
                   on_click=lambda: st.session_state.__setitem__(f"{key}_csv_ready", True))
+
+
+def drill_flags_constant(frame: pl.DataFrame) -> bool:
+    """True when every listed row is in the numerator and the denominator (a numerator list)."""
+    flags = [c for c in ("in_numerator", "in_denominator", "counted") if c in frame.columns]
+    return bool(flags) and all(frame[c].fill_null(False).all() for c in flags)
 
 
 def _base_config(cols) -> dict:
