@@ -24,7 +24,7 @@ from metrics import dashboard as views
 from metrics.catalog import METRICS, MIN_GROUP_SIZE
 from metrics.contract import SANE_FIRST_DAY, SANE_LAST_DAY
 from metrics.formatting import format_value
-from metrics.kinds import Count
+from metrics.kinds import Movement
 from metrics.warehouse import WarehouseError
 
 HEADLINE = [
@@ -283,11 +283,11 @@ def _drivers(ctx: _Context, move: Move):
         frame = ctx.rep((key,), [name], date_from=ctx.prev).filter(pl.col(key).is_not_null())
         now = frame.filter(pl.col("period_start") == ctx.start)
         was = frame.filter(pl.col("period_start") == ctx.prev)
-        if m.kind.has_parts:
+        if m.kind.movement is Movement.RATE_AND_MIX:
             num, den = f"{name}_numerator", f"{name}_denominator"
             parts = drivers.decompose_rate({r[key]: (r[num] or 0, r[den] or 0) for r in was.iter_rows(named=True)},
                                            {r[key]: (r[num] or 0, r[den] or 0) for r in now.iter_rows(named=True)})
-        elif isinstance(m.kind, Count):
+        elif m.kind.movement is Movement.ADDITIVE:
             parts = drivers.decompose_count({r[key]: r[name] or 0 for r in was.iter_rows(named=True)},
                                             {r[key]: r[name] or 0 for r in now.iter_rows(named=True)})
         else:
@@ -302,13 +302,13 @@ def _drivers(ctx: _Context, move: Move):
     _, key, parts = best
     top = parts[0]
     label = KEY_LABELS[key]
-    if m.kind.has_parts:
+    if m.kind.movement is Movement.RATE_AND_MIX:
         mix = sum(p.mix for p in parts)
         rate = sum(p.rate for p in parts)
         sentence = (f"By {label}: the groups' own rates moved it {fmt_delta(name, rate)} (rate effect) and their "
                     f"shifting mix {fmt_delta(name, mix)} (mix effect); most of it in {label} {top.group} "
                     f"({fmt_delta(name, top.total)}: {fmt_value(name, top.before)} → {fmt_value(name, top.now)}).")
-    elif isinstance(m.kind, Count):
+    elif m.kind.movement is Movement.ADDITIVE:
         sentence = (f"Most of it in {label} {top.group}: {fmt_value(name, top.before)} → {fmt_value(name, top.now)} "
                     f"({fmt_delta(name, top.total)} of {fmt_delta(name, move.change)}).")
     else:
