@@ -135,8 +135,8 @@ def render() -> None:
     open_cell(ctx, table, names, drilldown.new_cell(event, "specialist_table"), hours)
     st.caption(f"Workload now ({fmt.instant(ctx.as_of)}): open appeals assigned to each specialist, those due in the "
                f"next {hours} h and those already past their resolution deadline, and the age of the oldest, beside "
-               "the quality figures of the headline period. **Click a cell** to list its appeals. "
-               + dashboard.SPECIALIST_OWNER_RULE)
+               "the quality figures of the headline period. **Click a cell** to list its appeals.")
+    st.caption(dashboard.SPECIALIST_OWNER_RULE)
     drilldown.panel(ctx, PAGE, "table")
     st.subheader("Overturn rate against volume")
     show_funnel(ctx, table, mix, names)
