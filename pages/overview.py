@@ -91,7 +91,10 @@ def kpi_drill(ctx: context.Context):
     def on_list(kpi) -> None:
         name = kpi.name
         title = f"{kpi.label} · {ctx.label(ctx.focus)}"
-        if name in ("backlog_open", "backlog_breached"):
+        if name == "qa_accuracy":
+            drill = drilldown.Drill("qa", f"QA reviews · {ctx.label(ctx.focus)}", metric=name, period_start=ctx.focus,
+                                    filters=ctx.filter_key, slot="kpi")
+        elif name in ("backlog_open", "backlog_breached"):
             drill = drilldown.Drill("backlog", title, period_start=ctx.focus, filters=ctx.filter_key,
                                     breached_only=name == "backlog_breached", notes=False, slot="kpi")
         else:
@@ -103,7 +106,8 @@ def kpi_drill(ctx: context.Context):
     return on_list
 
 
-LISTABLE = tuple(n for n in dashboard.KPI_METRICS if METRICS[n].reconcilable) + ("backlog_open", "backlog_breached")
+LISTABLE = tuple(n for n in dashboard.KPI_METRICS if METRICS[n].reconcilable) + ("backlog_open", "backlog_breached",
+                                                                                 "qa_accuracy")
 
 
 def render() -> None:
@@ -140,7 +144,7 @@ def render() -> None:
     st.caption("Arrows compare with the previous period; green is better, red worse, grey is neither "
                "(the metric catalog's direction). Sparklines: one point per period of the date range, the "
                "headline period in orange. Hover the (?) next to a label for its definition. "
-               "**List appeals** opens the appeals behind a card (QA accuracy counts QA reviews, listed on Queues).")
+               "**List appeals** opens the appeals behind a card (for QA accuracy, the QA reviews and their appeals).")
     drilldown.panel(ctx, PAGE, "kpi")
 
 

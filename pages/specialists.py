@@ -127,7 +127,7 @@ def render() -> None:
     known = {} if ctx.pseudonymise else data.specialist_names(ctx.url, ctx.as_of, ctx.focus, ctx.grain, ctx.filter_key)
     names = ctx.specialist_names(report["specialist_id"].to_list(), known)
     st.subheader(f"All specialists · {ctx.label(ctx.focus)}")
-    hours = st.selectbox("Due within the next", workload.RISK_WINDOWS,
+    hours = st.columns([1, 3])[0].selectbox("Due within the next", workload.RISK_WINDOWS,
                          index=workload.RISK_WINDOWS.index(workload.DEFAULT_HOURS), format_func=lambda h: f"{h} hours",
                          key="specialist_hours")
     table = with_workload(ctx, table, hours)
