@@ -71,8 +71,8 @@ def by_group(url=None, as_of=None, key: str | None = "queue", hours: float = DEF
         f"select {group_col} as group_value, count(*) as open_appeals, "
         f"sum(case when {breached.sql()} then 1 else 0 end) as breached, "
         f"sum(case when {due.sql()} then 1 else 0 end) as due_soon, min(created_at) as oldest_created_at "
-        f"from appeal_facts where {' and '.join(f'({c})' for c in conds)} group by {group_col} "
-        'order by 1 collate "C"'
+        f"from appeal_facts where {' and '.join(f'({c})' for c in conds)} group by {group_col}"
+        + (f' order by {key} collate "C"' if key else "")  # PostgreSQL: no collate on an ordinal
     )
     frame = wh.query(wh.compose(None, sql, params), params)
     name = key or "group_value"
