@@ -5,9 +5,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import dashboard
+from metrics import dashboard, workload
 from metrics.catalog import METRICS
-from metrics import workload
 from ui import charts, context, data, drilldown, fmt, settings, widgets
 
 TABLE_METRICS = dashboard.GROUP_TABLE_METRICS

@@ -6,9 +6,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import dashboard, stats
+from metrics import dashboard, stats, workload
 from metrics.catalog import MIN_GROUP_SIZE
-from metrics import workload
 from ui import access, charts, context, data, drilldown, fmt, widgets
 
 METRICS = dashboard.SPECIALIST_METRICS

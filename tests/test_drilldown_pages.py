@@ -41,13 +41,22 @@ def engine(sample_url):
     return wh, as_of, (as_of - timedelta(days=as_of.weekday())).date()  # the week that holds as_of
 
 
+@pytest.fixture(scope="module")
+def fresh_caches():
+    # once per module: every test reads the same sample with the same settings, so the cached
+    # reports of one test are right for the next (saves a minute of recomputation)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 @pytest.fixture
-def app(monkeypatch, sample_url):
+def app(monkeypatch, sample_url, fresh_caches):
     monkeypatch.setenv("APPEALS_WAREHOUSE_URL", sample_url)
     monkeypatch.setenv("APPEALS_PSEUDONYM_SALT", SALT)
     monkeypatch.setenv("APPEALS_CASE_URL_TEMPLATE", "https://acme.zendesk.com/agent/tickets/{appeal_id}")
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
     def make(page: str | None = None, params: dict | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=180)
@@ -187,10 +196,10 @@ def test_a_root_cause_mover_opens_its_redacted_notes(app, engine):
     assert notes["decision_note"].notna().sum() > 0
 
 
-@pytest.mark.parametrize("page", ["overview", "queues", "specialists", "root_causes", "wbr", "definitions",
-                                  "data_quality"])
+@pytest.mark.parametrize("page", ["overview", "queues", "specialists", "root_causes"])
 def test_no_personal_data_reaches_a_page(app, engine, page):
-    """Every page, with the drill-downs that carry notes opened on the pages that have them."""
+    """The pages with drill-downs, with those that carry notes opened (every page and download
+    is also scanned in the browser: tests/test_browser.py)."""
     _wh, _as_of, week = engine
     at = app(None if page == "overview" else page)
     drills = {
@@ -218,3 +227,18 @@ def test_the_sample_notes_do_carry_personal_data(engine):
     raw = wh.query(wh.compose(None, "select decision_note from appeal_lifecycle where decision_note like '%@%'",
                               {"as_of": api.as_of_param(as_of)}), {"as_of": api.as_of_param(as_of)})
     assert raw.height > 100 and EMAIL.search(raw["decision_note"][0])
+
+
+def test_settings_are_read_and_a_bad_target_is_named(app, monkeypatch):
+    monkeypatch.setenv("APPEALS_SLA_TARGET", "95")
+    at = app()
+    assert any("against the 95% target" in c.value for c in at.caption)
+    monkeypatch.setenv("APPEALS_SLA_TARGET", "ninety")
+    monkeypatch.delenv("APPEALS_CASE_URL_TEMPLATE")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert any("APPEALS_SLA_TARGET: expected a share" in w.value for w in at.warning)
+    assert any("against the 90% target" in c.value for c in at.caption)
+    needs = frame(at, {"hours_left", "appeal_id"})
+    assert "case_link" not in needs.columns  # no template: no link column, and the caption says how
+    assert any("Set APPEALS_CASE_URL_TEMPLATE" in c.value for c in at.caption)

@@ -11,7 +11,7 @@ they reach this module.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 
 import polars as pl
 import streamlit as st

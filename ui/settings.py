@@ -32,11 +32,19 @@ def case_url_template() -> str | None:
 
 def sla_target() -> float:
     raw = os.environ.get("APPEALS_SLA_TARGET", "").strip() or _secret("sla", "attainment_target")
-    try:
-        value = float(raw) if raw not in (None, "") else DEFAULT_SLA_TARGET
-    except (TypeError, ValueError):
+    if raw in (None, ""):
         return DEFAULT_SLA_TARGET
-    return value / 100 if 1 < value <= 100 else value if 0 < value <= 1 else DEFAULT_SLA_TARGET
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if 1 < value <= 100:  # "90" means 90%
+        return value / 100
+    if 0 < value <= 1:
+        return value
+    st.warning(f"APPEALS_SLA_TARGET: expected a share such as 0.9 or 90, got {str(raw)[:40]!r}; using "
+               f"{DEFAULT_SLA_TARGET:.0%}.", icon=":material/warning:")
+    return DEFAULT_SLA_TARGET
 
 
 GOOD = "background-color: #e6f4ea; color: #0d652d"  # at or above target
