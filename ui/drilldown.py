@@ -206,8 +206,9 @@ def panel(ctx: Context, page: str, slot: str = "main") -> None:
         st.markdown(f"**{total:,}** appeals · as of {fmt.instant(ctx.as_of)}"
                     + (" · decision notes are redacted (e-mails, phones, card numbers, handles, user links)"
                        if drill.notes else ""))
-        stem = "_".join(x for x in [page, drill.kind, drill.metric or drill.what or "",
-                                    *(v for _k, v in drill.group),
+        # a file name shows no specialist id when pseudonyms are on
+        shown_group = [ctx.specialist_names([v]).get(v, v) if k == "specialist_id" else v for k, v in drill.group]
+        stem = "_".join(x for x in [page, drill.kind, drill.metric or drill.what or "", *shown_group,
                                     drill.period_start.isoformat() if drill.period_start else ""] if x)
         show_rows(ctx, rows, total, f"drill_{page}", stem.replace(" ", "_"), notes=drill.notes)
 
