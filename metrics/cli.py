@@ -206,6 +206,15 @@ def _warehouse(args):
     return args.warehouse
 
 
+def _wrote(out: str, rows: int | None, what: str) -> None:
+    """What a command wrote to its --out file, as `refresh` ends with its line (with `--out -`
+    standard output is the data itself: nothing is added)."""
+    if out == "-":
+        return
+    count = f"{rows:,} " if rows is not None else ""
+    print(f"wrote {count}{what} to {out}")
+
+
 def _run(args) -> int:
     from metrics import api
     from metrics.output import write_frame
@@ -227,7 +236,8 @@ def _run(args) -> int:
         refresh.refresh(args.warehouse, args.store)
 
     if args.command == "facts":
-        api.write_facts(args.warehouse, args.out, args.as_of, wide=args.wide)
+        n = api.write_facts(args.warehouse, args.out, args.as_of, wide=args.wide)
+        _wrote(args.out, n, "appeals")
     elif args.command == "spans":
         write_frame(api.status_spans(args.warehouse, args.as_of), args.out)
     elif args.command == "report":
@@ -278,8 +288,10 @@ def _run(args) -> int:
         from metrics import wbr
 
         text = wbr.render(args.warehouse, args.week, args.out)
-        if not args.out:
+        if not args.out or args.out == "-":
             print(text)
+        else:
+            _wrote(args.out, None, f"the review of {args.week}")
     elif args.command == "refresh":
         from metrics import refresh
 

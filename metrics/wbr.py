@@ -738,7 +738,7 @@ def _inline(text: str) -> str:
 def render(url, week: str, out: str | None = None, as_of=None) -> str:
     review = build(url, week, as_of)
     text = to_markdown(review)
-    if out:
+    if out and out != "-":  # "-": Markdown on standard output, as `report --out -` writes CSV there
         path = Path(out)
         if path.suffix.lower() not in (".md", ".html"):
             raise ValueError(f"--out: unsupported extension {path.suffix!r}; use .md or .html")
