@@ -484,14 +484,53 @@ def at_risk_table(frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("< 4 h", 4), ("4–8 h", 8), ("8–24 h", 24), ("1–2 d", 48), ("2–3 d", 72), ("3–7 d", 168), ("> 7 d", math.inf),
 )
+# Bucket edges (hours) an age histogram chooses from: the fine ones for a queue worked in hours,
+# the long ones for logs with appeals open for months (a month is 30 days here, a year 365).
+AGE_EDGES: tuple[float, ...] = (4, 8, 24, 48, 72, 168, 336, 720, 1440, 2160, 4320, 8760)
+MAX_AGE_EDGES = 8  # at most 9 bars
+_LAST_FIXED_EDGE = 168  # the buckets up to "> 7 d" are always there (comparable across queues)
+
+
+def _age_span(hours: float, upper: bool = False) -> str:
+    if hours < 24 or (upper and hours == 24):
+        return f"{hours:g} h"
+    if hours < 720:
+        return f"{hours / 24:g} d"
+    if hours < 8760:
+        return f"{hours / 720:g} mo"
+    return f"{hours / 8760:g} y"
+
+
+def _age_range(lo: float, hi: float) -> str:
+    a, b = _age_span(lo), _age_span(hi, upper=True)
+    (na, ua), (nb, ub) = a.split(" "), b.split(" ")
+    return f"{na}–{b}" if ua == ub else f"{a}–{b}"
+
+
+def age_buckets(max_age_hours: float | None) -> tuple[tuple[str, float], ...]:
+    """Age buckets that fit the data's range: the edges of AGE_EDGES below the oldest age (at
+    least up to 7 days), the finest merged first while there are more than MAX_AGE_EDGES; the
+    last bucket is open ("> 3 mo") and holds the oldest appeal. Up to 7 days old this is
+    AGE_BUCKETS exactly."""
+    top = max(max_age_hours or 0.0, _LAST_FIXED_EDGE)
+    edges = [e for e in AGE_EDGES if e < top or e <= _LAST_FIXED_EDGE]
+    while len(edges) > MAX_AGE_EDGES:
+        edges.pop(0)
+    out = [(f"< {_age_span(edges[0], upper=True)}", edges[0])]
+    out += [(_age_range(lo, hi), hi) for lo, hi in zip(edges, edges[1:], strict=False)]
+    out.append((f"> {_age_span(edges[-1])}", math.inf))
+    return tuple(out)
 
 
 def age_distribution(open_rows: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """Open appeals per age bucket (time since created_at at as_of) and resolution-SLA state."""
+    """Open appeals per age bucket (time since created_at at as_of) and resolution-SLA state;
+    the buckets follow the oldest appeal's age (age_buckets)."""
     now = pl.lit(as_of.astimezone(UTC)).cast(pl.Datetime("us", "UTC"))
     age = _hours_between(now, pl.col("created_at"))
-    expr = pl.when(age < AGE_BUCKETS[0][1]).then(pl.lit(AGE_BUCKETS[0][0]))
-    for label, upper in AGE_BUCKETS[1:]:
+    oldest = open_rows.select(age.max()).item() if open_rows.height else None
+    buckets = age_buckets(oldest)
+    expr = pl.when(age < buckets[0][1]).then(pl.lit(buckets[0][0]))
+    for label, upper in buckets[1:]:
         expr = expr.when(age < upper).then(pl.lit(label))
     rows = open_rows.with_columns(
         expr.alias("age_bucket"),
@@ -499,7 +538,7 @@ def age_distribution(open_rows: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
             {"breached": "breached", "pending": "within SLA", "achieved": "within SLA"}, default="no SLA"
         ).alias("sla_state"),
     )
-    order = {label: i for i, (label, _) in enumerate(AGE_BUCKETS)}
+    order = {label: i for i, (label, _) in enumerate(buckets)}
     out = rows.group_by("age_bucket", "sla_state").agg(pl.len().cast(pl.Int64).alias("appeals"))
     return out.with_columns(pl.col("age_bucket").replace_strict(order, return_dtype=pl.Int64).alias("bucket_order")).sort(
         "bucket_order", "sla_state"
