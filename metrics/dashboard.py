@@ -16,6 +16,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -23,7 +24,9 @@ from metrics import stats
 from metrics.catalog import METRICS, MIN_GROUP_SIZE
 from metrics.conditions import Eq
 from metrics.kinds import Listed, Tile
-from metrics.periods import next_period, period_last_day, previous_period, truncate  # noqa: F401 (the pages' API)
+from metrics.periods import (  # noqa: F401 (the pages' API)
+    TRAILING_PERIODS, next_period, period_last_day, previous_period, trailing_starts, truncate,
+)
 
 # The headline KPIs of the Overview, in display order.
 KPI_METRICS: tuple[str, ...] = (
@@ -95,17 +98,31 @@ def period_label(start: date, grain: str, short: bool = False) -> str:
     return start.strftime("%b %Y")
 
 
-def default_date_range(as_of: datetime, weeks: int = 8) -> tuple[date, date]:
-    """The last `weeks` ISO weeks ending with the week of as_of (UTC)."""
-    end = as_of.astimezone(UTC).date()
+def default_date_range(as_of: datetime, weeks: int = 8, tz: str = "UTC") -> tuple[date, date]:
+    """The last `weeks` ISO weeks ending with the last complete week at as_of (in `tz`): the
+    week of as_of when it is complete (is_partial), else the week before. The default headline
+    period is the range's last week, so it is never a partial week."""
+    end = as_of.astimezone(ZoneInfo(tz)).date()
+    week = period_start(end, "week")
+    if is_partial(week, "week", as_of, tz):
+        end = week - timedelta(days=1)
     start = period_start(end, "week") - timedelta(weeks=weeks - 1)
     return start, end
 
 
-def is_partial(start: date, grain: str, as_of: datetime) -> bool:
-    """True when the period is still running at as_of (more than an hour of it left)."""
-    end = datetime.combine(next_period(start, grain), datetime.min.time(), tzinfo=UTC)
+def is_partial(start: date, grain: str, as_of: datetime, tz: str = "UTC") -> bool:
+    """True when the period (in `tz`) is still running at as_of (more than an hour of it left:
+    as_of is the latest event, so a log whose last event came minutes before the period's end
+    is a complete period)."""
+    end = datetime.combine(next_period(start, grain), datetime.min.time(), tzinfo=ZoneInfo(tz))
     return as_of.astimezone(UTC) < end - timedelta(hours=1)
+
+
+def latest_complete(starts: list[date], grain: str, as_of: datetime, tz: str = "UTC") -> date | None:
+    """The latest of `starts` that is complete at as_of (the default headline period); the
+    latest start when none is."""
+    done = [s for s in starts if not is_partial(s, grain, as_of, tz)]
+    return max(done) if done else (max(starts) if starts else None)
 
 
 # -- headline KPIs --------------------------------------------------------------------------------
@@ -168,6 +185,47 @@ def kpis(report: pl.DataFrame, focus: date, previous: date, metrics=KPI_METRICS,
             pden = (before or {}).get(f"{name}_denominator")
         out.append(Kpi(name, m.label, m.description, m.unit, m.fmt, m.higher_is_better, cell_value(now, name),
                        cell_value(before, name), num, den, pnum, pden))
+    return out
+
+
+def trailing_average(report: pl.DataFrame, focus: date, grain: str, metrics=KPI_METRICS,
+                     n: int = TRAILING_PERIODS) -> dict[str, tuple[float | None, int | None, int | None]]:
+    """Each metric over the `n` periods before `focus` (periods.trailing_starts), as
+    (value, numerator, denominator):
+    - counts: the mean per period, a period absent from the report counting 0 (nothing happened);
+    - ratios: sum of numerators ÷ sum of denominators (never a mean of rates), null when 0;
+    - percentiles: null: a percentile of the window cannot be rebuilt from per-period percentiles.
+    """
+    starts = trailing_starts(focus, grain, n)
+    window = complete_periods(report.filter(pl.col("period_start").is_in(starts)), starts, metrics)
+    out: dict[str, tuple[float | None, int | None, int | None]] = {}
+    for name in metrics:
+        m = METRICS[name]
+        if m.kind.has_parts:
+            num, den = int(window[f"{name}_numerator"].sum()), int(window[f"{name}_denominator"].sum())
+            out[name] = (num / den if den else None, num, den)
+        elif m.kind.empty == 0:
+            out[name] = (float(window[name].sum()) / n, None, None)
+        else:
+            out[name] = (None, None, None)
+    return out
+
+
+def kpis_vs_trailing(report: pl.DataFrame, focus: date, grain: str, metrics=KPI_METRICS,
+                     n: int = TRAILING_PERIODS) -> list[Kpi]:
+    """The focus period's KPIs against the trailing n-period average (trailing_average) in
+    place of the previous period."""
+    now = row_at(report, focus)
+    base = trailing_average(report, focus, grain, metrics, n)
+    out = []
+    for name in metrics:
+        m = METRICS[name]
+        num = den = None
+        if m.kind.has_parts:
+            num, den = (now or {}).get(f"{name}_numerator"), (now or {}).get(f"{name}_denominator")
+        value, pnum, pden = base[name]
+        out.append(Kpi(name, m.label, m.description, m.unit, m.fmt, m.higher_is_better, cell_value(now, name),
+                       value, num, den, pnum, pden))
     return out
 
 
