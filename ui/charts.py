@@ -70,6 +70,28 @@ def _with_n(frame: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
         (pl.col("n").is_not_null() & (pl.col("n") < MIN_GROUP_SIZE)).alias("small_n"))
 
 
+ANNOTATION_COLOR = "#8e6c8a"
+
+
+def _annotation_layers(annotations: pl.DataFrame | None, labelled: pl.DataFrame) -> list:
+    """Dashed vertical rules at the periods holding an annotation (metrics.annotations.frame),
+    on the chart's own period axis, the texts in the tooltip and a ◆ marker at the top."""
+    if annotations is None or not annotations.height or not labelled.height:
+        return []
+    axis = dict(zip(labelled["period_start"].to_list(), labelled["period"].to_list(), strict=False))
+    notes = annotations.filter(pl.col("period_start").is_in(list(axis))).with_columns(
+        pl.col("period_start").replace_strict(axis, return_dtype=pl.Utf8).alias("period"))
+    if not notes.height:
+        return []
+    tips = [alt.Tooltip("kind:N", title="Annotation"), alt.Tooltip("text:N", title="What happened")]
+    x = alt.X("period:O", sort=_period_order(labelled))
+    rule = alt.Chart(notes).mark_rule(strokeDash=[2, 3], color=ANNOTATION_COLOR, strokeWidth=1.5, opacity=0.8).encode(
+        x=x, tooltip=tips)
+    mark = alt.Chart(notes).mark_text(text="◆", color=ANNOTATION_COLOR, fontSize=12, baseline="top").encode(
+        x=x, y=alt.value(0), tooltip=tips)
+    return [rule, mark]
+
+
 def _titled(chart, title: str | None, frame: pl.DataFrame):
     """The chart's title, with the small-n note as its subtitle when a point is hollow."""
     small = "small_n" in frame.columns and bool(frame["small_n"].any())
@@ -125,8 +147,10 @@ def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None =
 
 
 def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str | None = None,
-                 targets: dict[str, float | None] | None = None, colors: list[str] | None = None) -> alt.Chart:
-    """One line per metric (same unit) over the periods; dashed rules for SLA targets."""
+                 targets: dict[str, float | None] | None = None, colors: list[str] | None = None,
+                 annotations: pl.DataFrame | None = None) -> alt.Chart:
+    """One line per metric (same unit) over the periods; dashed rules for SLA targets; dotted
+    rules at annotated periods (holidays, launches, rollouts)."""
     m0 = METRICS[metrics[0]]
     labels = {n: METRICS[n].label for n in metrics}
     ns = {n: n_column(n, frame.columns) for n in metrics}
@@ -161,10 +185,12 @@ def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str
             y="target:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("target:Q", title="Hours", format=m0.fmt)]))
         layers.append(alt.Chart(rdf).mark_text(align="left", dx=4, dy=-7, color=RED, fontSize=11).encode(
             y="target:Q", x=alt.value(0), text="label:N"))
+    layers += _annotation_layers(annotations, long)
     return _titled(alt.layer(*layers).properties(height=260), title, long)
 
 
-def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None = None, title: str | None = None) -> alt.Chart:
+def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None = None, title: str | None = None,
+              annotations: pl.DataFrame | None = None) -> alt.Chart:
     """A rate over the periods with its 95 % Wilson interval as a band (one line per series)."""
     m = METRICS[metric]
     enc_color = (alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="top", symbolOpacity=1, symbolType="stroke",
@@ -182,12 +208,13 @@ def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None =
         y=alt.Y(f"{metric}_ci_lo:Q", title=m.label, axis=alt.Axis(format=m.fmt)), y2=f"{metric}_ci_hi:Q", color=enc_color)
     line = base.mark_line(interpolate="linear").encode(y=f"{metric}:Q", color=enc_color)
     dots = _points(base.encode(y=f"{metric}:Q", color=enc_color))
-    return _titled(alt.layer(band, line, dots).properties(height=260), title, frame)
+    layers = [band, line, dots, *_annotation_layers(annotations, frame)]
+    return _titled(alt.layer(*layers).properties(height=260), title, frame)
 
 
 def stacked_counts(frame: pl.DataFrame, key: str, value: str, grain: str, key_title: str, value_title: str,
                    share: str | None = None, title: str | None = None, sort: list[str] | None = None,
-                   scheme: str = "tableau10") -> alt.Chart:
+                   scheme: str = "tableau10", annotations: pl.DataFrame | None = None) -> alt.Chart:
     """Stacked bars of a count per period and group (priority mix, overturns by theme)."""
     tips = [_period_tip(grain), alt.Tooltip(f"{key}:N", title=key_title), alt.Tooltip(f"{value}:Q", title=value_title, format=",d")]
     if share:
@@ -200,7 +227,9 @@ def stacked_counts(frame: pl.DataFrame, key: str, value: str, grain: str, key_ti
                         scale=alt.Scale(scheme=scheme)),
         order=alt.Order(f"{key}:N"),
         tooltip=tips,
-    ).properties(height=280)
+    )
+    notes = _annotation_layers(annotations, frame)
+    chart = (alt.layer(chart, *notes) if notes else chart).properties(height=280)
     return chart.properties(title=title) if title else chart
 
 
