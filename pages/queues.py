@@ -14,7 +14,7 @@ TABLE_METRICS = dashboard.GROUP_TABLE_METRICS
 
 def queue_table(ctx: context.Context, report: pl.DataFrame, total: pl.DataFrame) -> pl.DataFrame:
     table = dashboard.group_table(report, "queue", ctx.focus, TABLE_METRICS)
-    overall = dashboard.group_table(total.with_columns(pl.lit("All queues").alias("queue")), "queue", ctx.focus,
+    overall = dashboard.group_table(total.with_columns(pl.lit(ctx.total_label).alias("queue")), "queue", ctx.focus,
                                 TABLE_METRICS)
     return pl.concat([table, overall], how="diagonal_relaxed")
 
@@ -59,7 +59,7 @@ def render() -> None:
     queues = sorted(q for q in report["queue"].unique().to_list() if q is not None)
     if (st.session_state.get("queue_pick") or st.query_params.get("queue_pick")) not in queues:
         # default: the queue that needs attention (a shared link's queue_pick= wins)
-        st.session_state["queue_pick"] = dashboard.needs_attention(table.filter(pl.col("queue") != "All queues")) or queues[0]
+        st.session_state["queue_pick"] = dashboard.needs_attention(table.filter(pl.col("queue") != ctx.total_label)) or queues[0]
     queue = st.selectbox("Queue to look into", queues, key="queue_pick", bind="query-params",
                          help="Opens on the queue with the lowest resolution-SLA attainment in the headline period.")
     st.header(fmt.md(queue), divider="gray")

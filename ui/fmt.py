@@ -89,6 +89,17 @@ def instant(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
 
 
+def instant_in(dt: datetime, tz: str = "UTC") -> str:
+    """An instant in the reporting zone with its abbreviation ("23 Nov 2026 10:58 AEDT");
+    UTC as `instant`."""
+    if tz == "UTC":
+        return instant(dt)
+    from zoneinfo import ZoneInfo
+
+    local = dt.astimezone(ZoneInfo(tz))
+    return local.strftime("%-d %b %Y %H:%M ") + (local.tzname() or tz)
+
+
 def age(as_of: datetime, now: datetime | None = None) -> str:
     """How old data as of `as_of` is: "35 min old", "5 h old", "14 days old" (or "in the future")."""
     seconds = ((now or datetime.now(UTC)) - as_of).total_seconds()
