@@ -85,12 +85,8 @@ def render() -> None:
         st.markdown("**First touch (FTR) against the SLA target**")
         st.altair_chart(charts.metric_lines(trend, ["ftr_p50_hours", "ftr_p90_hours"], ctx.grain, colors=[charts.BLUE, charts.TEAL],
                                             targets={"SLA target (median)": targets["ftr_target_hours"]}), width="stretch")
-    by_prio = dashboard.targets_by_priority(open_rows)
-    if by_prio.height:
-        st.caption("SLA target line: the median policy target of this queue's open appeals. Targets by priority: " + "; ".join(
-            f"{fmt.md(r['priority'])} first touch {r['ftr_target_hours']:g} h, resolution {r['ttr_target_hours']:g} h"
-            for r in by_prio.drop_nulls().iter_rows(named=True)
-        ) + ". Business-clock policies count open hours only, while the percentiles are calendar hours.")
+    if open_rows.height:
+        st.caption(fmt.targets_caption(dashboard.targets_by_priority(open_rows)))
 
     c5, c6 = st.columns(2)
     with c5:
