@@ -25,7 +25,12 @@ from metrics.catalog import METRICS, MIN_GROUP_SIZE
 from metrics.conditions import Eq
 from metrics.kinds import Listed, Tile
 from metrics.periods import (  # noqa: F401 (the pages' API)
-    TRAILING_PERIODS, next_period, period_last_day, previous_period, trailing_starts, truncate,
+    TRAILING_PERIODS,
+    next_period,
+    period_last_day,
+    previous_period,
+    trailing_starts,
+    truncate,
 )
 
 # The headline KPIs of the Overview, in display order.
@@ -561,7 +566,7 @@ def _age_span(hours: float, upper: bool = False) -> str:
 
 def _age_range(lo: float, hi: float) -> str:
     a, b = _age_span(lo), _age_span(hi, upper=True)
-    (na, ua), (nb, ub) = a.split(" "), b.split(" ")
+    (na, ua), (_nb, ub) = a.split(" "), b.split(" ")
     return f"{na}–{b}" if ua == ub else f"{a}–{b}"
 
 

@@ -100,9 +100,9 @@ def build(url=None, hours: float = 24.0, as_of=None, tz: str = "UTC", period: st
           filters: dict | None = None, salt: str | None = None) -> Digest:
     """The digest as of `as_of` (default: the data's latest instant). With `salt`, owners are
     pseudonymised exactly as on the dashboard."""
-    from metrics.wbr import SLA_TARGET
-
     from zoneinfo import ZoneInfo
+
+    from metrics.wbr import SLA_TARGET
 
     try:
         zone = ZoneInfo(tz)

@@ -85,7 +85,7 @@ def test_digest_html_file_and_bad_arguments(url, tmp_path):
     out = tmp_path / "d.html"
     proc = run_cli("digest", "--warehouse", url, "--as-of", AS_OF, "--hours", "48", "--no-store", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith(f"wrote the digest (1 open appeals past their resolution deadline, 2 due")
+    assert proc.stdout.startswith("wrote the digest (1 open appeals past their resolution deadline, 2 due")
     html = out.read_text()
     assert "<h3>q2: 0 breached, 1 due soon</h3>" in html and "<td>2.0 d left</td>" in html  # 48 h: shown in days from 48 h
     assert "<tr class='late'><td>B1</td>" in html
