@@ -84,10 +84,10 @@ def appeals_table(frame: pl.DataFrame, ctx: Context, extra: tuple[str, ...] = ()
     cols = [c for c in (columns or (*extra, *APPEAL_COLUMNS)) if c in frame.columns]
     config = {
         "appeal_id": st.column_config.TextColumn("Appeal", pinned=True),
-        "created_at": st.column_config.DatetimeColumn("Created", format="D MMM YYYY HH:mm", timezone="UTC"),
-        "first_touch_at": st.column_config.DatetimeColumn("First touch", format="D MMM YYYY HH:mm", timezone="UTC"),
-        "resolved_at": st.column_config.DatetimeColumn("Resolved", format="D MMM YYYY HH:mm", timezone="UTC"),
-        "ttr_deadline_at": st.column_config.DatetimeColumn("Resolution due", format="D MMM YYYY HH:mm", timezone="UTC"),
+        "created_at": st.column_config.DatetimeColumn("Created", format="D MMM YYYY HH:mm", timezone=ctx.tz),
+        "first_touch_at": st.column_config.DatetimeColumn("First touch", format="D MMM YYYY HH:mm", timezone=ctx.tz),
+        "resolved_at": st.column_config.DatetimeColumn("Resolved", format="D MMM YYYY HH:mm", timezone=ctx.tz),
+        "ttr_deadline_at": st.column_config.DatetimeColumn("Resolution due", format="D MMM YYYY HH:mm", timezone=ctx.tz),
         "ftr_hours": st.column_config.NumberColumn("FTR (h)", format="%.1f"),
         "ttr_hours": st.column_config.NumberColumn("TTR (h)", format="%.1f"),
         "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
