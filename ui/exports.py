@@ -150,7 +150,12 @@ def chart_downloads(chart: alt.TopLevelMixin, name: str, key: str, width: int = 
                        icon=":material/image:", key=f"{key}_svg", on_click="ignore", type="tertiary")
 
 
-def chart(chart_obj: alt.TopLevelMixin, name: str, key: str) -> None:
-    """A chart on the page, with its PNG and SVG downloads under it."""
-    st.altair_chart(chart_obj, width="stretch")
+def chart(chart_obj: alt.TopLevelMixin, name: str, key: str, **altair_args):
+    """A chart on the page, with its PNG and SVG downloads under it; `altair_args` go to
+    st.altair_chart (on_select="rerun", selection_mode, and `chart_key` for its key), and its
+    selection event is returned."""
+    if "chart_key" in altair_args:
+        altair_args["key"] = altair_args.pop("chart_key")
+    event = st.altair_chart(chart_obj, width="stretch", **altair_args)
     chart_downloads(chart_obj, name, key)
+    return event
