@@ -118,11 +118,13 @@ async def load(page, url: str) -> float:
     return (end - t0) / 1000
 
 
-async def session(browser, base: str, paths: list[str], out: list[dict], name: str) -> None:
+async def session(browser, base: str, paths: list[str], out: list[dict], name: str, think: float = 0.0) -> None:
     context = await browser.new_context(viewport={"width": 1500, "height": 1000})
     page = await context.new_page()
     try:
-        for path in paths:
+        for i, path in enumerate(paths):
+            if think and i:  # a person reads the page before changing a filter
+                await asyncio.sleep(think)
             seconds = await load(page, base + path)
             out.append({"session": name, "path": path, "seconds": round(seconds, 3)})
             print(f"  {name} {path} {seconds:.2f} s", flush=True)
@@ -130,7 +132,7 @@ async def session(browser, base: str, paths: list[str], out: list[dict], name: s
         await context.close()
 
 
-async def run(base: str, plans: list[list[str]], together: bool) -> list[dict]:
+async def run(base: str, plans: list[list[str]], together: bool, think: float, pid: int) -> tuple[list[dict], float]:
     from playwright.async_api import async_playwright
 
     out: list[dict] = []
@@ -139,14 +141,23 @@ async def run(base: str, plans: list[list[str]], together: bool) -> list[dict]:
         try:
             # the first visitor: store opened, filter lists read (not measured)
             await session(browser, base, ["/overview"], [], "warm-up")
+            cpu = cpu_seconds(pid)
             if together:
-                await asyncio.gather(*(session(browser, base, plan, out, f"s{i}") for i, plan in enumerate(plans)))
+                await asyncio.gather(*(session(browser, base, plan, out, f"s{i}", think)
+                                       for i, plan in enumerate(plans)))
             else:
                 for i, plan in enumerate(plans):
-                    await session(browser, base, plan, out, f"s{i}")
+                    await session(browser, base, plan, out, f"s{i}", think)
+            cpu = cpu_seconds(pid) - cpu
         finally:
             await browser.close()
-    return out
+    return out, cpu
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def quantiles(values: list[float]) -> tuple[float, float]:
@@ -158,6 +169,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--warehouse", help="warehouse URL (default: the bundled sample)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a session waits between two page loads (a person reading; default 0)")
     parser.add_argument("--store-dir", help="APPEALS_STORE_DIR (default: a temporary folder, built once here)")
     args = parser.parse_args()
 
@@ -185,6 +198,7 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="appeals-bench-logs-"))
 
     results: dict = {"warehouse": url, "sessions": args.sessions, "steps_per_session": len(plans[0]),
+                     "think_s": args.think, "cores": os.cpu_count(),
                      "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                               text=True).stdout.strip()}
     for label, together in (("lone", False), ("concurrent", True)):
@@ -192,7 +206,9 @@ def main() -> None:
         try:
             load_before = os.getloadavg()[0]
             print(f"{label}: {base}", flush=True)
-            rows = asyncio.run(run(base, plans, together))
+            t = time.perf_counter()
+            rows, cpu = asyncio.run(run(base, plans, together, args.think, proc.pid))
+            wall = time.perf_counter() - t
             load_after = os.getloadavg()[0]
         finally:
             stop_server(proc)
@@ -201,6 +217,9 @@ def main() -> None:
             "page").agg(pl.col("seconds").median().round(2)).sort("page")
         results[label] = {"p50_s": round(p50, 2), "p90_s": round(p90, 2), "n": len(rows),
                           "load_avg_1m": [round(load_before, 1), round(load_after, 1)],
+                          # the server's CPU per page load: with N sessions at once on C cores, a
+                          # page cannot load faster than about N x this / C (the floor of the ratio)
+                          "server_cpu_per_load_s": round(cpu / len(rows), 2), "wall_s": round(wall, 1),
                           "median_by_page": dict(zip(by_page["page"], by_page["seconds"], strict=True))}
         print(label, results[label], flush=True)
     results["p90_ratio"] = round(results["concurrent"]["p90_s"] / results["lone"]["p90_s"], 2)

@@ -83,11 +83,11 @@ class StoreDB:
         pass
 
 
-def bound_reader_memory(con) -> None:
-    """A read-only store connection gets half the process budget (APPEALS_DUCKDB_MEMORY_LIMIT,
-    default 2GB): the dashboard's Python side (Streamlit, Polars frames, charts) needs the
-    rest, and the store's reads are narrow aggregates that need little (bench/README.md:
-    app peak RSS at 10M). Past it DuckDB spills to the app's temp folder."""
+def reader_settings() -> dict[str, str]:
+    """DuckDB settings of a read-only connection in the dashboard: half the process budget
+    (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), spilling to the app's temp folder past it.
+    The dashboard's Python side (Streamlit, Polars frames, charts) needs the other half, and
+    the store's reads are narrow aggregates that need little (bench/README.md: app peak RSS)."""
     import re
     import tempfile
 
@@ -98,8 +98,12 @@ def bound_reader_memory(con) -> None:
     budget_mb = float(size.group(1)) * {"K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[size.group(2)]
     spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
     spill.mkdir(parents=True, exist_ok=True)
-    con.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
-    con.execute(f"set memory_limit = '{max(64, int(budget_mb * 0.5))}MiB'")
+    return {"memory_limit": f"{max(64, int(budget_mb * 0.5))}MiB", "temp_directory": str(spill)}
+
+
+def bound_reader_memory(con) -> None:
+    for name, value in reader_settings().items():
+        con.execute(f"set {name} = '{value.replace(chr(39), chr(39) * 2)}'")
 
 
 class DuckStoreDB(StoreDB):

@@ -90,6 +90,18 @@ _CHANGED: set[str] = set()  # warehouses whose file changed under the app since 
 _OPEN: dict[str, Warehouse] = {}  # the warehouses cached below, to close them on a reload
 
 
+def _bound_memory(engine) -> None:
+    """The warehouse's DuckDB instance gets the bound of the store's readers (half the
+    process budget): the data checks read the raw tables, which at 10M appeals would
+    otherwise take DuckDB's default of 80% of the machine (bench/README.md: app peak RSS).
+    Set on the instance (a global setting), not as connect-time configuration: another
+    connection to the same file in this process must not see a different configuration."""
+    from metrics.store import bound_reader_memory
+
+    with engine.connect() as conn:
+        bound_reader_memory(conn.connection.driver_connection)
+
+
 @st.cache_resource(show_spinner="Connecting to the warehouse…")
 def warehouse(url: str) -> Warehouse:
     """Open `url` read-only through st.connection and check it against the contract."""
@@ -107,6 +119,8 @@ def warehouse(url: str) -> Warehouse:
         conn = st.connection("warehouse", type="sql", url=url, **kwargs)  # its engine is disposed on a reload
         wh = Warehouse.from_engine(conn.engine)
         wh.columns()  # connects: a driver error surfaces here as one line
+        if wh.dialect == "duckdb":
+            _bound_memory(conn.engine)
     except WarehouseError:
         raise
     except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
