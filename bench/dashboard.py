@@ -13,7 +13,7 @@ With the store already refreshed (the store the app finds for this warehouse URL
   (bench/concurrency.py: title, sidebar and content shown, no running script);
 - per page, warm: the page opened once with a queue filter (its load), then the rerun after
   a filter change made in the page (the period grain set to Month in the sidebar: every
-  report of the page is new to the caches), median of two changes (Month, then Quarter);
+  report of the page is new to the caches), median of two changes (Month, then Day);
 - the app's peak RSS: the server process's VmHWM (/proc), after all of the above.
 
 Writes one JSON line to bench/out/dashboard.jsonl, with the load average during the run.
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.concurrency import CHROMIUM, CHROMIUM_ARGS, LOADED_JS, load, start_server, stop_server  # noqa: E402
 
 PAGES = ["overview", "queues", "specialists", "root-causes", "definitions", "data-quality"]
-GRAINS = ["Month", "Quarter"]
+GRAINS = ["Month", "Day"]
 BUSY_JS = """() => !!(document.querySelector('[data-testid="stStatusWidget"]')
     || document.querySelector('[data-stale="true"]') || document.querySelector('[data-testid="stSpinner"]'))"""
 
