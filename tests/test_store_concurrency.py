@@ -9,8 +9,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from metrics import api, refresh, store
-from tests.test_app_connection import ROWS
 from tests.helpers import make_warehouse
+from tests.test_app_connection import ROWS
 
 
 @pytest.fixture()

@@ -252,9 +252,17 @@ def ensure_store(url: str) -> None:
     _SEEN[url] = token
 
 
+_REFRESHING: set[str] = set()  # warehouses whose store a background thread is refreshing now
+_LAST_CHECK: dict[str, float] = {}  # when each warehouse was last asked for its latest instant
+
+
 def _refresh_in_background_if_stale(url: str) -> None:
+    """At most every TTL_SECONDS, in a background thread: ask the warehouse for its latest
+    instant and refresh the store when it has moved on. Never on a page's time: at 10M
+    appeals the question alone reads 59M event rows (seconds; bench/README.md, Dashboard)."""
     import contextlib
     import threading
+    import time
 
     from metrics import refresh
 
@@ -262,16 +270,25 @@ def _refresh_in_background_if_stale(url: str) -> None:
     thread = _BACKGROUND.get(url)
     if reader is None or (thread is not None and thread.is_alive()):
         return
-    if _warehouse_as_of(url) > reader.as_of:  # new rows arrived (checked every TTL)
-        def run(wh, store_url):
-            # the current state keeps serving if this fails; the sidebar shows its age
-            with contextlib.suppress(Exception):
-                refresh.refresh(wh, store_url)
+    now = time.monotonic()
+    if now - _LAST_CHECK.get(url, float("-inf")) < TTL_SECONDS:
+        return
+    _LAST_CHECK[url] = now
 
-        thread = threading.Thread(target=run, args=(warehouse(url), store_setting()), name="appeals-store-refresh",
-                                  daemon=True)
-        _BACKGROUND[url] = thread
-        thread.start()
+    def run(wh, store_url, store_as_of):
+        # the current state keeps serving if this fails; the sidebar shows its age
+        with contextlib.suppress(Exception):
+            if api.resolve_as_of(wh, None) > store_as_of:  # new rows arrived
+                _REFRESHING.add(url)
+                try:
+                    refresh.refresh(wh, store_url)
+                finally:
+                    _REFRESHING.discard(url)
+
+    thread = threading.Thread(target=run, args=(warehouse(url), store_setting(), reader.as_of),
+                              name="appeals-store-refresh", daemon=True)
+    _BACKGROUND[url] = thread
+    thread.start()
 
 
 def store_status(url: str) -> dict | None:
@@ -279,10 +296,9 @@ def store_status(url: str) -> dict | None:
     reader = store_reader(url)
     if reader is None:
         return None
-    thread = _BACKGROUND.get(url)
     return {"as_of": reader.as_of, "refreshed_at": datetime.fromisoformat(reader.meta["refreshed_at"]),
             "mode": reader.meta.get("mode"), "recomputed": reader.meta.get("recomputed"),
-            "appeals": reader.meta.get("appeals"), "running": bool(thread is not None and thread.is_alive())}
+            "appeals": reader.meta.get("appeals"), "running": url in _REFRESHING}
 
 
 def filter_dict(filters: Filters) -> dict[str, list[str]]:
