@@ -186,6 +186,24 @@ def report(url=None, by=None, period: str = "week", date_from=None, date_to=None
     return conform(wh.query(sql, params), schema)
 
 
+def holidays(url, start: date, end: date, as_of=None) -> dict[str, list[date]]:
+    """Closed days of each business-hours schedule between `start` and `end` (inclusive), from
+    the `holidays` table as the SLA clocks read it (stg_holidays: broken years left out);
+    {} without the table."""
+    wh = open_warehouse(url)
+    if not wh.has_table("holidays"):
+        return {}
+    params = {"week_from": start.isoformat(), "week_to": end.isoformat(), "as_of": as_of_param(resolve_as_of(wh, as_of))}
+    sql = wh.compose(None, "select schedule_id, holiday_date from stg_holidays where holiday_date >= "
+                           "cast(:week_from as date) and holiday_date <= cast(:week_to as date) "
+                           'order by holiday_date, schedule_id collate "C"', params)
+    out: dict[str, list[date]] = {}
+    for sid, day in wh.query(sql, params).iter_rows():
+        if sid is not None:
+            out.setdefault(sid, []).append(day if isinstance(day, date) else date.fromisoformat(str(day)))
+    return out
+
+
 def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
     """The frames the Polars engine works on, pulled from the warehouse."""
     wh = open_warehouse(url)

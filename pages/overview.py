@@ -18,7 +18,7 @@ def render() -> None:
     if report.height == 0:
         widgets.empty("No appeals match these filters in this date range.")
         return
-    kpis = dashboard.kpis(report, ctx.focus, ctx.previous)
+    kpis = ctx.kpis(report)
     trend = widgets.trend_frame(report, ctx, dashboard.KPI_METRICS)
     st.subheader("Headline KPIs")
     widgets.kpi_grid(kpis, trend, ctx)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from metrics import dashboard, impact, themes
 from metrics.catalog import METRICS
-from ui import charts, context, data, widgets
+from ui import charts, context, data, exports, widgets
 
 RATE = ("overturn_rate",)
 GROUPINGS = {"theme": "Theme", "root_cause": "Root-cause code"}
@@ -33,8 +33,8 @@ def render() -> None:
         overturns = overturns.with_columns(pl.col("theme").replace(theme_labels))
     overturns = dashboard.share_of_total(overturns, grouping, "overturns")
     st.subheader(f"Overturns by {GROUPINGS[grouping].lower()}")
-    st.altair_chart(charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
-                                          "overturned appeals", share="share"), width="stretch")
+    exports.chart(charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
+                                          "overturned appeals", share="share", annotations=ctx.annotations()), f"overturns_by_{grouping}", "root_causes_chart1")
     st.caption(f"Counted in the period of the final decision (resolved_at). Themes come from taxonomy "
                f"v{taxonomy.version} (`metrics/taxonomy/themes.yaml`: rules over root-cause codes, enforcement and "
                "decision-note wording, lowest precedence wins); unclassified overturns feed the candidate themes below.")
@@ -44,8 +44,7 @@ def render() -> None:
                                              & pl.col("period_start").is_in(ctx.starts)), "overturn_rate")
     st.subheader("Overturn rate by enforcement source")
     if source.height:
-        st.altair_chart(charts.rate_band(source, "overturn_rate", ctx.grain, series="enforcement_source"),
-                        width="stretch")
+        exports.chart(charts.rate_band(source, "overturn_rate", ctx.grain, series="enforcement_source", annotations=ctx.annotations()), "overturn_rate_by_source", "root_causes_chart2")
     else:
         widgets.empty("No appeal in this selection has a known enforcement.", "Appeals need an enforcements row.")
 
@@ -59,7 +58,7 @@ def render() -> None:
             if table.height == 0:
                 widgets.empty(f"No overturn data by {title.lower()} in the headline period.")
                 continue
-            st.altair_chart(charts.rate_bars(table, key, title, previous_col="previous_rate"), width="stretch")
+            exports.chart(charts.rate_bars(table, key, title, previous_col="previous_rate"), f"overturn_rate_by_{key}", f"root_causes_{key}_chart")
     st.caption("Bars: overturn rate in the headline period with its 95% Wilson interval (grey); orange tick: the "
                "previous period. Model versions are the automated enforcements' `enforced_by`.")
 
@@ -98,6 +97,7 @@ def _movers_table(movers: pl.DataFrame, ctx, grouping: str, theme_labels: dict[s
         "previous_denominator": st.column_config.NumberColumn("Resolved before", format="%d"),
         "current_denominator": st.column_config.NumberColumn("Resolved now", format="%d"),
     })
+    exports.table_downloads(movers, ctx, f"top_movers_{ctx.focus}", "rc_movers")
     st.caption(f"The groups whose overturn count changed most from {ctx.label(ctx.previous)} to "
                f"{ctx.label(ctx.focus)}. Rates are left blank for themes and codes: only overturned appeals have one.")
 
@@ -124,6 +124,7 @@ def _impact(ctx, by_theme: pl.DataFrame, theme_labels: dict[str, str]) -> None:
                                                     f"{impact.MIN_MOVER_COUNT} overturns in the two periods"),
         "largest_queue": "Largest queue", "largest_source": "Largest enforcement source",
     })
+    exports.table_downloads(table, ctx, f"theme_impact_{ctx.focus}", "rc_impact")
     st.caption("Fixing a theme removes its overturns: the overturn rate of the period would fall by its overturns "
                "over all decisions. A mover changed by more than chance explains (z = change ÷ √(before + now)) on "
                "enough overturns; small themes are never called movers.")

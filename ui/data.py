@@ -246,7 +246,7 @@ def ensure_store(url: str) -> None:
         _refresh_in_background_if_stale(url)
     token = _token(url)
     if _SEEN.get(url, token) != token:
-        for fn in (filter_options, report, members, specialist_names, at_risk, open_appeals, checks, row_counts,
+        for fn in (filter_options, report, _report_tz, _members_tz, members, specialist_names, at_risk, open_appeals, checks, row_counts,
                    _warehouse_as_of):
             fn.clear()
     _SEEN[url] = token
@@ -334,6 +334,38 @@ def report(url: str, as_of: datetime, by: tuple[str, ...], period: str, date_fro
            metrics: tuple[str, ...] | None, filters: Filters) -> pl.DataFrame:
     return api.report(source(url), by=list(by), period=period, date_from=date_from, date_to=date_to,
                       metrics=list(metrics) if metrics else None, as_of=as_of, filters=filter_dict(filters))
+
+
+def report_in_zone(url: str, as_of: datetime, by: tuple[str, ...], period: str, date_from: date, date_to: date,
+                   metrics: tuple[str, ...] | None, filters: Filters, tz: str = "UTC") -> pl.DataFrame:
+    """`report` with period boundaries in the reporting zone `tz` (UTC: `report` itself)."""
+    if tz == "UTC":
+        return report(url, as_of, by, period, date_from, date_to, metrics, filters)
+    return _report_tz(url, as_of, by, period, date_from, date_to, metrics, filters, tz)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Computing the report in the warehouse…")
+def _report_tz(url: str, as_of: datetime, by: tuple[str, ...], period: str, date_from: date, date_to: date,
+               metrics: tuple[str, ...] | None, filters: Filters, tz: str) -> pl.DataFrame:
+    return api.report(source(url), by=list(by), period=period, date_from=date_from, date_to=date_to,
+                      metrics=list(metrics) if metrics else None, as_of=as_of, filters=filter_dict(filters), tz=tz)
+
+
+def members_in_zone(url: str, as_of: datetime, metric: str, period_start: date, period: str,
+                    group: tuple[tuple[str, str | None], ...], filters: Filters, tz: str = "UTC",
+                    limit: int = api.DRILL_LIMIT_MAX) -> tuple[pl.DataFrame, int]:
+    """`members` of a cell whose period is in the reporting zone `tz` (UTC: `members` itself)."""
+    if tz == "UTC":
+        return members(url, as_of, metric, period_start, period, group, filters, limit)
+    return _members_tz(url, as_of, metric, period_start, period, group, filters, tz, limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the appeals behind the number…")
+def _members_tz(url: str, as_of: datetime, metric: str, period_start: date, period: str,
+                group: tuple[tuple[str, str | None], ...], filters: Filters, tz: str,
+                limit: int = api.DRILL_LIMIT_MAX) -> tuple[pl.DataFrame, int]:
+    return api.members(source(url), metric=metric, period_start=period_start, period=period, tz=tz,
+                       group=dict(group), filters=filter_dict(filters), as_of=as_of, limit=limit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the appeals behind the number…")
