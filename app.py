@@ -75,7 +75,7 @@ except Exception as exc:  # noqa: BLE001 - driver, connection, corruption: one l
 
 st.session_state[context.ROUTER_FLAG] = True  # pages check that they run through this router
 try:
-    context.sidebar(url, as_of, options, names_allowed=IS_LEAD)
+    context.sidebar(url, as_of, options, names_allowed=IS_LEAD, page=pg.url_path)
     access.sidebar()
     context.freshness(url, as_of)
     pg.run()

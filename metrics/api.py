@@ -114,6 +114,22 @@ def status_spans(url=None, as_of=None) -> pl.DataFrame:
     return conform(wh.query(sql, params), SPANS_COLUMNS)
 
 
+def key_values(url=None, keys=("queue",), as_of=None) -> dict[str, list[str]]:
+    """The values each grouping key takes over the appeals created up to as_of (what a filter
+    can pick), sorted; one narrow scan of the facts (the dashboard's filter lists: the same
+    values as a report of appeals_created by these keys over all periods, without grouping
+    every period of history)."""
+    from metrics.catalog import resolve_keys
+
+    wh = open_warehouse(url)
+    as_of_dt = resolve_as_of(wh, as_of)
+    cols = [resolve_keys([k])[0] for k in keys]
+    params = {"as_of": as_of_param(as_of_dt)}
+    sql = wh.compose(None, f"select distinct {', '.join(dict.fromkeys(cols))} from appeal_facts", params)
+    rows = wh.query(sql, params)
+    return {k: sorted(v for v in rows[c].unique().to_list() if v is not None) for k, c in zip(keys, cols, strict=True)}
+
+
 def _date(value, name: str) -> date | None:
     if value is None or value == "":
         return None
@@ -168,6 +184,24 @@ def report(url=None, by=None, period: str = "week", date_from=None, date_to=None
 
     sql, params = engine_sql.compile_report(wh, plan)
     return conform(wh.query(sql, params), schema)
+
+
+def holidays(url, start: date, end: date, as_of=None) -> dict[str, list[date]]:
+    """Closed days of each business-hours schedule between `start` and `end` (inclusive), from
+    the `holidays` table as the SLA clocks read it (stg_holidays: broken years left out);
+    {} without the table."""
+    wh = open_warehouse(url)
+    if not wh.has_table("holidays"):
+        return {}
+    params = {"week_from": start.isoformat(), "week_to": end.isoformat(), "as_of": as_of_param(resolve_as_of(wh, as_of))}
+    sql = wh.compose(None, "select schedule_id, holiday_date from stg_holidays where holiday_date >= "
+                           "cast(:week_from as date) and holiday_date <= cast(:week_to as date) "
+                           'order by holiday_date, schedule_id collate "C"', params)
+    out: dict[str, list[date]] = {}
+    for sid, day in wh.query(sql, params).iter_rows():
+        if sid is not None:
+            out.setdefault(sid, []).append(day if isinstance(day, date) else date.fromisoformat(str(day)))
+    return out
 
 
 def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:

@@ -97,6 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--week", required=True, help="ISO week, e.g. 2026-W46")
     sp.add_argument("--out", default=None)
 
+    sp = sub.add_parser("digest", help="breached and soon-breaching appeals by queue, queues below the SLA target "
+                        "(for a scheduler; optionally posted to a Slack-compatible webhook)")
+    warehouse_args(sp)
+    store_args(sp)
+    sp.add_argument("--hours", type=_hours_arg, default=24.0, help="'due soon' window in hours (default 24)")
+    sp.add_argument("--period", default="week", choices=PERIODS,
+                    help="the period (to date) whose SLA attainment is compared with the target (default week)")
+    sp.add_argument("--tz", default="UTC", help="IANA zone of the period boundaries (default UTC)")
+    sp.add_argument("--queue", action="append", default=None, help="only this queue (repeatable)")
+    sp.add_argument("--pseudonymise", action="store_true",
+                    help="owners as stable pseudonyms (salt: APPEALS_PSEUDONYM_SALT, as on the dashboard)")
+    sp.add_argument("--webhook", default=os.environ.get("APPEALS_DIGEST_WEBHOOK_URL") or None,
+                    help="also POST it as Slack-compatible JSON here (default: APPEALS_DIGEST_WEBHOOK_URL)")
+    sp.add_argument("--no-post", dest="no_post", action="store_true", help="do not post even when a webhook is set")
+    sp.add_argument("--out", required=True, help="FILE.md, FILE.html, or - (Markdown on standard output)")
+
     sp = sub.add_parser("refresh", help="build or update the store the app and CLI read")
     sp.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: the bundled sample)")
     sp.add_argument("--adapter", default=None, choices=["zendesk"], help="map another schema onto the contract")
@@ -206,6 +222,15 @@ def _warehouse(args):
     return args.warehouse
 
 
+def _wrote(out: str, rows: int | None, what: str) -> None:
+    """What a command wrote to its --out file, as `refresh` ends with its line (with `--out -`
+    standard output is the data itself: nothing is added)."""
+    if out == "-":
+        return
+    count = f"{rows:,} " if rows is not None else ""
+    print(f"wrote {count}{what} to {out}")
+
+
 def _run(args) -> int:
     from metrics import api
     from metrics.output import write_frame
@@ -227,7 +252,8 @@ def _run(args) -> int:
         refresh.refresh(args.warehouse, args.store)
 
     if args.command == "facts":
-        api.write_facts(args.warehouse, args.out, args.as_of, wide=args.wide)
+        n = api.write_facts(args.warehouse, args.out, args.as_of, wide=args.wide)
+        _wrote(args.out, n, "appeals")
     elif args.command == "spans":
         write_frame(api.status_spans(args.warehouse, args.as_of), args.out)
     elif args.command == "report":
@@ -278,8 +304,34 @@ def _run(args) -> int:
         from metrics import wbr
 
         text = wbr.render(args.warehouse, args.week, args.out)
-        if not args.out:
+        if not args.out or args.out == "-":
             print(text)
+        else:
+            _wrote(args.out, None, f"the review of {args.week}")
+    elif args.command == "digest":
+        from metrics import dashboard, digest
+
+        digest.check_out(args.out)
+        salt = None
+        if args.pseudonymise:
+            salt = os.environ.get("APPEALS_PSEUDONYM_SALT")
+            problem = dashboard.salt_problem(salt)
+            if problem:
+                raise WarehouseError(f"--pseudonymise: {problem}")
+        found = digest.build(args.warehouse, hours=args.hours, as_of=args.as_of, tz=args.tz, period=args.period,
+                             filters={"queue": args.queue} if args.queue else None, salt=salt)
+        text = digest.write(found, args.out)
+        if args.out == "-":
+            sys.stdout.write(text)
+        else:
+            _wrote(args.out, None, f"the digest ({digest.summary(found)})")
+        if args.webhook and not args.no_post:
+            try:
+                status = digest.post(found, args.webhook)
+            except ConnectionError as exc:  # the file is written; the post failed: one line, exit 1
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            print(f"posted to {digest.webhook_label(args.webhook)} (HTTP {status})", file=sys.stderr)
     elif args.command == "refresh":
         from metrics import refresh
 

@@ -16,6 +16,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -23,7 +24,14 @@ from metrics import stats
 from metrics.catalog import METRICS, MIN_GROUP_SIZE
 from metrics.conditions import Eq
 from metrics.kinds import Listed, Tile
-from metrics.periods import next_period, period_last_day, previous_period, truncate  # noqa: F401 (the pages' API)
+from metrics.periods import (  # noqa: F401 (the pages' API)
+    TRAILING_PERIODS,
+    next_period,
+    period_last_day,
+    previous_period,
+    trailing_starts,
+    truncate,
+)
 
 # The headline KPIs of the Overview, in display order.
 KPI_METRICS: tuple[str, ...] = (
@@ -95,17 +103,31 @@ def period_label(start: date, grain: str, short: bool = False) -> str:
     return start.strftime("%b %Y")
 
 
-def default_date_range(as_of: datetime, weeks: int = 8) -> tuple[date, date]:
-    """The last `weeks` ISO weeks ending with the week of as_of (UTC)."""
-    end = as_of.astimezone(UTC).date()
+def default_date_range(as_of: datetime, weeks: int = 8, tz: str = "UTC") -> tuple[date, date]:
+    """The last `weeks` ISO weeks ending with the last complete week at as_of (in `tz`): the
+    week of as_of when it is complete (is_partial), else the week before. The default headline
+    period is the range's last week, so it is never a partial week."""
+    end = as_of.astimezone(ZoneInfo(tz)).date()
+    week = period_start(end, "week")
+    if is_partial(week, "week", as_of, tz):
+        end = week - timedelta(days=1)
     start = period_start(end, "week") - timedelta(weeks=weeks - 1)
     return start, end
 
 
-def is_partial(start: date, grain: str, as_of: datetime) -> bool:
-    """True when the period is still running at as_of (more than an hour of it left)."""
-    end = datetime.combine(next_period(start, grain), datetime.min.time(), tzinfo=UTC)
+def is_partial(start: date, grain: str, as_of: datetime, tz: str = "UTC") -> bool:
+    """True when the period (in `tz`) is still running at as_of (more than an hour of it left:
+    as_of is the latest event, so a log whose last event came minutes before the period's end
+    is a complete period)."""
+    end = datetime.combine(next_period(start, grain), datetime.min.time(), tzinfo=ZoneInfo(tz))
     return as_of.astimezone(UTC) < end - timedelta(hours=1)
+
+
+def latest_complete(starts: list[date], grain: str, as_of: datetime, tz: str = "UTC") -> date | None:
+    """The latest of `starts` that is complete at as_of (the default headline period); the
+    latest start when none is."""
+    done = [s for s in starts if not is_partial(s, grain, as_of, tz)]
+    return max(done) if done else (max(starts) if starts else None)
 
 
 # -- headline KPIs --------------------------------------------------------------------------------
@@ -168,6 +190,47 @@ def kpis(report: pl.DataFrame, focus: date, previous: date, metrics=KPI_METRICS,
             pden = (before or {}).get(f"{name}_denominator")
         out.append(Kpi(name, m.label, m.description, m.unit, m.fmt, m.higher_is_better, cell_value(now, name),
                        cell_value(before, name), num, den, pnum, pden))
+    return out
+
+
+def trailing_average(report: pl.DataFrame, focus: date, grain: str, metrics=KPI_METRICS,
+                     n: int = TRAILING_PERIODS) -> dict[str, tuple[float | None, int | None, int | None]]:
+    """Each metric over the `n` periods before `focus` (periods.trailing_starts), as
+    (value, numerator, denominator):
+    - counts: the mean per period, a period absent from the report counting 0 (nothing happened);
+    - ratios: sum of numerators ÷ sum of denominators (never a mean of rates), null when 0;
+    - percentiles: null: a percentile of the window cannot be rebuilt from per-period percentiles.
+    """
+    starts = trailing_starts(focus, grain, n)
+    window = complete_periods(report.filter(pl.col("period_start").is_in(starts)), starts, metrics)
+    out: dict[str, tuple[float | None, int | None, int | None]] = {}
+    for name in metrics:
+        m = METRICS[name]
+        if m.kind.has_parts:
+            num, den = int(window[f"{name}_numerator"].sum()), int(window[f"{name}_denominator"].sum())
+            out[name] = (num / den if den else None, num, den)
+        elif m.kind.empty == 0:
+            out[name] = (float(window[name].sum()) / n, None, None)
+        else:
+            out[name] = (None, None, None)
+    return out
+
+
+def kpis_vs_trailing(report: pl.DataFrame, focus: date, grain: str, metrics=KPI_METRICS,
+                     n: int = TRAILING_PERIODS) -> list[Kpi]:
+    """The focus period's KPIs against the trailing n-period average (trailing_average) in
+    place of the previous period."""
+    now = row_at(report, focus)
+    base = trailing_average(report, focus, grain, metrics, n)
+    out = []
+    for name in metrics:
+        m = METRICS[name]
+        num = den = None
+        if m.kind.has_parts:
+            num, den = (now or {}).get(f"{name}_numerator"), (now or {}).get(f"{name}_denominator")
+        value, pnum, pden = base[name]
+        out.append(Kpi(name, m.label, m.description, m.unit, m.fmt, m.higher_is_better, cell_value(now, name),
+                       value, num, den, pnum, pden))
     return out
 
 
@@ -484,14 +547,53 @@ def at_risk_table(frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("< 4 h", 4), ("4–8 h", 8), ("8–24 h", 24), ("1–2 d", 48), ("2–3 d", 72), ("3–7 d", 168), ("> 7 d", math.inf),
 )
+# Bucket edges (hours) an age histogram chooses from: the fine ones for a queue worked in hours,
+# the long ones for logs with appeals open for months (a month is 30 days here, a year 365).
+AGE_EDGES: tuple[float, ...] = (4, 8, 24, 48, 72, 168, 336, 720, 1440, 2160, 4320, 8760)
+MAX_AGE_EDGES = 8  # at most 9 bars
+_LAST_FIXED_EDGE = 168  # the buckets up to "> 7 d" are always there (comparable across queues)
+
+
+def _age_span(hours: float, upper: bool = False) -> str:
+    if hours < 24 or (upper and hours == 24):
+        return f"{hours:g} h"
+    if hours < 720:
+        return f"{hours / 24:g} d"
+    if hours < 8760:
+        return f"{hours / 720:g} mo"
+    return f"{hours / 8760:g} y"
+
+
+def _age_range(lo: float, hi: float) -> str:
+    a, b = _age_span(lo), _age_span(hi, upper=True)
+    (na, ua), (_nb, ub) = a.split(" "), b.split(" ")
+    return f"{na}–{b}" if ua == ub else f"{a}–{b}"
+
+
+def age_buckets(max_age_hours: float | None) -> tuple[tuple[str, float], ...]:
+    """Age buckets that fit the data's range: the edges of AGE_EDGES below the oldest age (at
+    least up to 7 days), the finest merged first while there are more than MAX_AGE_EDGES; the
+    last bucket is open ("> 3 mo") and holds the oldest appeal. Up to 7 days old this is
+    AGE_BUCKETS exactly."""
+    top = max(max_age_hours or 0.0, _LAST_FIXED_EDGE)
+    edges = [e for e in AGE_EDGES if e < top or e <= _LAST_FIXED_EDGE]
+    while len(edges) > MAX_AGE_EDGES:
+        edges.pop(0)
+    out = [(f"< {_age_span(edges[0], upper=True)}", edges[0])]
+    out += [(_age_range(lo, hi), hi) for lo, hi in zip(edges, edges[1:], strict=False)]
+    out.append((f"> {_age_span(edges[-1])}", math.inf))
+    return tuple(out)
 
 
 def age_distribution(open_rows: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """Open appeals per age bucket (time since created_at at as_of) and resolution-SLA state."""
+    """Open appeals per age bucket (time since created_at at as_of) and resolution-SLA state;
+    the buckets follow the oldest appeal's age (age_buckets)."""
     now = pl.lit(as_of.astimezone(UTC)).cast(pl.Datetime("us", "UTC"))
     age = _hours_between(now, pl.col("created_at"))
-    expr = pl.when(age < AGE_BUCKETS[0][1]).then(pl.lit(AGE_BUCKETS[0][0]))
-    for label, upper in AGE_BUCKETS[1:]:
+    oldest = open_rows.select(age.max()).item() if open_rows.height else None
+    buckets = age_buckets(oldest)
+    expr = pl.when(age < buckets[0][1]).then(pl.lit(buckets[0][0]))
+    for label, upper in buckets[1:]:
         expr = expr.when(age < upper).then(pl.lit(label))
     rows = open_rows.with_columns(
         expr.alias("age_bucket"),
@@ -499,7 +601,7 @@ def age_distribution(open_rows: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
             {"breached": "breached", "pending": "within SLA", "achieved": "within SLA"}, default="no SLA"
         ).alias("sla_state"),
     )
-    order = {label: i for i, (label, _) in enumerate(AGE_BUCKETS)}
+    order = {label: i for i, (label, _) in enumerate(buckets)}
     out = rows.group_by("age_bucket", "sla_state").agg(pl.len().cast(pl.Int64).alias("appeals"))
     return out.with_columns(pl.col("age_bucket").replace_strict(order, return_dtype=pl.Int64).alias("bucket_order")).sort(
         "bucket_order", "sla_state"

@@ -364,17 +364,7 @@ def _new_versions(ctx: _Context) -> list[str]:
 
 
 def _holidays_in(wh, start: date, end: date, as_of: datetime) -> dict[str, list[date]]:
-    if not wh.has_table("holidays"):
-        return {}
-    params = {"week_from": start.isoformat(), "week_to": end.isoformat(), "as_of": api.as_of_param(as_of)}
-    sql = wh.compose(None, "select schedule_id, holiday_date from stg_holidays where holiday_date >= "
-                           "cast(:week_from as date) and holiday_date <= cast(:week_to as date) "
-                           'order by holiday_date, schedule_id collate "C"', params)
-    out: dict[str, list[date]] = {}
-    for sid, day in wh.query(sql, params).iter_rows():
-        if sid is not None:
-            out.setdefault(sid, []).append(day if isinstance(day, date) else date.fromisoformat(str(day)))
-    return out
+    return api.holidays(wh, start, end, as_of)
 
 
 def _schedules_of(wh, key: str, group: str, as_of: datetime) -> set[str]:
@@ -754,7 +744,7 @@ def _inline(text: str) -> str:
 def render(url, week: str, out: str | None = None, as_of=None) -> str:
     review = build(url, week, as_of)
     text = to_markdown(review)
-    if out:
+    if out and out != "-":  # "-": Markdown on standard output, as `report --out -` writes CSV there
         path = Path(out)
         if path.suffix.lower() not in (".md", ".html"):
             raise ValueError(f"--out: unsupported extension {path.suffix!r}; use .md or .html")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from metrics.checks import ALL_CHECKS as CHECKS
 from metrics.redact import redact_url
-from ui import context, data, fmt, widgets
+from ui import context, data, exports, fmt, widgets
 
 KINDS = {
     "control": ("Control", "An operating rule is broken (e.g. no solely automated decisions, no self-review)."),
@@ -68,6 +68,7 @@ def render() -> None:
         "effect": st.column_config.TextColumn("Effect on the metrics", width="large"),
         "examples": st.column_config.TextColumn("Examples (up to 5 ids)"),
     })
+    exports.table_downloads(table, ctx, "data_checks", "dq_checks")
     st.caption(" · ".join(f"**{v[0]}**: {v[1]}" for v in KINDS.values()))
     _import_section(ctx.url)
 

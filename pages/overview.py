@@ -138,7 +138,7 @@ def render() -> None:
     if report.height == 0:
         widgets.empty("No appeals match these filters in this date range.")
         return
-    kpis = dashboard.kpis(report, ctx.focus, ctx.previous)
+    kpis = ctx.kpis(report)
     trend = widgets.trend_frame(report, ctx, dashboard.KPI_METRICS)
     widgets.kpi_grid(kpis, trend, ctx, on_list=kpi_drill(ctx), listable=LISTABLE)
     st.caption("Arrows compare with the previous period; green is better, red worse, grey is neither "

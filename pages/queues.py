@@ -7,7 +7,7 @@ import streamlit as st
 
 from metrics import dashboard, workload
 from metrics.catalog import METRICS
-from ui import charts, context, data, drilldown, fmt, settings, widgets
+from ui import charts, context, data, drilldown, exports, fmt, settings, widgets
 
 TABLE_METRICS = dashboard.GROUP_TABLE_METRICS
 PAGE = "queues"
@@ -16,7 +16,7 @@ ALL = "All queues"
 
 def queue_table(ctx: context.Context, report: pl.DataFrame, total: pl.DataFrame) -> pl.DataFrame:
     table = dashboard.group_table(report, "queue", ctx.focus, TABLE_METRICS)
-    overall = dashboard.group_table(total.with_columns(pl.lit(ALL).alias("queue")), "queue", ctx.focus,
+    overall = dashboard.group_table(total.with_columns(pl.lit(ctx.total_label).alias("queue")), "queue", ctx.focus,
                                     TABLE_METRICS)
     return pl.concat([table, overall], how="diagonal_relaxed")
 
@@ -25,7 +25,7 @@ def with_workload(ctx: context.Context, table: pl.DataFrame, hours: int) -> pl.D
     """The open work now (metrics.workload: breached now, due within `hours`) beside each queue."""
     now = data.workload(ctx.url, ctx.as_of, "queue", float(hours), ctx.filter_key)
     total = data.workload(ctx.url, ctx.as_of, None, float(hours), ctx.filter_key).with_columns(
-        pl.lit(ALL).alias("queue")).select(now.columns)
+        pl.lit(ctx.total_label).alias("queue")).select(now.columns)
     work = pl.concat([now, total]).select("queue", "breached", "due_soon")
     return table.join(work, on="queue", how="left").with_columns(pl.col("breached", "due_soon").fill_null(0))
 
@@ -72,8 +72,8 @@ def open_cell(ctx: context.Context, shown: pl.DataFrame, cell, hours: int) -> No
         return
     row, col = cell
     queue = shown["queue"][row]
-    group = () if queue == ALL else (("queue", queue),)
-    where = "all queues" if queue == ALL else fmt.md(queue)
+    group = () if queue == ctx.total_label else (("queue", queue),)
+    where = ctx.total_label.lower() if queue == ctx.total_label else fmt.md(queue)
     if col in ("breached", "due_soon", "queue"):
         what = {"breached": "breached", "due_soon": "due_soon"}.get(col, "open")
         label = {"breached": "breached now", "due_soon": f"due in the next {hours} h", "open": "open now"}[what]
@@ -111,12 +111,13 @@ def render() -> None:
                    f"the {target * 100:.0f}% target, red below (APPEALS_SLA_TARGET). Percentiles in calendar hours; "
                    "overturn "
                    "rate with its 95% Wilson interval. **Click a cell** to list the appeals behind it.")
+        exports.table_downloads(table, ctx, f"queues_{ctx.focus}", "queues_table")
         drilldown.panel(ctx, PAGE, "table")
 
     queues = sorted(q for q in report["queue"].unique().to_list() if q is not None)
     if (st.session_state.get("queue_pick") or st.query_params.get("queue_pick")) not in queues:
         # default: the queue that needs attention (a shared link's queue_pick= wins)
-        st.session_state["queue_pick"] = dashboard.needs_attention(table.filter(pl.col("queue") != ALL)) or queues[0]
+        st.session_state["queue_pick"] = dashboard.needs_attention(table.filter(pl.col("queue") != ctx.total_label)) or queues[0]
     queue = st.selectbox("Queue to look into", queues, key="queue_pick", bind="query-params",
                          help="Opens on the queue with the lowest resolution-SLA attainment in the headline period.")
     st.header(fmt.md(queue), divider="gray")
@@ -127,27 +128,23 @@ def render() -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Volume in and out**")
-        st.altair_chart(charts.metric_lines(trend, ["appeals_created", "appeals_resolved"], ctx.grain,
-                                            colors=[charts.BLUE, charts.GREEN]), width="stretch")
+        exports.chart(charts.metric_lines(trend, ["appeals_created", "appeals_resolved"], ctx.grain,
+                                            colors=[charts.BLUE, charts.GREEN], annotations=ctx.annotations(queue)), f"volume_{queue}", "queues_chart1")
     with c2:
         st.markdown("**Backlog at period end**")
-        st.altair_chart(charts.metric_lines(trend, ["backlog_open", "backlog_breached"], ctx.grain,
-                                            colors=[charts.BLUE, charts.RED]), width="stretch")
+        exports.chart(charts.metric_lines(trend, ["backlog_open", "backlog_breached"], ctx.grain,
+                                            colors=[charts.BLUE, charts.RED], annotations=ctx.annotations(queue)), f"backlog_{queue}", "queues_chart2")
     c3, c4 = st.columns(2)
     with c3:
         st.markdown("**Time to resolve (TTR) against the SLA target**")
-        st.altair_chart(charts.metric_lines(trend, ["ttr_p50_hours", "ttr_p90_hours"], ctx.grain, colors=[charts.BLUE, charts.TEAL],
-                                            targets={"SLA target (median)": targets["ttr_target_hours"]}), width="stretch")
+        exports.chart(charts.metric_lines(trend, ["ttr_p50_hours", "ttr_p90_hours"], ctx.grain, colors=[charts.BLUE, charts.TEAL],
+                                            targets={"SLA target (median)": targets["ttr_target_hours"]}, annotations=ctx.annotations(queue)), f"ttr_{queue}", "queues_chart3")
     with c4:
         st.markdown("**First touch (FTR) against the SLA target**")
-        st.altair_chart(charts.metric_lines(trend, ["ftr_p50_hours", "ftr_p90_hours"], ctx.grain, colors=[charts.BLUE, charts.TEAL],
-                                            targets={"SLA target (median)": targets["ftr_target_hours"]}), width="stretch")
-    by_prio = dashboard.targets_by_priority(open_rows)
-    if by_prio.height:
-        st.caption("SLA target line: the median policy target of this queue's open appeals. Targets by priority: " + "; ".join(
-            f"{fmt.md(r['priority'])} first touch {r['ftr_target_hours']:g} h, resolution {r['ttr_target_hours']:g} h"
-            for r in by_prio.drop_nulls().iter_rows(named=True)
-        ) + ". Business-clock policies count open hours only, while the percentiles are calendar hours.")
+        exports.chart(charts.metric_lines(trend, ["ftr_p50_hours", "ftr_p90_hours"], ctx.grain, colors=[charts.BLUE, charts.TEAL],
+                                            targets={"SLA target (median)": targets["ftr_target_hours"]}, annotations=ctx.annotations(queue)), f"ftr_{queue}", "queues_chart4")
+    if open_rows.height:
+        st.caption(fmt.targets_caption(dashboard.targets_by_priority(open_rows)))
 
     c5, c6 = st.columns(2)
     with c5:
@@ -155,7 +152,7 @@ def render() -> None:
         if open_total == 0:
             widgets.empty("No open appeals in this queue.", "Nothing is waiting.")
         else:
-            st.altair_chart(charts.age_histogram(dashboard.age_distribution(open_rows, ctx.as_of)), width="stretch")
+            exports.chart(charts.age_histogram(dashboard.age_distribution(open_rows, ctx.as_of)), f"open_age_{queue}", "queues_chart5")
             if open_rows.height < open_total:
                 st.caption(f"The oldest {open_rows.height:,} of {open_total:,} open appeals.")
     with c6:
@@ -163,9 +160,9 @@ def render() -> None:
         prio = ctx.report(by=("priority",), metrics=("appeals_created",), filters=ctx.with_filters(queue=[queue]))
         prio = prio.filter(pl.col("period_start").is_in(ctx.starts))
         prio = dashboard.share_of_total(prio, "priority", "appeals_created")
-        st.altair_chart(charts.stacked_counts(prio, "priority", "appeals_created", ctx.grain, "Priority",
+        exports.chart(charts.stacked_counts(prio, "priority", "appeals_created", ctx.grain, "Priority",
                                               METRICS["appeals_created"].label, share="share", scheme="orangered",
-                                              sort=["P3", "P2", "P1", "P0"]), width="stretch")
+                                              sort=["P3", "P2", "P1", "P0"], annotations=ctx.annotations(queue)), f"priority_mix_{queue}", "queues_chart6")
 
     widgets.drilldown(ctx, {"queue": queue}, "queue_drill", title=f"Appeals behind a number · {fmt.md(queue)}")
 

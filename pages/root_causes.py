@@ -9,7 +9,7 @@ import streamlit as st
 
 from metrics import dashboard, impact, themes
 from metrics.catalog import METRICS
-from ui import charts, context, data, drilldown, fmt, widgets
+from ui import charts, context, data, drilldown, exports, fmt, widgets
 
 PAGE = "root_causes"
 
@@ -39,9 +39,9 @@ def render() -> None:
         pl.col("period_start").dt.strftime("%Y-%m-%d").alias("period_iso"))
     st.subheader(f"Overturns by {GROUPINGS[grouping].lower()}")
     chart = charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
-                                  "overturned appeals", share="share")
-    event = st.altair_chart(drilldown.selectable(chart, [grouping, "period_iso"]), width="stretch",
-                            on_select="rerun", key="rc_causes_chart")
+                                  "overturned appeals", share="share", annotations=ctx.annotations())
+    event = exports.chart(drilldown.selectable(chart, [grouping, "period_iso"]), f"overturns_by_{grouping}",
+                          "root_causes_chart1", on_select="rerun", chart_key="rc_causes_chart")
     point = drilldown.picked_point(event, "rc_causes_chart")
     if point and point.get(grouping) is not None and point.get("period_iso"):
         label = point[grouping]
@@ -61,8 +61,7 @@ def render() -> None:
                                              & pl.col("period_start").is_in(ctx.starts)), "overturn_rate")
     st.subheader("Overturn rate by enforcement source")
     if source.height:
-        st.altair_chart(charts.rate_band(source, "overturn_rate", ctx.grain, series="enforcement_source"),
-                        width="stretch")
+        exports.chart(charts.rate_band(source, "overturn_rate", ctx.grain, series="enforcement_source", annotations=ctx.annotations()), "overturn_rate_by_source", "root_causes_chart2")
     else:
         widgets.empty("No appeal in this selection has a known enforcement.", "Appeals need an enforcements row.")
 
@@ -77,7 +76,8 @@ def render() -> None:
                 widgets.empty(f"No overturn data by {title.lower()} in the headline period.")
                 continue
             chart = drilldown.selectable(charts.rate_bars(table, key, title, previous_col="previous_rate"), [key])
-            event = st.altair_chart(chart, width="stretch", on_select="rerun", key=f"rc_{key}_chart")
+            event = exports.chart(chart, f"overturn_rate_by_{key}", f"root_causes_{key}_chart", on_select="rerun",
+                                  chart_key=f"rc_{key}_chart")
             point = drilldown.picked_point(event, f"rc_{key}_chart")
             if point and point.get(key) is not None:
                 filters = ctx.filter_key if key == "policy" else ctx.with_filters(enforcement_source=["automated"])
@@ -129,6 +129,7 @@ def _movers_table(movers: pl.DataFrame, ctx, grouping: str, theme_labels: dict[s
         "previous_denominator": st.column_config.NumberColumn("Resolved before", format="%d"),
         "current_denominator": st.column_config.NumberColumn("Resolved now", format="%d"),
     })
+    exports.table_downloads(movers, ctx, f"top_movers_{ctx.focus}", "rc_movers")
     st.caption(f"The groups whose overturn count changed most from {ctx.label(ctx.previous)} to "
                f"{ctx.label(ctx.focus)}. Rates are left blank for themes and codes: only overturned appeals have one. "
                "**Click a row** to list its overturned appeals and their decision notes (the previous period's when you "
@@ -169,6 +170,7 @@ def _impact(ctx, by_theme: pl.DataFrame, theme_labels: dict[str, str]) -> None:
                                                     f"{impact.MIN_MOVER_COUNT} overturns in the two periods"),
         "largest_queue": "Largest queue", "largest_source": "Largest enforcement source",
     })
+    exports.table_downloads(table, ctx, f"theme_impact_{ctx.focus}", "rc_impact")
     st.caption("Fixing a theme removes its overturns: the overturn rate of the period would fall by its overturns "
                "over all decisions. A mover changed by more than chance explains (z = change ÷ √(before + now)) on "
                "enough overturns; small themes are never called movers. **Click a row** for its appeals and notes.")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from metrics import dashboard, stats, workload
 from metrics.catalog import MIN_GROUP_SIZE
-from ui import access, charts, context, data, drilldown, fmt, widgets
+from ui import access, charts, context, data, drilldown, exports, fmt, widgets
 
 METRICS = dashboard.SPECIALIST_METRICS
 PAGE = "specialists"
@@ -65,6 +65,8 @@ def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str],
     event = st.dataframe(ctx.private(shown), hide_index=True, column_order=order, column_config=config,
                          width="stretch", placeholder=fmt.DASH, on_select="rerun", selection_mode="single-cell",
                          key="specialist_table")
+    exports.table_downloads(shown.select([c for c in order if c in shown.columns]), ctx, f"specialists_{ctx.focus}",
+                            "spec_table")
     return event
 
 
@@ -97,7 +99,7 @@ def show_funnel(ctx: context.Context, table: pl.DataFrame, mix: pl.DataFrame, na
     n_max = int(points["overturn_rate_denominator"].max() or 1)
     n_min = max(5, int(min(MIN_GROUP_SIZE, points["overturn_rate_denominator"].min() or 1) * 0.7))
     curve = pl.DataFrame(stats.funnel_curve(peer, int(n_max * 1.1) + 1, n_min=n_min))
-    st.altair_chart(charts.funnel_plot(ctx.private(points), curve), width="stretch")
+    exports.chart(charts.funnel_plot(ctx.private(points), curve), "overturn_funnel", "specialists_chart1")
     flagged = points.filter(pl.col("status").str.starts_with("above 99.8"))
     st.caption(
         f"Peer overturn rate {fmt.value('overturn_rate', peer)} (all specialists, headline period). Dashed and dotted "
@@ -150,15 +152,14 @@ def render() -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Appeals resolved**")
-        st.altair_chart(charts.metric_lines(trend, ["appeals_resolved"], ctx.grain), width="stretch")
+        exports.chart(charts.metric_lines(trend, ["appeals_resolved"], ctx.grain, annotations=ctx.annotations()), f"resolved_{names[pick]}", "specialists_chart2")
         st.markdown("**Time to resolve and first touch**")
-        st.altair_chart(charts.metric_lines(trend, ["ttr_p50_hours", "ttr_p90_hours", "ftr_p50_hours"], ctx.grain),
-                        width="stretch")
+        exports.chart(charts.metric_lines(trend, ["ttr_p50_hours", "ttr_p90_hours", "ftr_p50_hours"], ctx.grain, annotations=ctx.annotations()), f"ttr_ftr_{names[pick]}", "specialists_chart3")
     with c2:
         st.markdown("**Overturn rate with its 95% Wilson interval**")
-        st.altair_chart(charts.rate_band(trend, "overturn_rate", ctx.grain), width="stretch")
+        exports.chart(charts.rate_band(trend, "overturn_rate", ctx.grain, annotations=ctx.annotations()), f"overturn_rate_{names[pick]}", "specialists_chart4")
         st.markdown("**QA accuracy and reopen rate**")
-        st.altair_chart(charts.metric_lines(trend, ["qa_accuracy", "reopen_rate"], ctx.grain), width="stretch")
+        exports.chart(charts.metric_lines(trend, ["qa_accuracy", "reopen_rate"], ctx.grain, annotations=ctx.annotations()), f"qa_reopen_{names[pick]}", "specialists_chart5")
     widgets.drilldown(ctx, {"specialist_id": pick}, "spec_drill", title=f"Appeals of {fmt.md(names[pick])}",
                       file_label=names[pick])
 

@@ -18,6 +18,8 @@ def test_dashboard_builds_reads_and_refreshes_the_store(tmp_path, monkeypatch):
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["dates"] = ["2026-01-12", "2026-03-10"]  # the running week of 9 Mar as the headline:
+    at.query_params["period"] = "2026-03-09"  # the app now opens on the last complete week (issue 10)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     # the same hand-derived Overview as tests/test_app_connection.py, now read from the store

@@ -1,6 +1,11 @@
 """Altair charts of engine frames. Axis and tooltip formats, titles and units come from the
 metric catalog; every mark has a tooltip. Colours are mid-tone so they read on the light
-and the dark theme (Streamlit's chart theme sets the axes and the background)."""
+and the dark theme (Streamlit's chart theme sets the axes and the background).
+
+Honest by construction: periods are joined by straight segments through their points (no
+smoothing that invents values between periods), every point carries its n in the tooltip,
+and a point whose n is under the catalog's MIN_GROUP_SIZE is drawn hollow and grey ("too few
+to compare", metrics.md "Rates")."""
 
 from __future__ import annotations
 
@@ -9,13 +14,34 @@ from datetime import date
 import altair as alt
 import polars as pl
 
-from metrics.catalog import METRICS
+from metrics.catalog import METRICS, MIN_GROUP_SIZE
+from metrics.kinds import Count, Ratio
 from metrics.stats import FUNNEL_STATUSES
 
 UNIT_TITLES = {"hours": "hours", "appeals": "appeals", "ratio": "rate"}
 RED, ORANGE, BLUE, GREEN, GREY, TEAL = "#e45756", "#f58518", "#4c78a8", "#54a24b", "#9d9d9d", "#72b7b2"
 
 STATUS_COLORS = dict(zip(FUNNEL_STATUSES, ["#d62728", ORANGE, BLUE, GREEN, "#2e7d32", GREY], strict=True))
+
+
+SMALL_N_NOTE = f"Hollow grey points: fewer than {MIN_GROUP_SIZE} appeals behind the value (too few to compare)."
+
+
+def n_column(metric: str, columns) -> str | None:
+    """The column holding the n behind a metric's value, when the frame has one: a ratio's
+    denominator; for a percentile, the count metric of the same cohort that counts every row
+    (TTR percentiles: appeals_resolved). Counts are their own n (None here)."""
+    m = METRICS[metric]
+    if isinstance(m.kind, Ratio):
+        name = f"{metric}_denominator"
+        return name if name in columns else None
+    if isinstance(m.kind, Count):
+        return None
+    for other in METRICS.values():
+        if (other.cohort == m.cohort and isinstance(other.kind, Count) and type(other.kind.where).__name__ == "Always"
+                and other.name in columns):
+            return other.name
+    return None
 
 
 def with_period_labels(frame: pl.DataFrame, grain: str) -> pl.DataFrame:
@@ -34,6 +60,53 @@ def with_period_labels(frame: pl.DataFrame, grain: str) -> pl.DataFrame:
         pl.col("period_start").dt.strftime(short).alias("period"),
         pl.col("period_start").dt.strftime(full).alias("period_name"),
     )
+
+
+def _with_n(frame: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
+    """`n` and `small_n` for a one-metric frame (the first metric's n column, when known)."""
+    col = n_column(metrics[0], frame.columns)
+    n = pl.col(col) if col else pl.lit(None, pl.Int64)
+    return frame.with_columns(n.alias("n")).with_columns(
+        (pl.col("n").is_not_null() & (pl.col("n") < MIN_GROUP_SIZE)).alias("small_n"))
+
+
+ANNOTATION_COLOR = "#8e6c8a"
+
+
+def _annotation_layers(annotations: pl.DataFrame | None, labelled: pl.DataFrame) -> list:
+    """Dashed vertical rules at the periods holding an annotation (metrics.annotations.frame),
+    on the chart's own period axis, the texts in the tooltip and a ◆ marker at the top."""
+    if annotations is None or not annotations.height or not labelled.height:
+        return []
+    axis = dict(zip(labelled["period_start"].to_list(), labelled["period"].to_list(), strict=False))
+    notes = annotations.filter(pl.col("period_start").is_in(list(axis))).with_columns(
+        pl.col("period_start").replace_strict(axis, return_dtype=pl.Utf8).alias("period"))
+    if not notes.height:
+        return []
+    tips = [alt.Tooltip("kind:N", title="Annotation"), alt.Tooltip("text:N", title="What happened")]
+    x = alt.X("period:O", sort=_period_order(labelled))
+    rule = alt.Chart(notes).mark_rule(strokeDash=[2, 3], color=ANNOTATION_COLOR, strokeWidth=1.5, opacity=0.8).encode(
+        x=x, tooltip=tips)
+    mark = alt.Chart(notes).mark_text(text="◆", color=ANNOTATION_COLOR, fontSize=12, baseline="top").encode(
+        x=x, y=alt.value(0), tooltip=tips)
+    return [rule, mark]
+
+
+def _titled(chart, title: str | None, frame: pl.DataFrame):
+    """The chart's title, with the small-n note as its subtitle when a point is hollow."""
+    small = "small_n" in frame.columns and bool(frame["small_n"].any())
+    if small:
+        return chart.properties(title=alt.TitleParams(text=title or "", subtitle=SMALL_N_NOTE, subtitleColor=GREY,
+                                                      anchor="start", fontSize=12, subtitleFontSize=11))
+    return chart.properties(title=title) if title else chart
+
+
+def _points(base: alt.Chart, size: int = 40) -> alt.LayerChart:
+    """The period's points: filled in the series colour, hollow grey below MIN_GROUP_SIZE."""
+    full = base.transform_filter("!datum.small_n").mark_point(size=size, filled=True, opacity=1)
+    few = base.transform_filter("datum.small_n").mark_point(size=size, filled=False, strokeWidth=1.5, opacity=1).encode(
+        color=alt.value(GREY))
+    return alt.layer(full, few)
 
 
 def _period_order(frame: pl.DataFrame) -> list[str]:
@@ -56,45 +129,55 @@ def _tip(metric: str, field: str | None = None, title: str | None = None) -> alt
 
 def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None = None) -> alt.Chart:
     """A small trend line of one metric, the focus period marked."""
-    frame = with_period_labels(frame, grain)
+    frame = _with_n(with_period_labels(frame, grain), [metric])
+    tips = [_period_tip(grain), _tip(metric), alt.Tooltip("n:Q", title="n", format=",d")]
     base = alt.Chart(frame).encode(
         x=alt.X("period:O", axis=None, sort=_period_order(frame)),
         y=alt.Y(f"{metric}:Q", axis=None, scale=alt.Scale(zero=False, nice=False)),
-        tooltip=[_period_tip(grain), _tip(metric)],
+        tooltip=tips,
     )
-    layers = [base.mark_line(strokeWidth=2, interpolate="monotone"), base.mark_point(size=28, filled=True, opacity=0.6)]
+    layers = [base.mark_line(strokeWidth=2, interpolate="linear"), _points(base, size=28)]
     if focus is not None:
         layers.append(
             alt.Chart(frame.filter(pl.col("period_start") == focus)).mark_point(size=90, filled=True, color=ORANGE)
             .encode(x=alt.X("period:O", sort=_period_order(frame)), y=f"{metric}:Q",
-                    tooltip=[_period_tip(grain), _tip(metric)])
+                    tooltip=tips)
         )
     return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0)
 
 
 def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str | None = None,
-                 targets: dict[str, float | None] | None = None, colors: list[str] | None = None) -> alt.Chart:
-    """One line per metric (same unit) over the periods; dashed rules for SLA targets."""
+                 targets: dict[str, float | None] | None = None, colors: list[str] | None = None,
+                 annotations: pl.DataFrame | None = None) -> alt.Chart:
+    """One line per metric (same unit) over the periods; dashed rules for SLA targets; dotted
+    rules at annotated periods (holidays, launches, rollouts)."""
     m0 = METRICS[metrics[0]]
     labels = {n: METRICS[n].label for n in metrics}
+    ns = {n: n_column(n, frame.columns) for n in metrics}
+    n_frame = frame.select("period_start", *[(pl.col(c) if c else pl.lit(None, pl.Int64)).alias(f"__n_{n}")
+                                             for n, c in ns.items()])
     long = with_period_labels(
         frame.select("period_start", *metrics)
         .unpivot(index="period_start", variable_name="metric", value_name="value"), grain
     )
+    n_long = n_frame.unpivot(index="period_start", variable_name="metric", value_name="n").with_columns(
+        pl.col("metric").str.strip_prefix("__n_"))
     long = (
-        long
-        .with_columns(pl.col("metric").replace_strict(labels).alias("series"))
+        long.join(n_long, on=["period_start", "metric"], how="left")
+        .with_columns(pl.col("metric").replace_strict(labels).alias("series"),
+                      (pl.col("n").is_not_null() & (pl.col("n") < MIN_GROUP_SIZE)).alias("small_n"))
     )
     color = alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
                       scale=alt.Scale(domain=list(labels.values()), range=colors) if colors else alt.Undefined,
                       sort=list(labels.values()))
-    lines = alt.Chart(long).mark_line(point=True, interpolate="monotone").encode(
+    base = alt.Chart(long).encode(
         x=_period_x(long),
         y=alt.Y("value:Q", title=UNIT_TITLES.get(m0.unit, m0.unit), axis=alt.Axis(format=m0.fmt)),
         color=color,
-        tooltip=[_period_tip(grain), alt.Tooltip("series:N", title="Metric"), alt.Tooltip("value:Q", title="Value", format=m0.fmt)],
+        tooltip=[_period_tip(grain), alt.Tooltip("series:N", title="Metric"), alt.Tooltip("value:Q", title="Value", format=m0.fmt),
+                 alt.Tooltip("n:Q", title="n (appeals behind the value)", format=",d")],
     )
-    layers = [lines]
+    layers = [base.mark_line(interpolate="linear"), _points(base)]
     rules = [{"target": v, "label": k} for k, v in (targets or {}).items() if v is not None]
     if rules:
         rdf = pl.DataFrame(rules)
@@ -102,11 +185,12 @@ def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str
             y="target:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("target:Q", title="Hours", format=m0.fmt)]))
         layers.append(alt.Chart(rdf).mark_text(align="left", dx=4, dy=-7, color=RED, fontSize=11).encode(
             y="target:Q", x=alt.value(0), text="label:N"))
-    chart = alt.layer(*layers).properties(height=260)
-    return chart.properties(title=title) if title else chart
+    layers += _annotation_layers(annotations, long)
+    return _titled(alt.layer(*layers).properties(height=260), title, long)
 
 
-def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None = None, title: str | None = None) -> alt.Chart:
+def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None = None, title: str | None = None,
+              annotations: pl.DataFrame | None = None) -> alt.Chart:
     """A rate over the periods with its 95 % Wilson interval as a band (one line per series)."""
     m = METRICS[metric]
     enc_color = (alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="top", symbolOpacity=1, symbolType="stroke",
@@ -118,18 +202,19 @@ def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None =
         alt.Tooltip(f"{metric}_ci_lo:Q", title="95% CI low", format=m.fmt),
         alt.Tooltip(f"{metric}_ci_hi:Q", title="95% CI high", format=m.fmt),
     ]
-    frame = with_period_labels(frame, grain)
+    frame = _with_n(with_period_labels(frame, grain), [metric])
     base = alt.Chart(frame).encode(x=_period_x(frame), tooltip=tips)
-    band = base.mark_area(opacity=0.18, interpolate="monotone").encode(
+    band = base.mark_area(opacity=0.18, interpolate="linear").encode(
         y=alt.Y(f"{metric}_ci_lo:Q", title=m.label, axis=alt.Axis(format=m.fmt)), y2=f"{metric}_ci_hi:Q", color=enc_color)
-    line = base.mark_line(point=True, interpolate="monotone").encode(y=f"{metric}:Q", color=enc_color)
-    chart = alt.layer(band, line).properties(height=260)
-    return chart.properties(title=title) if title else chart
+    line = base.mark_line(interpolate="linear").encode(y=f"{metric}:Q", color=enc_color)
+    dots = _points(base.encode(y=f"{metric}:Q", color=enc_color))
+    layers = [band, line, dots, *_annotation_layers(annotations, frame)]
+    return _titled(alt.layer(*layers).properties(height=260), title, frame)
 
 
 def stacked_counts(frame: pl.DataFrame, key: str, value: str, grain: str, key_title: str, value_title: str,
                    share: str | None = None, title: str | None = None, sort: list[str] | None = None,
-                   scheme: str = "tableau10") -> alt.Chart:
+                   scheme: str = "tableau10", annotations: pl.DataFrame | None = None) -> alt.Chart:
     """Stacked bars of a count per period and group (priority mix, overturns by theme)."""
     tips = [_period_tip(grain), alt.Tooltip(f"{key}:N", title=key_title), alt.Tooltip(f"{value}:Q", title=value_title, format=",d")]
     if share:
@@ -142,7 +227,9 @@ def stacked_counts(frame: pl.DataFrame, key: str, value: str, grain: str, key_ti
                         scale=alt.Scale(scheme=scheme)),
         order=alt.Order(f"{key}:N"),
         tooltip=tips,
-    ).properties(height=280)
+    )
+    notes = _annotation_layers(annotations, frame)
+    chart = (alt.layer(chart, *notes) if notes else chart).properties(height=280)
     return chart.properties(title=title) if title else chart
 
 

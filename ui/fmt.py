@@ -57,6 +57,17 @@ def instant(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
 
 
+def instant_in(dt: datetime, tz: str = "UTC") -> str:
+    """An instant in the reporting zone with its abbreviation ("23 Nov 2026 10:58 AEDT");
+    UTC as `instant`."""
+    if tz == "UTC":
+        return instant(dt)
+    from zoneinfo import ZoneInfo
+
+    local = dt.astimezone(ZoneInfo(tz))
+    return local.strftime("%-d %b %Y %H:%M ") + (local.tzname() or tz)
+
+
 def age(as_of: datetime, now: datetime | None = None) -> str:
     """How old data as of `as_of` is: "35 min old", "5 h old", "14 days old" (or "in the future")."""
     seconds = ((now or datetime.now(UTC)) - as_of).total_seconds()
@@ -90,3 +101,24 @@ def for_display(frame, metrics):
 
     cols = [pl.col(n) * 100 for n in metrics if n in frame.columns and METRICS[n].unit == "ratio"]
     return frame.with_columns(cols) if cols else frame
+
+
+def targets_caption(by_priority) -> str:
+    """The caption under the TTR/FTR charts from dashboard.targets_by_priority: the targets of
+    the priorities that have a policy, and which have none (never "Targets by priority: .")."""
+    rows = list(by_priority.iter_rows(named=True)) if by_priority is not None else []
+    covered = [r for r in rows if r["ftr_target_hours"] is not None or r["ttr_target_hours"] is not None]
+    uncovered = [md(r["priority"]) for r in rows if r not in covered]
+
+    def hours(v) -> str:
+        return DASH if v is None else f"{v:g} h"
+
+    if not covered:
+        return ("No SLA policy covers this queue's open appeals, so there is no target line"
+                + (f" (priorities {', '.join(uncovered)})." if uncovered else "."))
+    text = ("SLA target line: the median policy target of this queue's open appeals. Targets by priority: "
+            + "; ".join(f"{md(r['priority'])} first touch {hours(r['ftr_target_hours'])}, resolution "
+                        f"{hours(r['ttr_target_hours'])}" for r in covered) + ".")
+    if uncovered:
+        text += f" No policy for {', '.join(uncovered)}."
+    return text + " Business-clock policies count open hours only, while the percentiles are calendar hours."

@@ -26,13 +26,13 @@ def header(title: str, ctx: Context, question: str, period: bool = True) -> None
     """Page title, the question it answers, and the period, scope and freshness it shows."""
     st.title(title)
     if not period:
-        st.caption(f"{question}  \nData as of **{fmt.instant(ctx.as_of)}** ({fmt.age(ctx.as_of)})")
+        st.caption(f"{question}  \nTimes in {ctx.tz} · data as of **{ctx.instant(ctx.as_of)}** ({fmt.age(ctx.as_of)})")
         return
     partial = " (still running: counts are partial)" if ctx.focus_is_partial else ""
     st.caption(
         f"{question}  \n"
-        f"**{_upper_first(ctx.label(ctx.focus))}**{partial} compared with {ctx.label(ctx.previous)} · "
-        f"{ctx.scope} · periods in {ctx.tz} · data as of **{fmt.instant(ctx.as_of)}** ({fmt.age(ctx.as_of)})"
+        f"**{_upper_first(ctx.label(ctx.focus))}**{partial} compared with {ctx.comparison_label} · "
+        f"{ctx.scope} · periods in {ctx.tz} · data as of **{ctx.instant(ctx.as_of)}** ({fmt.age(ctx.as_of)})"
     )
 
 
@@ -50,11 +50,13 @@ def kpi_card(kpi: Kpi, trend: pl.DataFrame | None, ctx: Context, on_list=None) -
     with st.container(border=True):
         help_text = kpi.description
         if kpi.denominator is not None:
-            help_text += f"\n\nThis period: {fmt.parts(kpi.numerator, kpi.denominator)}; previous: " \
+            help_text += f"\n\nThis period: {fmt.parts(kpi.numerator, kpi.denominator)}; " \
+                         f"{'previous' if ctx.compare == 'previous' else 'the 4 periods before, pooled'}: " \
                          f"{fmt.parts(kpi.prev_numerator, kpi.prev_denominator) or fmt.DASH}."
         st.metric(
             kpi.label, fmt.value(kpi.name, kpi.value), fmt.change(kpi), delta_color=fmt.delta_color(kpi.higher_is_better),
-            help=help_text, delta_description=f"vs {ctx.label(ctx.previous, short=True)}" if kpi.change is not None else None,
+            help=help_text, delta_description=(f"vs {ctx.label(ctx.previous, short=True)}" if ctx.compare == "previous"
+                               else "vs 4-period avg") if kpi.change is not None else None,
             delta_arrow="off" if kpi.change == 0 else "auto",
         )
         if kpi.denominator is not None:
@@ -86,10 +88,10 @@ def appeals_table(frame: pl.DataFrame, ctx: Context, extra: tuple[str, ...] = ()
     cols = [c for c in (columns or (*extra, *APPEAL_COLUMNS)) if c in frame.columns]
     config = {
         "appeal_id": st.column_config.TextColumn("Appeal", pinned=True),
-        "created_at": st.column_config.DatetimeColumn("Created", format="D MMM YYYY HH:mm", timezone="UTC"),
-        "first_touch_at": st.column_config.DatetimeColumn("First touch", format="D MMM YYYY HH:mm", timezone="UTC"),
-        "resolved_at": st.column_config.DatetimeColumn("Resolved", format="D MMM YYYY HH:mm", timezone="UTC"),
-        "ttr_deadline_at": st.column_config.DatetimeColumn("Resolution due", format="D MMM YYYY HH:mm", timezone="UTC"),
+        "created_at": st.column_config.DatetimeColumn("Created", format="D MMM YYYY HH:mm", timezone=ctx.tz),
+        "first_touch_at": st.column_config.DatetimeColumn("First touch", format="D MMM YYYY HH:mm", timezone=ctx.tz),
+        "resolved_at": st.column_config.DatetimeColumn("Resolved", format="D MMM YYYY HH:mm", timezone=ctx.tz),
+        "ttr_deadline_at": st.column_config.DatetimeColumn("Resolution due", format="D MMM YYYY HH:mm", timezone=ctx.tz),
         "ftr_hours": st.column_config.NumberColumn("FTR (h)", format="%.1f"),
         "ttr_hours": st.column_config.NumberColumn("TTR (h)", format="%.1f"),
         "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
@@ -111,8 +113,10 @@ def appeals_table(frame: pl.DataFrame, ctx: Context, extra: tuple[str, ...] = ()
 
 
 def csv_download(frame: pl.DataFrame, ctx: Context, name: str, label: str, key: str) -> None:
-    st.download_button(label, ctx.private(frame).write_csv().encode(), file_name=f"{name}.csv", mime="text/csv",
-                       icon=":material/download:", key=key)
+    """CSV and XLSX of a table (ui.exports, the one export helper)."""
+    from ui import exports
+
+    exports.table_downloads(frame, ctx, name, key)
 
 
 def paged_table(frame: pl.DataFrame, ctx: Context, key: str, **table_args) -> None:
@@ -150,8 +154,8 @@ def drilldown(ctx: Context, group: dict[str, str | None], key: str, default_metr
     period_iso = c2.selectbox("Period", starts, key=f"{key}_period",
                               format_func=lambda s: dashboard.period_choice_label(date.fromisoformat(s), ctx.grain))
     period = date.fromisoformat(period_iso)
-    rows, total = data.members(ctx.url, ctx.as_of, metric, period, ctx.grain, tuple(sorted(group.items())),
-                               ctx.filter_key)
+    rows, total = data.members_in_zone(ctx.url, ctx.as_of, metric, period, ctx.grain, tuple(sorted(group.items())),
+                                       ctx.filter_key, ctx.tz)
     label = file_label or "_".join(str(v) for v in group.values())
     show_members(ctx, metric, rows, total, key, f"{metric}_{label.replace(' ', '_')}_{period_iso}")
 

@@ -1,0 +1,113 @@
+"""Issue 10 item 5: honest charts. Straight segments between periods (no smoothing), n on
+every point with the ones under MIN_GROUP_SIZE (20) marked, and age buckets that follow the
+data's range, on hand-made rows and on the real help-desk log."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from metrics import api, dashboard
+from ui import charts
+
+ROOT = Path(__file__).resolve().parent.parent
+# beside the checkout (../shared), or two levels up from a worktree (/work/wt/<name> -> /work/shared)
+REALDATA = next((p for p in (ROOT.parent / "shared" / "realdata", ROOT.parent.parent / "shared" / "realdata")
+                 if p.exists()), ROOT.parent / "shared" / "realdata")
+AS_OF = datetime(2026, 3, 5, 12, tzinfo=UTC)
+
+
+def test_age_buckets_follow_the_oldest_appeal():
+    # up to 7 days: the fixed buckets, exactly as before
+    assert dashboard.age_buckets(None) == dashboard.AGE_BUCKETS
+    assert dashboard.age_buckets(100) == dashboard.AGE_BUCKETS
+    # 20 days (480 h): edges below 480 h are 4 8 24 48 72 168 336 -> 8 buckets ending "> 14 d"
+    assert [b for b, _ in dashboard.age_buckets(480)] == [
+        "< 4 h", "4–8 h", "8–24 h", "1–2 d", "2–3 d", "3–7 d", "7–14 d", "> 14 d"]
+    # 100 days (2400 h): edges below it 4 8 24 48 72 168 336 720 1440 2160 (10); the two finest
+    # merge away to keep 8 edges -> "< 24 h" first, "> 3 mo" (2160 h = 90 d) last
+    assert [b for b, _ in dashboard.age_buckets(2400)] == [
+        "< 24 h", "1–2 d", "2–3 d", "3–7 d", "7–14 d", "14 d–1 mo", "1–2 mo", "2–3 mo", "> 3 mo"]
+
+
+def test_age_distribution_spreads_months_long_appeals():
+    # open appeals aged 1 h, 1200 h (50 d), 2400 h (100 d): buckets of age_buckets(2400) above;
+    # 1 h -> "< 24 h", 1200 h -> "1–2 mo" (720–1440 h), 2400 h -> "> 3 mo"
+    rows = pl.DataFrame({
+        "created_at": [AS_OF - timedelta(hours=h) for h in (1, 1200, 2400)],
+        "ttr_sla": ["pending", "breached", None],
+    }).with_columns(pl.col("created_at").dt.cast_time_unit("us"))
+    dist = dashboard.age_distribution(rows, AS_OF)
+    assert dist.select("age_bucket", "sla_state", "appeals").rows() == [
+        ("< 24 h", "within SLA", 1), ("1–2 mo", "breached", 1), ("> 3 mo", "no SLA", 1)]
+
+
+@pytest.fixture(scope="module")
+def helpdesk_url(tmp_path_factory) -> str:
+    events = REALDATA / "helpdesk_tickets" / "events.parquet"
+    if not events.exists():
+        pytest.skip(f"real logs not found at {REALDATA}")
+    from metrics.importlog import import_log
+
+    out = tmp_path_factory.mktemp("realdata") / "helpdesk.duckdb"
+    import_log(events, ROOT / "mappings" / "helpdesk_tickets.yml", out)
+    return f"duckdb:///{out}"
+
+
+def test_age_buckets_on_the_real_helpdesk_log(helpdesk_url):
+    as_of = api.resolve_as_of(helpdesk_url, None)
+    rows, total = api.appeals(helpdesk_url, as_of, None, where=dashboard.OPEN_APPEALS, order_by="created_at",
+                              limit=api.DRILL_LIMIT_MAX)
+    dist = dashboard.age_distribution(rows, as_of)
+    got = dict(dist.group_by("age_bucket").agg(pl.col("appeals").sum()).iter_rows())
+    # independently: each open ticket's age in hours, counted into the same edges by hand
+    ages = [(as_of - c).total_seconds() / 3600 for c in rows["created_at"].to_list()]
+    buckets = dashboard.age_buckets(max(ages))
+    expected: dict[str, int] = {}
+    for a in ages:
+        label = next(lbl for lbl, upper in buckets if a < upper)
+        expected[label] = expected.get(label, 0) + 1
+    assert got == expected and sum(got.values()) == total == 12
+    # the log's open tickets are months old: they no longer fall into one "> 7 d" bar
+    assert "> 7 d" not in got and len(got) >= 4 and max(ages) > 24 * 365
+
+
+def _frame() -> pl.DataFrame:
+    # three weeks; the middle one has n = 2 resolved (< 20): its TTR and rate points are hollow
+    return pl.DataFrame({
+        "period_start": [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)],
+        "appeals_resolved": [30, 2, 40],
+        "ttr_p50_hours": [3.0, 4.0, 3.5], "ttr_p90_hours": [5.0, 8.0, 6.0], "ftr_p50_hours": [1.0, 1.0, 1.0],
+        "overturn_rate": [0.1, 0.5, 0.2], "overturn_rate_numerator": [3, 1, 8],
+        "overturn_rate_denominator": [30, 2, 40], "overturn_rate_ci_lo": [0.0, 0.1, 0.1],
+        "overturn_rate_ci_hi": [0.2, 0.9, 0.3],
+    })
+
+
+def _data(chart) -> list[dict]:
+    spec = chart.to_dict()
+    return [row for rows in spec.get("datasets", {}).values() for row in rows]
+
+
+def test_no_smoothed_curves_and_n_on_every_point():
+    f = _frame()
+    built = [charts.sparkline(f, "overturn_rate", "week", date(2026, 11, 16)),
+             charts.metric_lines(f, ["ttr_p50_hours", "ttr_p90_hours"], "week"),
+             charts.rate_band(f, "overturn_rate", "week")]
+    for chart in built:
+        text = json.dumps(chart.to_dict())
+        assert "monotone" not in text and "basis" not in text and "cardinal" not in text
+        assert '"field": "n"' in text or '"title": "Denominator"' in text  # n in the tooltip
+    # n of a TTR percentile = appeals_resolved (same cohort, counts every row); FTR has none here
+    assert charts.n_column("ttr_p50_hours", f.columns) == "appeals_resolved"
+    assert charts.n_column("ftr_p50_hours", f.columns) is None
+    assert charts.n_column("overturn_rate", f.columns) == "overturn_rate_denominator"
+    small = {(r.get("series"), r["period_start"][:10], r["small_n"]) for r in _data(built[1]) if "small_n" in r}
+    assert ("TTR p50", "2026-11-09", True) in small and ("TTR p50", "2026-11-02", False) in small
+    # the note explains the hollow points
+    assert charts.SMALL_N_NOTE in json.dumps(built[1].to_dict())
+    assert charts.SMALL_N_NOTE in json.dumps(built[2].to_dict())
