@@ -181,6 +181,8 @@ def download_text(path) -> str:
     import zipfile
 
     data = Path(path).read_bytes()
+    if data[:8] == b"\x89PNG\r\n\x1a\n":  # a chart's pixels carry no text (its SVG twin is scanned)
+        return ""
     if data[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
