@@ -50,7 +50,17 @@ _lock = threading.Lock()
 
 
 def is_spark_url(url: str) -> bool:
-    return url.startswith(("sc://", "spark+local://", "spark://local"))
+    return url.startswith(("sc://", "spark+local://", "spark://", "spark+"))
+
+
+def check_url(url: str) -> None:
+    """One line naming what is wrong with a Spark URL, else nothing."""
+    from metrics.redact import redact_url
+    from metrics.warehouse import WarehouseError
+
+    if not url.startswith(("sc://", "spark+local://")):
+        raise WarehouseError(f"--warehouse: {redact_url(url)} is no Spark URL this app opens; use sc://HOST:15002 "
+                             "(Spark Connect, e.g. a cluster's Connect server) or spark+local:// (a local session)")
 
 
 def session(url: str):
@@ -152,8 +162,18 @@ class SparkEngine:
     dialect = _Dialect()
 
     def __init__(self, url: str):
+        from metrics.redact import redact_text, redact_url
+        from metrics.warehouse import WarehouseError
+
+        check_url(url)
         self.url = url
-        self.spark = session(url)
+        try:
+            self.spark = session(url)
+        except WarehouseError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - no server, no Java...: one line saying so
+            lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()] or [type(exc).__name__]
+            raise WarehouseError(f"--warehouse: cannot open {redact_url(url)}: {redact_text(lines[0], url)[:300]}") from None
 
     def connect(self) -> SparkConnection:
         return SparkConnection(self)

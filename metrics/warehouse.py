@@ -93,6 +93,10 @@ class Warehouse:
     # -- connection -------------------------------------------------------------------
     @classmethod
     def open(cls, url: str, schema: str | None = None, adapter_sql: dict[str, str] | None = None) -> Warehouse:
+        from metrics import spark
+
+        if schema is None and spark.is_spark_url(url):
+            schema = spark.schema_from_url(url)  # sc://host:15002?schema=NAME
         wh = cls(url=url, schema=schema, adapter_sql=dict(adapter_sql or {}))
         wh.engine = make_engine(url)
         try:
