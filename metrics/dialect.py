@@ -165,3 +165,27 @@ def _to_spark_cached(sql: str, sqlglot, exp) -> str:
         _SPARK_CACHE.clear()
     _SPARK_CACHE[sql] = out
     return out
+
+
+def transpile(sql: str, target: str, read: str = "duckdb") -> str:
+    """Engine SQL for a warehouse not run here (Snowflake, BigQuery, Trino, Databricks): sqlglot's
+    transpilation, with the gaps it leaves closed where a faithful spelling exists:
+    - `x collate "C"` -> `x`: these four order text by code point already, and C is no
+      collation name there (an error, or a different order);
+    - Databricks: `percentile_cont(q) within group (order by x)` -> `percentile(x, q)`, exact
+      (sqlglot would write the approximate PERCENTILE_APPROX).
+    Verified by transpilation only (tests/test_dialects.py); README says what that covers."""
+    import sqlglot
+    from sqlglot import exp
+
+    def rewrite(node):
+        if isinstance(node, exp.Collate):
+            return node.this.copy()
+        if (target == "databricks" and isinstance(node, exp.WithinGroup)
+                and isinstance(node.this, exp.PercentileCont)):
+            (ordered,) = node.expression.expressions
+            if not ordered.args.get("desc"):
+                return exp.Anonymous(this="percentile", expressions=[ordered.this.copy(), node.this.this.copy()])
+        return node
+
+    return sqlglot.parse_one(sql, read=read).transform(rewrite).sql(dialect=target)
