@@ -313,3 +313,13 @@ def test_full_committed_sample(request, sample_pair):
     got = api.check(sample_pair.spark)
     duck = api.check(sample_pair.duck)
     assert [(r.name, r.count, sorted(r.examples)) for r in got] == [(r.name, r.count, sorted(r.examples)) for r in duck]
+
+
+def test_cli_names_an_unusable_spark_url():
+    # a standalone master URL is not what the app opens: exit 2, one line saying what to use
+    from tests.test_cli import run_cli
+
+    out = run_cli("check", "--warehouse", "spark://cluster:7077", "--no-store", "--out", "-")
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "sc://HOST:15002" in line and "spark+local://" in line
