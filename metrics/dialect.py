@@ -120,10 +120,9 @@ def _spark3():
     """sqlglot's Spark dialect, with TIME kept, minus its Spark 2 habit of hoisting nested WITHs to the top
     (it would merge the models' inner CTEs into one list, where their names clash); Spark 3+
     scopes a WITH inside a CTE or subquery itself."""
+    from sqlglot import exp
     from sqlglot.dialects.spark import Spark
     from sqlglot.generators.spark import SparkGenerator
-
-    from sqlglot import exp
 
     class Generator(SparkGenerator):
         EXPRESSIONS_WITHOUT_NESTED_CTES: set = set()
