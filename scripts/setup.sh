@@ -32,6 +32,17 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
+# Local Spark (spark+local:// warehouses, the Spark tests) runs on Java 17: Debian's JRE as
+# root where missing; otherwise a note (DuckDB, PostgreSQL and sc:// servers need no Java here).
+if ! { command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; }; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's openjdk-17-jre-headless (local Spark)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless
+  else
+    echo "setup: no Java 17; spark+local:// warehouses need it (apt-get install openjdk-17-jre-headless)" >&2
+  fi
+fi
+
 # The hash covers every requirement file (requirements-dev.txt includes requirements.txt)
 # and the venv's Python version.
 hash_of() {
