@@ -75,7 +75,7 @@ def session(url: str):
         try:
             from pyspark.sql import SparkSession
         except ImportError:
-            raise WarehouseError("--warehouse: Spark URLs need the pyspark package (pip install -r requirements.txt)") from None
+            raise WarehouseError("--warehouse: Spark URLs need the pyspark package (.venv/bin/pip install -r requirements-spark.txt; local Spark also needs Java 17)") from None
         if url.startswith("sc://"):
             builder = SparkSession.builder.remote(key)
         else:

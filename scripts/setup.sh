@@ -32,21 +32,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-# Local Spark (spark+local:// warehouses, the Spark tests) runs on Java 17: Debian's JRE as
-# root where missing; otherwise a note (DuckDB, PostgreSQL and sc:// servers need no Java here).
-if ! { command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; }; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing Debian's openjdk-17-jre-headless (local Spark)"
-    DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless
-  else
-    echo "setup: no Java 17; spark+local:// warehouses need it (apt-get install openjdk-17-jre-headless)" >&2
-  fi
-fi
-
-# The hash covers every requirement file (requirements-dev.txt includes requirements.txt)
+# The hash covers every requirement file (requirements-dev.txt includes the other two)
 # and the venv's Python version.
 hash_of() {
-  { .venv/bin/python -c 'import sys; print(sys.version)'; cat requirements.txt requirements-dev.txt; } \
+  { .venv/bin/python -c 'import sys; print(sys.version)'; cat requirements.txt requirements-spark.txt requirements-dev.txt; } \
     | sha256sum | cut -d' ' -f1
 }
 want="$(hash_of)"
