@@ -96,6 +96,9 @@ class Compute:
     (DuckDB) or an array bind (PostgreSQL)."""
 
     def __init__(self, wh: Warehouse):
+        if wh.dialect == "spark":  # its id-set binds and row hashes have no Spark spelling yet
+            raise WarehouseError("refresh: a store cannot be built from a Spark warehouse yet; "
+                                 "read it live with --no-store (README, SQL dialects)")
         self.wh = wh
         self.duck = None
         self._n = 0

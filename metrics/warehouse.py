@@ -122,6 +122,10 @@ class Warehouse:
     # -- connection -------------------------------------------------------------------
     @classmethod
     def open(cls, url: str, schema: str | None = None, adapter_sql: dict[str, str] | None = None) -> Warehouse:
+        from metrics import spark
+
+        if schema is None and spark.is_spark_url(url):
+            schema = spark.schema_from_url(url)  # sc://host:15002?schema=NAME
         wh = cls(url=url, schema=schema, adapter_sql=dict(adapter_sql or {}))
         wh.engine = make_engine(url)
         try:
@@ -157,6 +161,12 @@ class Warehouse:
     # -- introspection ------------------------------------------------------------------
     def columns(self) -> dict[str, list[str]]:
         """Contract tables present (by name) → their column names, from information_schema."""
+        if self._columns is None and self.dialect == "spark":
+            found = {}
+            for table, column, data_type in self.engine.columns(self.schema):
+                found.setdefault(table, []).append(column)
+                self._types.setdefault(table, {})[column] = data_type.lower()
+            self._columns = found
         if self._columns is None:
             schema_filter = "table_schema = :schema" if self.schema else (
                 "table_schema = current_schema()" if self.dialect == "postgresql" else "table_schema = 'main'"
@@ -201,7 +211,7 @@ class Warehouse:
         cast = SQL_CAST[col.type]
         if col.type == TEXT or table in self.adapter_sql or not self._is_text_source(table, col.name):
             return f"cast({ref} as {cast})"
-        if self.dialect == "duckdb":
+        if self.dialect in ("duckdb", "spark"):
             return f"try_cast({ref} as {cast})"
         text = f"trim(cast({ref} as varchar))"
         shape = TEXT_SHAPES[col.type].replace("'", "''")
@@ -381,6 +391,8 @@ class Warehouse:
         """
         from metrics import models
 
+        if self.dialect == "spark":
+            return self._materialize_spark(as_of_param)
         if self.dialect != "duckdb":
             return False
         key = f"{as_of_param}|{models.taxonomy_key()}"  # an edited taxonomy file means new facts
@@ -433,23 +445,57 @@ class Warehouse:
             self._materialized_as_of = key
         return True
 
+    def _materialize_spark(self, as_of_param: str) -> bool:
+        """Spark: every model once, as a checkpointed temp view of this session.
+
+        Spark inlines a CTE at each reference, so the composed query would run the early models
+        once per later use (minutes for 60 appeals); each model reads the views before it
+        instead, and the checkpoint cuts the plan there. Views are named per warehouse (one
+        session serves several) and vanish with the session; the warehouse stays untouched.
+        """
+        from metrics import models
+
+        key = f"{as_of_param}|{models.taxonomy_key()}"
+        if self._materialized_as_of == key:
+            return True
+        with self._session_lock:
+            staging = self.staging_ctes()
+            done: dict[str, str] = {}
+            params = {**self.adapter_params, "as_of": as_of_param}
+            for name in models.model_sql(self.dialect):
+                sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
+                                         dialect=self.dialect)
+                self.engine.checkpoint(self._materialized(name), sql, params)
+                done[name] = f"select * from {self._materialized(name)}"
+            self._materialized_as_of = key
+        return True
+
+    def _materialized(self, name: str) -> str:
+        if self.dialect == "spark":
+            return f"{name}_materialized_{id(self):x}"
+        return f"{name}_materialized"
+
     def model_overrides(self, as_of_param: str | None) -> dict[str, str]:
         """CTE bodies that read the materialized models, when they match this as_of."""
         from metrics import models
 
         if as_of_param is None or self._materialized_as_of != f"{as_of_param}|{models.taxonomy_key()}":
             return {}
-        return {name: f"select * from {name}_materialized" for name in self.FINAL_MODELS}
+        return {name: f"select * from {self._materialized(name)}" for name in self.FINAL_MODELS}
 
     def compose(self, extra_ctes: dict[str, str] | None, select: str, params: dict | None = None) -> str:
         """The full query: staging, models (or their materialized tables), extra CTEs, select."""
         from metrics import models
 
+        if self.dialect == "spark" and (params or {}).get("as_of"):
+            self.materialize(params["as_of"])  # without it Spark reruns every model per reference
         overrides = self.model_overrides((params or {}).get("as_of"))
         return models.with_models(self.staging_ctes(), extra_ctes, select, overrides=overrides, dialect=self.dialect)
 
     def query(self, sql: str, params: dict | None = None) -> pl.DataFrame:
         params = {**self.adapter_params, **(params or {})}
+        if self.dialect == "spark":
+            return self.engine.frame(sql, params)
         if self._session is not None and self.dialect == "duckdb":
             with self._session_lock:
                 raw = self._session.driver_connection
@@ -486,6 +532,10 @@ def _agreeing_specialists(body: str, source: str) -> str:
 
 
 def make_engine(url: str) -> sa.Engine:
+    from metrics import spark
+
+    if spark.is_spark_url(url):
+        return spark.SparkEngine(url)
     if url.startswith("duckdb"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:" and not Path(path).exists():

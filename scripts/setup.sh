@@ -32,10 +32,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-# The hash covers every requirement file (requirements-dev.txt includes requirements.txt)
+# The hash covers every requirement file (requirements-dev.txt includes the other two)
 # and the venv's Python version.
 hash_of() {
-  { .venv/bin/python -c 'import sys; print(sys.version)'; cat requirements.txt requirements-dev.txt; } \
+  { .venv/bin/python -c 'import sys; print(sys.version)'; cat requirements.txt requirements-spark.txt requirements-dev.txt; } \
     | sha256sum | cut -d' ' -f1
 }
 want="$(hash_of)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: .venv with requirements-dev.txt, and (as root, when
-# missing) Debian's chromium and postgresql for the browser and PostgreSQL tests. Arguments
+# missing) Debian's chromium, postgresql and openjdk-17-jre-headless for the browser, PostgreSQL
+# and Spark tests. Arguments
 # go to pytest:
 #
 #   bash scripts/test.sh                      # everything
@@ -15,9 +16,12 @@ have_postgres() {
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1
 }
 
+have_java17() { command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; }
+
 missing=()
 have_chromium || missing+=(chromium)
 have_postgres || missing+=(postgresql)
+have_java17 || missing+=(openjdk-17-jre-headless)  # local Spark (tests/test_spark.py)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "test: installing Debian packages: ${missing[*]}"
@@ -26,6 +30,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -q "${missing[@]}"
     have_chromium || { echo "test: chromium still missing after apt-get install" >&2; exit 1; }
     have_postgres || { echo "test: PostgreSQL server binaries still missing after apt-get install" >&2; exit 1; }
+    have_java17 || { echo "test: Java 17 still missing after apt-get install (Spark)" >&2; exit 1; }
   else
     echo "test: not root, so not installing ${missing[*]}; their tests skip (and fail under CI=true)" >&2
   fi

@@ -148,3 +148,27 @@ def test_tie_breaks_carry_no_postgres_only_collation(queries, target):
     # already, and the PostgreSQL collation name means nothing (or is an error) there.
     out = _transpile(queries["facts"], "duckdb", target)
     assert "collate" not in out.lower()
+
+
+# -- the gaps closed by metrics.dialect.transpile (the project's rewrites on top of sqlglot) -------
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_transpile_drops_the_postgres_only_collation(queries, target):
+    from metrics import dialect
+
+    out = dialect.transpile(queries["facts"], target)
+    assert "collate" not in out.lower()
+    back = sqlglot.parse_one(out, read=target)
+    assert {c.alias for c in back.find_all(exp.CTE)} == {c.alias for c in sqlglot.parse_one(
+        queries["facts"], read="duckdb").find_all(exp.CTE)}
+
+
+def test_transpile_keeps_databricks_percentiles_exact(queries):
+    from metrics import dialect
+
+    out = dialect.transpile(queries["report"], "databricks").lower()
+    assert "percentile_approx" not in out
+    assert "percentile(" in out
+    for name in ("as_of", "tz", "period_from", "period_to"):
+        assert f":{name}" in out

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from metrics import api, dashboard
+from metrics import api, dashboard, spark
 from metrics.redact import redact_text, redact_url
 from metrics.warehouse import Warehouse, WarehouseError
 
@@ -116,8 +116,11 @@ def warehouse(url: str) -> Warehouse:
         kwargs["execution_options"] = {"postgresql_readonly": True}
         kwargs["pool_pre_ping"] = True  # a server restarted under the app: stale connections are replaced
     try:
-        conn = st.connection("warehouse", type="sql", url=url, **kwargs)  # its engine is disposed on a reload
-        wh = Warehouse.from_engine(conn.engine)
+        if spark.is_spark_url(url):  # no SQLAlchemy dialect: the Spark session itself (metrics/spark.py)
+            wh = Warehouse.open(url)
+        else:
+            conn = st.connection("warehouse", type="sql", url=url, **kwargs)  # its engine is disposed on a reload
+            wh = Warehouse.from_engine(conn.engine)
         wh.columns()  # connects: a driver error surfaces here as one line
         if wh.dialect == "duckdb":
             _bound_memory(conn.engine)
@@ -183,7 +186,7 @@ def _token(url: str) -> str | None:
     """Identifies the store's live state: a new one after every refresh that wrote."""
     from metrics import store
 
-    if not store_enabled():
+    if not store_enabled() or spark.is_spark_url(url):  # Spark is read live (no store from it yet)
         return None
     loc = _location(url, store_setting())
     if isinstance(loc, store.GenerationsLocation):
@@ -220,7 +223,7 @@ def ensure_store(url: str) -> None:
     drop cached answers when a new state went live (another process may have refreshed)."""
     from metrics import refresh
 
-    if not store_enabled():
+    if not store_enabled() or spark.is_spark_url(url):
         return
     asked = st.session_state.pop("_refresh_now", False)
     changed = url in _CHANGED

@@ -8,17 +8,17 @@ with local_days as (
     select cast(r.first_date + n.n as date) as local_date
     from clock_range as r
     cross join numbers as n
-    where n.n <= r.last_date - r.first_date
+    where n.n <= {days_between(r.first_date; r.last_date)}
 ),
 
 local_intervals as (
     select
         h.schedule_id,
         h.timezone,
-        d.local_date + h.start_time as local_start,
+        {local_timestamp(d.local_date; h.start_time)} as local_start,
         case
             when h.end_time = cast('00:00:00' as time) then cast(cast(d.local_date + 1 as date) as timestamp)
-            else d.local_date + h.end_time
+            else {local_timestamp(d.local_date; h.end_time)}
         end as local_end
     from schedule_hours as h
     inner join local_days as d on cast(extract(isodow from d.local_date) as integer) = h.weekday
@@ -32,8 +32,8 @@ local_intervals as (
 local_points as (
     select
         schedule_id, timezone, local_start, local_end,
-        local_start at time zone timezone as start_guess,
-        local_end at time zone timezone as end_guess
+        {local_instant(local_start; timezone)} as start_guess,
+        {local_instant(local_end; timezone)} as end_guess
     from local_intervals
 ),
 

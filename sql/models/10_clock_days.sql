@@ -12,7 +12,7 @@ days as (
     select s.schedule_id, cast(s.first_day + n.n as date) as utc_day
     from spans as s
     cross join numbers as n
-    where n.n <= s.last_day - s.first_day
+    where n.n <= {days_between(s.first_day; s.last_day)}
 ),
 
 daily as (

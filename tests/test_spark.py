@@ -1,0 +1,325 @@
+"""The engine gives identical answers on Apache Spark and on DuckDB, live.
+
+A local Spark session (pyspark's own jars, Java 17; one per module, stopped at its end) holds
+the same contract tables as a DuckDB file (metrics.spark.copy_duckdb, one Spark database per
+warehouse); `api.facts`, `api.status_spans`, `api.report` and `api.check` must agree row for
+row (floats to 1e-9 relative), as tests/test_postgres.py proves for PostgreSQL.
+
+The default run keeps a small set (one random nasty warehouse: facts, spans, a report, the
+checks; README, "Tests and benchmarks", says what it costs). The full set - every random seed, every period and zone case, filters, owner keys
+and the committed 50k sample - is marked `spark_full` and runs with `-m spark_full` or
+APPEALS_SPARK_FULL=1.
+
+The dialect macros (metrics/dialect.py) are checked one by one on DuckDB, PostgreSQL and Spark
+against hand-derived values.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from metrics import api, spark
+from metrics import dialect as sql_dialect
+from metrics.load import frames_from_rows, write_duckdb
+from metrics.warehouse import Warehouse, WarehouseError
+from tests.randomwh import random_as_of, random_tables
+from tests.test_postgres import CASES, assert_same
+
+pytestmark = pytest.mark.spark
+
+FULL = os.environ.get("APPEALS_SPARK_FULL", "").strip() in ("1", "true", "yes")
+DEFAULT_SEEDS = [0]
+ALL_SEEDS = list(range(6))
+
+
+def _full(request) -> None:
+    if not FULL and "spark_full" not in (request.config.getoption("-m") or ""):
+        pytest.skip("full Spark parity set: run with -m spark_full or APPEALS_SPARK_FULL=1")
+
+
+@pytest.fixture(scope="module")
+def spark_url(tmp_path_factory):
+    if shutil.which("java") is None:
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+            pytest.fail("CI=true but Java 17 is missing: Spark cannot start (scripts/test.sh installs it)", pytrace=False)
+        pytest.skip("Java not installed: local Spark cannot start")
+    folder = tmp_path_factory.mktemp("spark") / "catalog"
+    url = f"spark+local://{folder}"
+    spark.session(url)  # started here, stopped below: one session for the whole module
+    yield url
+    spark.stop_sessions()
+
+
+class Pair:
+    def __init__(self, spark_url: str, schema: str, duck_path: Path, as_of: str | None):
+        self.spark = Warehouse.open(spark_url, schema=schema)
+        self.duck = Warehouse.open(f"duckdb:///{duck_path}")
+        self.as_of = as_of
+
+
+def _pair(spark_url: str, tmp: Path, name: str, frames: dict[str, pl.DataFrame], as_of: str | None) -> Pair:
+    path = write_duckdb(frames, tmp / f"{name}.duckdb")
+    spark.copy_duckdb(spark_url, path, name)
+    pair = Pair(spark_url, name, path, as_of)
+    assert (pair.spark.dialect, pair.duck.dialect) == ("spark", "duckdb")
+    return pair
+
+
+@pytest.fixture(scope="module")
+def random_pairs(spark_url, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("spark_random")
+    made: dict[int, Pair] = {}
+
+    def get(seed: int) -> Pair:
+        if seed not in made:
+            rows = random_tables(seed)
+            made[seed] = _pair(spark_url, tmp, f"rw{seed}", frames_from_rows(rows), random_as_of(seed, rows))
+        return made[seed]
+
+    return get
+
+
+# -- the connection ---------------------------------------------------------------------------
+
+
+def test_tables_arrive_with_contract_types(spark_url, random_pairs):
+    pair = random_pairs(0)
+    pair.spark.columns()
+    types = pair.spark._types
+    assert types["appeals"]["created_at"] == "timestamp"
+    assert types["appeals"]["appeal_id"] == "string"
+    assert types["business_hours"]["start_time"].startswith("time")
+    assert types["holidays"]["holiday_date"] == "date"
+    assert pair.spark.row_counts() == pair.duck.row_counts()
+
+
+def test_missing_table_is_named(spark_url, tmp_path):
+    frames = frames_from_rows(random_tables(0))
+    del frames["appeal_events"]
+    path = write_duckdb(frames, tmp_path / "partial.duckdb")
+    spark.copy_duckdb(spark_url, path, "partial")
+    with pytest.raises(WarehouseError, match=r"^appeal_events: required table is missing"):
+        Warehouse.open(spark_url, schema="partial").validate()
+
+
+def test_unknown_url_form_is_one_line():
+    with pytest.raises(WarehouseError, match="spark"):
+        spark.check_url("spark://cluster:7077")
+
+
+# -- the dialect macros, one by one, on each engine ----------------------------------------------
+
+# Hand-derived:
+# - 2026-07-01 09:00 on a New York wall clock (EDT, UTC-4) is 13:00 UTC;
+# - 2026-03-08 02:30 New York does not exist (clocks jump 02:00 -> 03:00 EST -> EDT): moved
+#   forward by the gap, 03:30 EDT = 07:30 UTC;
+# - 13:00 UTC on 2026-07-01 reads 09:00 on a New York wall clock;
+# - 2026-02-27 -> 2026-03-02 is 3 days (2026 is no leap year);
+# - p90 with linear interpolation of 1, 2, 5, 10: rank 0.9 * 3 = 2.7 -> 5 + 0.7 * (10 - 5) = 8.5;
+# - 2026-01-01 00:00:01.5 UTC is 1767225600 + 1.5 epoch seconds (56 years of 365 days plus
+#   14 leap days since 1970: 20454 days * 86400);
+# - 2026-03-08 is a Sunday (1 Jan 2026 a Thursday, 66 days later): ISO weekday 7;
+# - last_by over keys 1, 3, null (null sorts largest) picks the null-key row 'c'; first_by
+#   picks 'a'; the row with key 5 fails the condition;
+# - by code point 'B' (66) < '_' (95) < 'a' (97): last_by over the text keys of the rows
+#   meeting the condition picks the row keyed 'a', value 'c' (a locale order, _ a B, would
+#   pick 'B', value 'a').
+MACRO_SQL = """
+with r as (
+    select * from (values ('a', 1, true, 'B'), ('b', 3, true, '_'), ('c', cast(null as integer), true, 'a'),
+                          ('d', 5, false, 'z')) as t(v, k, c, s)
+), agg as (
+    select {last_by(v; k; c; last_)}, {first_by(v; k; c; first_)}, {last_by(v; s collate "C"; c; text_)}
+    from r
+), p as (
+    select percentile_cont(0.9) within group (order by x) as p90
+    from (values (1.0), (2.0), (5.0), (10.0)) as t(x)
+)
+select
+    cast(extract(epoch from {local_instant(cast('2026-07-01 09:00:00' as timestamp); 'America/New_York')})
+         as double precision) as summer_epoch,
+    cast(extract(epoch from {local_instant(cast('2026-03-08 02:30:00' as timestamp); 'America/New_York')})
+         as double precision) as gap_epoch,
+    cast(cast('2026-07-01 13:00:00+00:00' as timestamp with time zone) at time zone 'America/New_York' as varchar)
+        as wall_clock,
+    cast({local_timestamp(cast('2026-07-01' as date); cast('09:15:30' as time))} as varchar) as local_ts,
+    {days_between(cast('2026-02-27' as date); cast('2026-03-02' as date))} as days,
+    p.p90,
+    cast(extract(epoch from cast('2026-01-01 00:00:01.5+00:00' as timestamp with time zone)) as double precision)
+        as epoch,
+    cast(extract(isodow from cast('2026-03-08' as date)) as integer) as isodow,
+    agg.last_v, agg.first_v, agg.text_v
+from agg cross join p
+"""
+MACRO_EXPECTED = {
+    "summer_epoch": datetime(2026, 7, 1, 13, tzinfo=UTC).timestamp(),
+    "gap_epoch": datetime(2026, 3, 8, 7, 30, tzinfo=UTC).timestamp(),
+    "wall_clock": "2026-07-01 09:00:00",
+    "local_ts": "2026-07-01 09:15:30",
+    "days": 3,
+    "p90": 8.5,
+    "epoch": 1767225601.5,
+    "isodow": 7,
+    "last_v": "c",
+    "first_v": "a",
+    "text_v": "c",
+}
+
+
+def test_macro_hand_values_are_consistent():
+    assert MACRO_EXPECTED["epoch"] == 20454 * 86400 + 1.5
+    assert date(2026, 3, 8).isoweekday() == 7
+    assert (date(2026, 3, 2) - date(2026, 2, 27)).days == 3
+
+
+def _row(frame_or_row) -> dict:
+    row = dict(frame_or_row)
+    row["wall_clock"] = str(row["wall_clock"])[:19]
+    row["local_ts"] = str(row["local_ts"])[:19]
+    return row
+
+
+def test_macros_on_duckdb():
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    got = con.sql(sql_dialect.expand(MACRO_SQL, "duckdb")).pl().to_dicts()[0]
+    assert _row(got) == MACRO_EXPECTED
+
+
+@pytest.mark.postgres
+def test_macros_on_postgres(pg_url):
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("set time zone 'UTC'"))
+            got = conn.execute(sa.text(sql_dialect.expand(MACRO_SQL, "postgresql"))).mappings().one()
+    finally:
+        engine.dispose()
+    got = {k: float(v) if k == "p90" else v for k, v in got.items()}
+    assert _row(got) == MACRO_EXPECTED
+
+
+def test_macros_on_spark(spark_url):
+    got = spark.SparkEngine(spark_url).frame(sql_dialect.expand(MACRO_SQL, "spark")).to_dicts()[0]
+    assert _row(got) == MACRO_EXPECTED
+
+
+def test_spark_spellings():
+    # what to_spark changes, in the words Spark understands (the live test above runs them)
+    out = sql_dialect.to_spark(sql_dialect.expand(MACRO_SQL, "spark")).lower()
+    assert "percentile(x, 0.9)" in out and "percentile_approx" not in out
+    assert "unix_micros(" in out and "extract(epoch" not in out
+    assert "dayofweek_iso" in out and "collate" not in out
+    assert "to_utc_timestamp(" in out and "make_timestamp(" in out and "datediff(" in out
+
+
+# -- parity: the default (small) set ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", DEFAULT_SEEDS)
+def test_facts_and_spans_agree(random_pairs, seed):
+    pair = random_pairs(seed)
+    got = api.facts(pair.spark, as_of=pair.as_of, wide=True)
+    assert got.height > 0
+    assert_same(got, api.facts(pair.duck, as_of=pair.as_of, wide=True), ["appeal_id"])
+    assert_same(api.status_spans(pair.spark, pair.as_of), api.status_spans(pair.duck, pair.as_of),
+                ["appeal_id", "open_from"])
+
+
+@pytest.mark.parametrize("seed", DEFAULT_SEEDS)
+def test_reports_agree(random_pairs, seed):
+    pair = random_pairs(seed)
+    by, period, tz = CASES[seed % len(CASES)]
+    got = api.report(pair.spark, by=by, period=period, tz=tz, as_of=pair.as_of)
+    assert got.height > 0
+    assert_same(got, api.report(pair.duck, by=by, period=period, tz=tz, as_of=pair.as_of), ["period_start", *by])
+
+
+@pytest.mark.spark_full
+def test_report_with_filters_and_range_agrees(request, random_pairs):
+    _full(request)
+    pair = random_pairs(DEFAULT_SEEDS[0])
+    first = api.facts(pair.duck, as_of=pair.as_of)["created_at"].min().date()
+    kwargs = dict(by=["queue"], period="week", tz="Europe/Dublin", date_from=first.isoformat(), as_of=pair.as_of,
+                  filters={"queue": ["q_a", "q_b"], "priority": ["P1", "P2"]})
+    got = api.report(pair.spark, **kwargs)
+    assert got.height > 0
+    assert_same(got, api.report(pair.duck, **kwargs), ["period_start", "queue"])
+
+
+@pytest.mark.parametrize("seed", DEFAULT_SEEDS)
+def test_checks_agree(random_pairs, seed):
+    pair = random_pairs(seed)
+    got = api.check(pair.spark, as_of=pair.as_of)
+    duck = api.check(pair.duck, as_of=pair.as_of)
+    assert any(r.count for r in duck)  # the nasty warehouse trips some checks
+    assert [(r.name, r.count, sorted(r.examples)) for r in got] == [(r.name, r.count, sorted(r.examples)) for r in duck]
+
+
+# -- parity: the full set (marked) ----------------------------------------------------------------
+
+
+@pytest.mark.spark_full
+@pytest.mark.parametrize("seed", ALL_SEEDS)
+def test_full_random_warehouse(request, random_pairs, seed):
+    _full(request)
+    pair = random_pairs(seed)
+    assert_same(api.facts(pair.spark, as_of=pair.as_of, wide=True), api.facts(pair.duck, as_of=pair.as_of, wide=True),
+                ["appeal_id"])
+    assert_same(api.status_spans(pair.spark, pair.as_of), api.status_spans(pair.duck, pair.as_of),
+                ["appeal_id", "open_from"])
+    for by, period, tz in CASES:
+        got = api.report(pair.spark, by=by, period=period, tz=tz, as_of=pair.as_of)
+        assert_same(got, api.report(pair.duck, by=by, period=period, tz=tz, as_of=pair.as_of), ["period_start", *by])
+    owner = dict(by=["specialist_id", "site"], period="day", tz="America/New_York", as_of=pair.as_of)
+    assert_same(api.report(pair.spark, **owner), api.report(pair.duck, **owner), ["period_start", "specialist_id", "site"])
+    got = api.check(pair.spark, as_of=pair.as_of)
+    duck = api.check(pair.duck, as_of=pair.as_of)
+    assert [(r.name, r.count, sorted(r.examples)) for r in got] == [(r.name, r.count, sorted(r.examples)) for r in duck]
+
+
+@pytest.fixture(scope="module")
+def sample_pair(request, spark_url, tmp_path_factory):
+    from metrics.contract import TABLES
+
+    _full(request)  # before copying 50k appeals into Spark
+    root = Path(__file__).resolve().parent.parent / "data" / "sample"
+    tables = {name: pl.read_parquet(root / f"{name}.parquet") for name in TABLES}
+    return _pair(spark_url, tmp_path_factory.mktemp("spark_sample"), "sample", tables, None)
+
+
+@pytest.mark.spark_full
+def test_full_committed_sample(request, sample_pair):
+    _full(request)
+    from metrics.catalog import ENFORCEMENT_KEYS
+
+    assert_same(api.facts(sample_pair.spark, wide=True), api.facts(sample_pair.duck, wide=True), ["appeal_id"])
+    for by, period, tz in [(["queue"], "week", "UTC"), (["market", "priority"], "month", "Australia/Sydney"),
+                           ([], "day", "America/Phoenix"), (["theme"], "week", "Europe/Dublin")]:
+        got = api.report(sample_pair.spark, by=by, period=period, tz=tz)
+        for name in got.columns:  # nothing silently null on Spark
+            if name.startswith("appeal_rate") and not all(k in ENFORCEMENT_KEYS for k in by):
+                continue
+            assert got[name].null_count() < got.height, name
+        assert_same(got, api.report(sample_pair.duck, by=by, period=period, tz=tz), ["period_start", *by])
+    got = api.check(sample_pair.spark)
+    duck = api.check(sample_pair.duck)
+    assert [(r.name, r.count, sorted(r.examples)) for r in got] == [(r.name, r.count, sorted(r.examples)) for r in duck]
+
+
+def test_cli_names_an_unusable_spark_url():
+    # a standalone master URL is not what the app opens: exit 2, one line saying what to use
+    from tests.test_cli import run_cli
+
+    out = run_cli("check", "--warehouse", "spark://cluster:7077", "--no-store", "--out", "-")
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "sc://HOST:15002" in line and "spark+local://" in line
