@@ -406,3 +406,59 @@ def connection_info(url=None, as_of=None) -> dict:
         "as_of": resolve_as_of(wh, as_of),
         "row_counts": wh.row_counts(),
     }
+
+
+def backlog_members(url=None, period_start=None, period: str = "week", tz: str = "UTC", group: dict | None = None,
+                    filters: dict | None = None, as_of=None, breached_only: bool = False, limit: int = 1000,
+                    offset: int = 0) -> tuple[pl.DataFrame, int]:
+    """The appeals behind one backlog_open (or, with `breached_only`, backlog_breached) cell:
+    the open appeals at the end of that period for that group, by the report's own rule
+    (engine_sql.BACKLOG_FROM), soonest resolution deadline first, with `is_breached`.
+    Owner-following keys (specialist_id, pod, site, team_lead) are the owner's at the period end."""
+    from metrics import engine_sql
+
+    wh = open_warehouse(url)
+    merged = {k: list(v) for k, v in (filters or {}).items() if v}
+    for k, v in (group or {}).items():
+        if v is None:
+            raise WarehouseError(f"group: {k} must have a value for a backlog drill-down")
+        merged[k] = [v]
+    start = _date(period_start, "period_start")
+    plan = plan_report(wh, None, period, start, start, ["backlog_open"], tz, as_of, merged)
+    schema = dict(ALL_FACTS_COLUMNS)
+    limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
+    sql, params = engine_sql.compile_backlog_members(wh, plan, breached_only, list(schema), limit, max(0, int(offset)))
+    frame = wh.query(sql, params)
+    total = int(frame["total_rows"][0]) if frame.height else 0
+    return conform(frame, schema | {"is_breached": pl.Boolean}), total
+
+
+def qa_members(url=None, period_start=None, period: str = "week", tz: str = "UTC", group: dict | None = None,
+               filters: dict | None = None, as_of=None, limit: int = 1000, offset: int = 0) -> tuple[pl.DataFrame, int]:
+    """The QA reviews behind one qa_accuracy cell (reviewed in that period, the appeal in the
+    group), with the reviewed appeal's facts and `in_numerator` (decision_correct), the same
+    join the report makes (qa_reviews_clean × appeal_facts)."""
+    from metrics.engine_sql import period_of
+
+    wh = open_warehouse(url)
+    plan = plan_report(wh, None, period, None, None, ["qa_accuracy"], tz, as_of, None)
+    if not wh.has_table("qa_reviews"):
+        return pl.DataFrame(schema=dict(ALL_FACTS_COLUMNS)), 0
+    params: dict = {"as_of": as_of_param(plan.as_of), "tz": tz, "cell_period": _date(period_start, "period_start")}
+    merged = {k: list(v) for k, v in (filters or {}).items() if v} | {k: [v] for k, v in (group or {}).items()}
+    conds = _filter_sql(merged, params, alias="f.")
+    conds.append(f"{period_of('q.reviewed_at', period)} = cast(:cell_period as date)")
+    schema = dict(ALL_FACTS_COLUMNS)
+    cols = ", ".join(f"f.{c}" for c in schema)
+    limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
+    select = (
+        f"select {cols}, q.review_id, q.reviewed_at, coalesce(q.decision_correct, false) as in_numerator, "
+        "true as in_denominator, count(*) over () as total_rows "
+        "from qa_reviews_clean as q inner join appeal_facts as f on f.appeal_id = q.appeal_id "
+        f"where {' and '.join(f'({c})' for c in conds)} "
+        f'order by q.reviewed_at, q.review_id collate "C" limit {limit} offset {max(0, int(offset))}'
+    )
+    frame = wh.query(wh.compose(None, select, params), params)
+    total = int(frame["total_rows"][0]) if frame.height else 0
+    return conform(frame, schema | {"review_id": pl.Utf8, "reviewed_at": pl.Datetime("us", "UTC"),
+                                    "in_numerator": pl.Boolean, "in_denominator": pl.Boolean}), total

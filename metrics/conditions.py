@@ -187,3 +187,30 @@ class Within(Condition):
     def params(self) -> dict:
         low, high = self._names()
         return {low: self.low.astimezone(UTC).isoformat(), high: self.high.astimezone(UTC).isoformat()}
+
+
+@dataclass(frozen=True)
+class Before(Condition):
+    """column < instant, for an instant given at run time (bound, never spliced into SQL);
+    `name` keeps two such conditions on the same column apart in one query."""
+
+    column: str
+    instant: datetime
+    name: str = "before"
+    inclusive: bool = False  # column <= instant
+
+    def _name(self) -> str:
+        return f"{self.column}_{self.name}"
+
+    def sql(self, alias: str = "") -> str:
+        op = "<=" if self.inclusive else "<"
+        return f"{_col(alias, self.column)} {op} cast(:{self._name()} as timestamp with time zone)"
+
+    def polars(self) -> pl.Expr:
+        return pl.col(self.column) <= self.instant if self.inclusive else pl.col(self.column) < self.instant
+
+    def describe(self) -> str:
+        return f"{self.column} {'at or ' if self.inclusive else ''}before {self.instant.isoformat()}"
+
+    def params(self) -> dict:
+        return {self._name(): self.instant.astimezone(UTC).isoformat()}

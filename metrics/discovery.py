@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from metrics import api, themes
+from metrics.redact import redact_personal
 from metrics.warehouse import WarehouseError
 
 BASELINE_WEEKS = 8
@@ -39,20 +40,13 @@ SMOOTHING = 0.5
 
 STOP_WORDS = frozenset(["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "of", "to", "in", "on", "at", "by", "for", "from", "with", "without", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there", "here", "not", "no", "nor", "do", "does", "did", "done", "has", "have", "had", "having", "i", "we", "you", "he", "she", "they", "him", "her", "them", "his", "our", "your", "their", "my", "me", "us", "user", "users", "after", "before", "over", "under", "into", "out", "up", "down", "again", "same", "other", "such", "only", "own", "very", "can", "will", "just", "also", "per", "via", "see", "all", "any", "each", "few", "more", "most", "some", "what", "which", "who", "whom"])
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_HANDLE = re.compile(r"(?<![\w.])@\w{2,}")
-_PHONE = re.compile(r"\+?\d[\d ()./-]{6,}\d")
 _WORD = re.compile(r"[^\W\d_]+|\.")
-_MASKS = re.compile(r"\[(email|handle|phone)\]")
+_MASKS = re.compile(r"\[(email|handle|phone|card|user-link)\]")
 
 
 def redact(text: str | None) -> str:
-    """A note fit to show: e-mail addresses, phone numbers and @handles masked."""
-    if not text:
-        return ""
-    text = _EMAIL.sub("[email]", text)
-    text = _HANDLE.sub("[handle]", text)
-    return _PHONE.sub("[phone]", text)
+    """A note fit to show: personal data masked (metrics.redact.redact_personal, the one rule)."""
+    return redact_personal(text)
 
 
 def terms_of(text: str | None) -> set[str]:

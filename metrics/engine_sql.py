@@ -81,15 +81,7 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
             ctes["backlog_facts"], ctes["backlog_spans"] = _backlog_sources(plan, filter_sql)
             # owner-following keys come from the stretch open at E, the rest from facts
             fk = "".join(f", {'s' if k in OWNER_KEYS else 'f'}.{k}" for k in keys)
-            ctes["backlog_rows"] = (
-                f"select p.period_start{fk},\n"
-                "        coalesce(f.ttr_deadline_at < least(p.period_end, cast(:as_of as timestamp with time zone)), false)\n"
-                "            as is_breached\n"
-                "    from backlog_spans as s\n"
-                "    inner join backlog_facts as f on f.appeal_id = s.appeal_id\n"
-                "    inner join periods as p\n"
-                "        on s.open_from < p.period_end and (s.open_to is null or p.period_end <= s.open_to)"
-            )
+            ctes["backlog_rows"] = f"select p.period_start{fk},\n        {BACKLOG_IS_BREACHED} as is_breached\n{BACKLOG_FROM}"
             sql = f"select period_start{key_cols}, {', '.join(aggs)}\n    from backlog_rows\n    group by {group_by}"
         ctes[f"part_{cohort_name}"] = sql
         partials.append(cohort_name)
@@ -133,6 +125,50 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
         f"\norder by {order}"
     )
     return wh.compose(ctes, final, params), params
+
+
+# The one rule for backlog rows (metrics.md): an appeal is in the backlog of period end E when one
+# of its open stretches holds E; breached when its resolution deadline is before the earlier of E
+# and as_of. The report counts these rows; api.backlog_members lists them.
+BACKLOG_IS_BREACHED = "coalesce(f.ttr_deadline_at < least(p.period_end, cast(:as_of as timestamp with time zone)), false)"
+BACKLOG_FROM = (
+    "    from backlog_spans as s\n"
+    "    inner join backlog_facts as f on f.appeal_id = s.appeal_id\n"
+    "    inner join periods as p\n"
+    "        on s.open_from < p.period_end and (s.open_to is null or p.period_end <= s.open_to)"
+)
+
+
+def compile_backlog_members(wh: Warehouse, plan: ReportPlan, breached_only: bool, columns: list[str],
+                            limit: int, offset: int) -> tuple[str, dict]:
+    """The appeals behind one backlog cell (the plan's one period, its filters as the group):
+    the same rows the report counts, the owner-following keys as at the period end."""
+    params: dict = {"as_of": plan.as_of.isoformat(), "tz": plan.tz, "period_to": plan.period_to,
+                    "period_from": plan.period_from}
+    filter_sql = []
+    for col, values in plan.filters.items():
+        names = []
+        for i, value in enumerate(values):
+            params[f"f_{col}_{i}"] = value
+            names.append(f":f_{col}_{i}")
+        filter_sql.append(f"{col} in ({', '.join(names)})")
+    facts_sql, spans_sql = _backlog_sources(plan, filter_sql)
+    ctes = {"periods": _periods_values(wh, plan, params), "backlog_facts": facts_sql, "backlog_spans": spans_sql}
+    cols = []
+    for c in columns:
+        if c in OWNER_KEYS:
+            cols.append(f"s.{c}")
+        elif c == "specialist_name":  # the name of the owner at the period end, when it is still the owner
+            cols.append("case when s.specialist_id = f.specialist_id then f.specialist_name end as specialist_name")
+        else:
+            cols.append(f"f.{c}")
+    where = "p.period_start = cast(:period_from as date)" + (f" and {BACKLOG_IS_BREACHED}" if breached_only else "")
+    select = (
+        f"select {', '.join(cols)}, {BACKLOG_IS_BREACHED} as is_breached, count(*) over () as total_rows\n"
+        f"{BACKLOG_FROM}\n    where {where}\n"
+        f'    order by f.ttr_deadline_at, f.appeal_id collate "C" limit {int(limit)} offset {int(offset)}'
+    )
+    return wh.compose(ctes, select, params), params
 
 
 def _backlog_sources(plan: ReportPlan, filter_sql: list[str]) -> tuple[str, str]:

@@ -5,21 +5,40 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import dashboard
+from metrics import dashboard, workload
 from metrics.catalog import METRICS
-from ui import charts, context, data, exports, fmt, widgets
+from ui import charts, context, data, drilldown, exports, fmt, settings, widgets
 
 TABLE_METRICS = dashboard.GROUP_TABLE_METRICS
+PAGE = "queues"
+ALL = "All queues"
 
 
 def queue_table(ctx: context.Context, report: pl.DataFrame, total: pl.DataFrame) -> pl.DataFrame:
     table = dashboard.group_table(report, "queue", ctx.focus, TABLE_METRICS)
     overall = dashboard.group_table(total.with_columns(pl.lit(ctx.total_label).alias("queue")), "queue", ctx.focus,
-                                TABLE_METRICS)
+                                    TABLE_METRICS)
     return pl.concat([table, overall], how="diagonal_relaxed")
 
 
-def show_table(table: pl.DataFrame) -> None:
+def with_workload(ctx: context.Context, table: pl.DataFrame, hours: int) -> pl.DataFrame:
+    """The open work now (metrics.workload: breached now, due within `hours`) beside each queue."""
+    now = data.workload(ctx.url, ctx.as_of, "queue", float(hours), ctx.filter_key)
+    total = data.workload(ctx.url, ctx.as_of, None, float(hours), ctx.filter_key).with_columns(
+        pl.lit(ctx.total_label).alias("queue")).select(now.columns)
+    work = pl.concat([now, total]).select("queue", "breached", "due_soon")
+    return table.join(work, on="queue", how="left").with_columns(pl.col("breached", "due_soon").fill_null(0))
+
+
+SLA_FIRST = ["queue", "breached", "due_soon", "ttr_sla_attainment", "ftr_sla_attainment",
+             "backlog_open", "backlog_breached"]
+REST = ["appeals_created", "appeals_resolved", "ttr_p50_hours", "ttr_p90_hours", "ftr_p50_hours", "ftr_p90_hours",
+        "overturn_rate", "overturn_parts", "overturn_ci", "reopen_rate", "escalation_rate", "qa_accuracy"]
+
+
+def show_table(ctx: context.Context, table: pl.DataFrame, hours: int, target: float, every: bool):
+    """Exceptions first: breached now, due soon and SLA attainment against its target, then the
+    backlog; the other metrics behind the "All columns" toggle. A cell opens its appeals."""
     shown = fmt.for_display(table, TABLE_METRICS).with_columns(
         pl.struct("overturn_rate_ci_lo", "overturn_rate_ci_hi")
         .map_elements(lambda r: fmt.interval(r["overturn_rate_ci_lo"], r["overturn_rate_ci_hi"]), return_dtype=pl.Utf8)
@@ -31,12 +50,39 @@ def show_table(table: pl.DataFrame) -> None:
     )
     config = {"queue": st.column_config.TextColumn("Queue", pinned=True)} | {n: fmt.column(n) for n in TABLE_METRICS}
     config |= {"overturn_parts": st.column_config.TextColumn("Overturned / resolved", help="Numerator / denominator"),
-               "overturn_ci": st.column_config.TextColumn("Overturn 95% CI", help="Wilson score interval")}
-    order = ["queue", "appeals_created", "appeals_resolved", "backlog_open", "backlog_breached", "ttr_p50_hours",
-             "ttr_p90_hours", "ftr_p50_hours", "ftr_p90_hours", "ftr_sla_attainment", "ttr_sla_attainment",
-             "overturn_rate", "overturn_parts", "overturn_ci", "reopen_rate", "escalation_rate", "qa_accuracy"]
-    st.dataframe(shown, hide_index=True, column_order=order, column_config=config, width="stretch",
-                 placeholder=fmt.DASH)
+               "overturn_ci": st.column_config.TextColumn("Overturn 95% CI", help="Wilson score interval"),
+               "breached": st.column_config.NumberColumn("Breached now", format="%d",
+                                                         help="Open appeals past their resolution deadline at the as-of time"),
+               "due_soon": st.column_config.NumberColumn(f"Due in {hours} h", format="%d",
+                                                         help=f"Open appeals due in the next {hours} hours"),
+               "ttr_sla_attainment": st.column_config.Column(
+                   f"Resolution SLA (target {target * 100:.0f}%)", help=METRICS["ttr_sla_attainment"].description),
+               "ftr_sla_attainment": st.column_config.Column(
+                   f"First-touch SLA (target {target * 100:.0f}%)", help=METRICS["ftr_sla_attainment"].description),
+               "backlog_open": fmt.column("backlog_open", "Open at period end"),
+               "backlog_breached": fmt.column("backlog_breached", "Breached at period end")}
+    order = SLA_FIRST + (REST if every else [])
+    styled = settings.sla_styled(shown, ("ttr_sla_attainment", "ftr_sla_attainment"), target)
+    return shown, st.dataframe(styled, hide_index=True, column_order=order, column_config=config, width="stretch",
+                               placeholder=fmt.DASH, on_select="rerun", selection_mode="single-cell", key="queue_table")
+
+
+def open_cell(ctx: context.Context, shown: pl.DataFrame, cell, hours: int) -> None:
+    if cell is None or cell[0] >= shown.height:
+        return
+    row, col = cell
+    queue = shown["queue"][row]
+    group = () if queue == ctx.total_label else (("queue", queue),)
+    where = ctx.total_label.lower() if queue == ctx.total_label else fmt.md(queue)
+    if col in ("breached", "due_soon", "queue"):
+        what = {"breached": "breached", "due_soon": "due_soon"}.get(col, "open")
+        label = {"breached": "breached now", "due_soon": f"due in the next {hours} h", "open": "open now"}[what]
+        drill = drilldown.Drill("workload", f"Appeals {label} · {where}", group=group, filters=ctx.filter_key,
+                                what=what, hours=float(hours), notes=False, slot="table")
+    else:
+        drill = drilldown.cell_drill(ctx, col, group, where, "table")
+    if drill is not None:
+        drilldown.open_drill(PAGE, drill)
 
 
 def render() -> None:
@@ -52,10 +98,21 @@ def render() -> None:
     if table.height <= 1:
         widgets.empty("No queue has activity in the headline period.", "Pick another headline period.")
     else:
-        show_table(table)
+        c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+        hours = c1.selectbox("Due within the next", workload.RISK_WINDOWS,
+                             index=workload.RISK_WINDOWS.index(workload.DEFAULT_HOURS),
+                             format_func=lambda h: f"{h} hours", key="queue_hours")
+        every = c2.toggle("All columns (volumes, times, overturns, QA)", key="queue_all_columns")
+        target = settings.sla_target()
+        shown, event = show_table(ctx, with_workload(ctx, table, hours), hours, target, every)
+        open_cell(ctx, shown, drilldown.new_cell(event, "queue_table"), hours)
+        st.caption(f"Exceptions first: breached now and due within {hours} h at {fmt.instant(ctx.as_of)}; SLA "
+                   f"attainment = achieved ÷ (achieved + breached) of SLAs decided in the period, green at or above "
+                   f"the {target * 100:.0f}% target, red below (APPEALS_SLA_TARGET). Percentiles in calendar hours; "
+                   "overturn "
+                   "rate with its 95% Wilson interval. **Click a cell** to list the appeals behind it.")
         exports.table_downloads(table, ctx, f"queues_{ctx.focus}", "queues_table")
-        st.caption("Percentiles in calendar hours; SLA attainment = achieved ÷ (achieved + breached) of SLAs decided "
-                   "in the period; overturn rate with its 95% Wilson interval. Click a column to sort.")
+        drilldown.panel(ctx, PAGE, "table")
 
     queues = sorted(q for q in report["queue"].unique().to_list() if q is not None)
     if (st.session_state.get("queue_pick") or st.query_params.get("queue_pick")) not in queues:

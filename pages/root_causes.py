@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import streamlit as st
 
 from metrics import dashboard, impact, themes
 from metrics.catalog import METRICS
-from ui import charts, context, data, exports, widgets
+from ui import charts, context, data, drilldown, exports, fmt, widgets
+
+PAGE = "root_causes"
 
 RATE = ("overturn_rate",)
 GROUPINGS = {"theme": "Theme", "root_cause": "Root-cause code"}
@@ -31,10 +35,23 @@ def render() -> None:
     overturns = overturns.rename({"overturn_rate_numerator": "overturns"})
     if grouping == "theme":
         overturns = overturns.with_columns(pl.col("theme").replace(theme_labels))
-    overturns = dashboard.share_of_total(overturns, grouping, "overturns")
+    overturns = dashboard.share_of_total(overturns, grouping, "overturns").with_columns(
+        pl.col("period_start").dt.strftime("%Y-%m-%d").alias("period_iso"))
     st.subheader(f"Overturns by {GROUPINGS[grouping].lower()}")
-    exports.chart(charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
-                                          "overturned appeals", share="share", annotations=ctx.annotations()), f"overturns_by_{grouping}", "root_causes_chart1")
+    chart = charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
+                                  "overturned appeals", share="share", annotations=ctx.annotations())
+    event = exports.chart(drilldown.selectable(chart, [grouping, "period_iso"]), f"overturns_by_{grouping}",
+                          "root_causes_chart1", on_select="rerun", chart_key="rc_causes_chart")
+    point = drilldown.picked_point(event, "rc_causes_chart")
+    if point and point.get(grouping) is not None and point.get("period_iso"):
+        label = point[grouping]
+        raw = {v: k for k, v in theme_labels.items()}.get(label, label) if grouping == "theme" else label
+        group = () if raw == NO_CODE else ((grouping, raw),)
+        start = date.fromisoformat(point["period_iso"])
+        drilldown.open_drill(PAGE, drilldown.Drill(
+            "members", f"Overturns · {fmt.md(label)} · {ctx.label(start)}", metric="overturn_rate", period_start=start,
+            group=group, filters=ctx.filter_key, what="numerator", slot="causes"))
+    drilldown.panel(ctx, PAGE, "causes")
     st.caption(f"Counted in the period of the final decision (resolved_at). Themes come from taxonomy "
                f"v{taxonomy.version} (`metrics/taxonomy/themes.yaml`: rules over root-cause codes, enforcement and "
                "decision-note wording, lowest precedence wins); unclassified overturns feed the candidate themes below.")
@@ -58,9 +75,20 @@ def render() -> None:
             if table.height == 0:
                 widgets.empty(f"No overturn data by {title.lower()} in the headline period.")
                 continue
-            exports.chart(charts.rate_bars(table, key, title, previous_col="previous_rate"), f"overturn_rate_by_{key}", f"root_causes_{key}_chart")
+            chart = drilldown.selectable(charts.rate_bars(table, key, title, previous_col="previous_rate"), [key])
+            event = exports.chart(chart, f"overturn_rate_by_{key}", f"root_causes_{key}_chart", on_select="rerun",
+                                  chart_key=f"rc_{key}_chart")
+            point = drilldown.picked_point(event, f"rc_{key}_chart")
+            if point and point.get(key) is not None:
+                filters = ctx.filter_key if key == "policy" else ctx.with_filters(enforcement_source=["automated"])
+                drilldown.open_drill(PAGE, drilldown.Drill(
+                    "members", f"Overturns · {title} {fmt.md(point[key])} · {ctx.label(ctx.focus)}",
+                    metric="overturn_rate", period_start=ctx.focus, group=((key, str(point[key])),), filters=filters,
+                    what="numerator", slot="rates"))
     st.caption("Bars: overturn rate in the headline period with its 95% Wilson interval (grey); orange tick: the "
-               "previous period. Model versions are the automated enforcements' `enforced_by`.")
+               "previous period. Model versions are the automated enforcements' `enforced_by`. **Click a bar** "
+               "to list its overturned appeals with their decision notes.")
+    drilldown.panel(ctx, PAGE, "rates")
 
     st.subheader("Top movers")
     movers = dashboard.top_movers({GROUPINGS[grouping]: (causes, grouping), "Policy": (policy, "policy"),
@@ -72,6 +100,7 @@ def render() -> None:
                       "Pick another headline period.")
     else:
         _movers_table(movers, ctx, grouping, theme_labels)
+        drilldown.panel(ctx, PAGE, "movers")
     _impact(ctx, causes if grouping == "theme" else ctx.report(by=("theme",), metrics=RATE), theme_labels)
     _candidates(ctx, taxonomy)
     _complaint_figures(ctx)
@@ -79,14 +108,17 @@ def render() -> None:
 
 def _movers_table(movers: pl.DataFrame, ctx, grouping: str, theme_labels: dict[str, str]) -> None:
     is_cause = pl.col("dimension") == GROUPINGS[grouping]
-    movers = movers.with_columns(
+    movers = movers.with_columns(pl.col("value").alias("raw_value")).with_columns(
         pl.when(is_cause).then(pl.col("value").replace(theme_labels)).otherwise(pl.col("value")).alias("value"),
         *(pl.when(is_cause).then(None).otherwise(pl.col(c)).alias(c) for c in ("previous_rate", "current_rate",
                                                                               "rate_change")),
     )
     fmt_rate = METRICS["overturn_rate"]
     shown = movers.with_columns(pl.col(c) * 100 for c in ("previous_rate", "current_rate", "rate_change"))
-    st.dataframe(shown, hide_index=True, width="stretch", placeholder="—", column_config={
+    event = st.dataframe(shown, hide_index=True, width="stretch", placeholder="—", on_select="rerun",
+                         selection_mode="single-cell", key="rc_movers", column_order=[c for c in shown.columns
+                                                                                      if c != "raw_value"],
+                         column_config={
         "dimension": "Grouping", "value": "Group",
         "previous": st.column_config.NumberColumn(f"Overturns {ctx.label(ctx.previous, short=True)}", format="%d"),
         "current": st.column_config.NumberColumn(f"Overturns {ctx.label(ctx.focus, short=True)}", format="%d"),
@@ -99,7 +131,20 @@ def _movers_table(movers: pl.DataFrame, ctx, grouping: str, theme_labels: dict[s
     })
     exports.table_downloads(movers, ctx, f"top_movers_{ctx.focus}", "rc_movers")
     st.caption(f"The groups whose overturn count changed most from {ctx.label(ctx.previous)} to "
-               f"{ctx.label(ctx.focus)}. Rates are left blank for themes and codes: only overturned appeals have one.")
+               f"{ctx.label(ctx.focus)}. Rates are left blank for themes and codes: only overturned appeals have one. "
+               "**Click a row** to list its overturned appeals and their decision notes (the previous period's when you "
+               "click a previous-period cell).")
+    cell = drilldown.new_cell(event, "rc_movers")
+    if cell is not None and cell[0] < movers.height:
+        row, col = cell
+        dim, raw, label = movers["dimension"][row], movers["raw_value"][row], movers["value"][row]
+        keys = {GROUPINGS[grouping]: grouping, "Policy": "policy", "Model version": "enforced_by",
+                "Enforcement source": "enforcement_source"}
+        start = ctx.previous if col.startswith("previous") else ctx.focus
+        filters = ctx.with_filters(enforcement_source=["automated"]) if dim == "Model version" else ctx.filter_key
+        drilldown.open_drill(PAGE, drilldown.Drill(
+            "members", f"Overturns · {dim} {fmt.md(label)} · {ctx.label(start)}", metric="overturn_rate",
+            period_start=start, group=((keys[dim], raw),), filters=filters, what="numerator", slot="movers"))
 
 
 def _impact(ctx, by_theme: pl.DataFrame, theme_labels: dict[str, str]) -> None:
@@ -113,7 +158,8 @@ def _impact(ctx, by_theme: pl.DataFrame, theme_labels: dict[str, str]) -> None:
         return
     shown = table.with_columns(pl.col("theme").replace(theme_labels), pl.col("share") * 100,
                                pl.col("rate_drop") * 100)
-    st.dataframe(shown, hide_index=True, width="stretch", placeholder="—", column_config={
+    event = st.dataframe(shown, hide_index=True, width="stretch", placeholder="—", on_select="rerun",
+                         selection_mode="single-cell", key="rc_impact", column_config={
         "theme": "Theme", "overturns": st.column_config.NumberColumn("Overturns", format="%d"),
         "share": st.column_config.NumberColumn("Share of overturns", format="%.0f%%"),
         "rate_drop": st.column_config.NumberColumn("Fix it: overturn rate falls by (pp)", format="%.1f"),
@@ -127,7 +173,17 @@ def _impact(ctx, by_theme: pl.DataFrame, theme_labels: dict[str, str]) -> None:
     exports.table_downloads(table, ctx, f"theme_impact_{ctx.focus}", "rc_impact")
     st.caption("Fixing a theme removes its overturns: the overturn rate of the period would fall by its overturns "
                "over all decisions. A mover changed by more than chance explains (z = change ÷ √(before + now)) on "
-               "enough overturns; small themes are never called movers.")
+               "enough overturns; small themes are never called movers. **Click a row** for its appeals and notes.")
+    cell = drilldown.new_cell(event, "rc_impact")
+    if cell is not None and cell[0] < table.height:
+        row, col = cell
+        theme = table["theme"][row]
+        start = ctx.previous if col == "previous" else ctx.focus
+        drilldown.open_drill(PAGE, drilldown.Drill(
+            "members", f"Overturns · theme {fmt.md(theme_labels.get(theme, theme))} · {ctx.label(start)}",
+            metric="overturn_rate", period_start=start, group=(("theme", theme),), filters=ctx.filter_key,
+            what="numerator", slot="impact"))
+    drilldown.panel(ctx, PAGE, "impact")
 
 
 NOTE_SCOPES = {"focus": "Headline period", "range": "Whole date range"}

@@ -6,14 +6,23 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from metrics import dashboard, stats
+from metrics import dashboard, stats, workload
 from metrics.catalog import MIN_GROUP_SIZE
-from ui import access, charts, context, data, exports, fmt, widgets
+from ui import access, charts, context, data, drilldown, exports, fmt, widgets
 
 METRICS = dashboard.SPECIALIST_METRICS
+PAGE = "specialists"
 
 
-def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str]) -> None:
+def with_workload(ctx: context.Context, table: pl.DataFrame, hours: int) -> pl.DataFrame:
+    """Each specialist's open work now (metrics.workload): owned, due within `hours`, breached, oldest."""
+    work = data.workload(ctx.url, ctx.as_of, "specialist_id", float(hours), ctx.filter_key).select(
+        "specialist_id", "open_appeals", "due_soon", "breached", "oldest_age_hours")
+    return table.join(work, on="specialist_id", how="left").with_columns(
+        pl.col("open_appeals", "due_soon", "breached").fill_null(0))
+
+
+def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str], hours: int = 24):
     shown = fmt.for_display(table, METRICS).with_columns(
         pl.col("specialist_id").replace_strict(names, default=None).alias("name"),
         pl.struct("overturn_rate_ci_lo", "overturn_rate_ci_hi")
@@ -41,15 +50,43 @@ def show_table(ctx: context.Context, table: pl.DataFrame, names: dict[str, str])
             "Against peers", help=f"Overturn rate against the 95% / 99.8% limits around the queue-mix expected rate; "
             f"under {MIN_GROUP_SIZE} resolved appeals: too few to compare"),
         "qa_accuracy_denominator": st.column_config.NumberColumn("QA reviews", format="%d"),
+        "open_appeals": st.column_config.NumberColumn("Open now", format="%d", help="Open appeals assigned to them now"),
+        "due_soon": st.column_config.NumberColumn(f"Due in {hours} h", format="%d",
+                                                  help=f"Their open appeals due in the next {hours} hours"),
+        "breached": st.column_config.NumberColumn("Breached now", format="%d",
+                                                  help="Their open appeals past the resolution deadline now"),
+        "oldest_age_hours": st.column_config.NumberColumn("Oldest open (h)", format="%.0f"),
     }
-    order = ["name", "pod", "appeals_resolved", "active_days", "resolved_per_active_day", "backlog_open",
+    order = ["name", "pod", "open_appeals", "due_soon", "breached", "oldest_age_hours", "appeals_resolved", "active_days", "resolved_per_active_day", "backlog_open",
              "backlog_breached", "ttr_p50_hours",
              "ttr_p90_hours", "ftr_p50_hours", "ftr_p90_hours", "overturn_rate", "overturn_rate_numerator",
              "overturn_rate_denominator", "overturn_ci", "overturn_expected", "compare", "qa_accuracy",
              "qa_accuracy_denominator", "reopen_rate"]
-    st.dataframe(ctx.private(shown), hide_index=True, column_order=order, column_config=config, width="stretch",
-                 placeholder=fmt.DASH)
-    exports.table_downloads(shown.select([c for c in order if c in shown.columns]), ctx, f"specialists_{ctx.focus}", "spec_table")
+    event = st.dataframe(ctx.private(shown), hide_index=True, column_order=order, column_config=config,
+                         width="stretch", placeholder=fmt.DASH, on_select="rerun", selection_mode="single-cell",
+                         key="specialist_table")
+    exports.table_downloads(shown.select([c for c in order if c in shown.columns]), ctx, f"specialists_{ctx.focus}",
+                            "spec_table")
+    return event
+
+
+def open_cell(ctx: context.Context, table: pl.DataFrame, names: dict[str, str], cell, hours: int) -> None:
+    """A clicked cell → the appeals behind it (rows in the table's order; ids stay internal)."""
+    if cell is None or cell[0] >= table.height:
+        return
+    row, col = cell
+    sid = table["specialist_id"][row]
+    group = (("specialist_id", sid),)
+    who = fmt.md(names.get(sid, sid))
+    if col in ("open_appeals", "due_soon", "breached", "oldest_age_hours", "name"):
+        what = {"due_soon": "due_soon", "breached": "breached"}.get(col, "open")
+        label = {"breached": "breached now", "due_soon": f"due in the next {hours} h", "open": "open now"}[what]
+        drill = drilldown.Drill("workload", f"Appeals {label} · {who}", group=group, filters=ctx.filter_key,
+                                what=what, hours=float(hours), notes=False, slot="table")
+    else:
+        drill = drilldown.cell_drill(ctx, col, group, who, "table")
+    if drill is not None:
+        drilldown.open_drill(PAGE, drill)
 
 
 def show_funnel(ctx: context.Context, table: pl.DataFrame, mix: pl.DataFrame, names: dict[str, str]) -> None:
@@ -91,8 +128,17 @@ def render() -> None:
     known = {} if ctx.pseudonymise else data.specialist_names(ctx.url, ctx.as_of, ctx.focus, ctx.grain, ctx.filter_key)
     names = ctx.specialist_names(report["specialist_id"].to_list(), known)
     st.subheader(f"All specialists · {ctx.label(ctx.focus)}")
-    show_table(ctx, table, names)
+    hours = st.columns([1, 3])[0].selectbox("Due within the next", workload.RISK_WINDOWS,
+                         index=workload.RISK_WINDOWS.index(workload.DEFAULT_HOURS), format_func=lambda h: f"{h} hours",
+                         key="specialist_hours")
+    table = with_workload(ctx, table, hours)
+    event = show_table(ctx, table, names, hours)
+    open_cell(ctx, table, names, drilldown.new_cell(event, "specialist_table"), hours)
+    st.caption(f"Workload now ({fmt.instant(ctx.as_of)}): open appeals assigned to each specialist, those due in the "
+               f"next {hours} h and those already past their resolution deadline, and the age of the oldest, beside "
+               "the quality figures of the headline period. **Click a cell** to list its appeals.")
     st.caption(dashboard.SPECIALIST_OWNER_RULE)
+    drilldown.panel(ctx, PAGE, "table")
     st.subheader("Overturn rate against volume")
     show_funnel(ctx, table, mix, names)
 

@@ -1,10 +1,14 @@
 """Every page in headless Chromium against `streamlit run app.py` on 127.0.0.1 (the bundled
 sample): no exception block, the page's key elements visible, a full-page screenshot in
-artifacts/screenshots/ (git-ignored) to look at. Skipped only when /usr/bin/chromium is missing."""
+artifacts/screenshots/ (git-ignored) to look at; no personal data on any page or in any
+download; a lead's two-click paths of issue 10. Skipped only when /usr/bin/chromium is missing."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -148,8 +152,41 @@ def test_page_renders(server, browser, path):
         sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
         assert "Data as of" in sidebar and "Filters" in sidebar
         assert screenshot(page, path).stat().st_size > 10_000
+        assert_no_personal_data(page)
     finally:
         page.close()
+
+
+def assert_no_personal_data(page) -> None:
+    """Nothing on the page, and nothing in any of its downloads (drill-down CSVs prepared first),
+    looks like the sample's personal data (issue 10: notes are redacted before they are shown)."""
+    for button in page.locator('button:has-text("Prepare a CSV")').all():
+        button.click()
+        wait_idle(page)
+    found = personal_data(page.locator('[data-testid="stMain"]').inner_text())
+    assert not found, found[:5]
+    downloads = page.locator('[data-testid="stDownloadButton"] button')
+    for i in range(downloads.count()):
+        button = downloads.nth(i)
+        if not button.is_visible():  # inside a closed expander: the same data as a visible one
+            continue
+        with page.expect_download(timeout=90_000) as info:
+            button.click(timeout=90_000)
+        found = personal_data(download_text(info.value.path()))
+        assert not found, (info.value.suggested_filename, found[:5])
+
+
+def download_text(path) -> str:
+    """A download's text: an XLSX (a zip of XML sheets) is read member by member."""
+    import zipfile
+
+    data = Path(path).read_bytes()
+    if data[:8] == b"\x89PNG\r\n\x1a\n":  # a chart's pixels carry no text (its SVG twin is scanned)
+        return ""
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    return data.decode("utf-8", "replace")
 
 
 def test_charts_are_drawn(server, browser):
@@ -202,5 +239,84 @@ def test_dark_theme(server, browser):
         r, g, b = (int(x) for x in bg[bg.index("(") + 1 : bg.index(")")].split(",")[:3])
         assert r + g + b < 150, bg  # a dark background
         screenshot(page, "overview_dark")
+    finally:
+        page.close()
+
+
+# -- issue 10: a lead's clicks, from the Overview to the 94 breached appeals and from a root-cause
+# mover to its notes, each in two clicks; screenshots drill_*.png
+
+ROW = 35  # Streamlit's data-grid row (and header) height in px
+PANEL = '[data-testid="stMarkdownContainer"]:has-text("appeals ·")'
+
+# What personal data looks like in the sample's texts (metrics/sample/text.py): e-mail
+# addresses, the fictional phone ranges of each market, and @handles.
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+PHONE = re.compile(r"\+(?:1 602 555|44 7700 900|49 30 23125|353 20 910|48 22 000|61 491 570)")
+HANDLE = re.compile(r"(?<![\w.])@[A-Za-z_][\w.]{2,}")
+
+
+def personal_data(text: str) -> list[str]:
+    return EMAIL.findall(text) + PHONE.findall(text) + HANDLE.findall(text)
+
+
+def click_cell(page, grid, row: int, x_offset: float) -> None:
+    """Click a cell of a Streamlit data grid (drawn on a canvas): row 0 is the first data row."""
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + x_offset, box["y"] + ROW + ROW * row + ROW / 2)
+
+
+def nav(page, title: str) -> None:
+    page.locator(f'[data-testid="stSidebarNav"] a:has-text("{title}")').first.click()
+    page.wait_for_function(f"() => document.querySelector('h1') && document.querySelector('h1').innerText.trim() === '{title}'",
+                           timeout=90_000)
+    wait_idle(page)
+
+
+def test_overview_to_the_94_breached_appeals_in_two_clicks(server, browser):
+    page = open_page(browser, f"{server}/queues")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    try:
+        nav(page, "Overview")  # click 1
+        grid = page.locator('[data-testid="stDataFrame"]').first  # Exceptions now: 5 queues, then All queues
+        # the SLA columns are in view at 1440 px without scrolling sideways
+        header = grid.bounding_box()
+        assert header["x"] + header["width"] <= 1440
+        click_cell(page, grid, 5, 170 + 55)  # click 2: "Breached now" of the All queues row
+        page.wait_for_selector(PANEL, timeout=60_000)
+        wait_idle(page)
+        assert_no_exception(page)
+        assert page.locator('h3:has-text("Appeals breached now · all queues")').count() == 1
+        assert page.locator(PANEL).first.inner_text().startswith("94 appeals")
+        screenshot(page, "drill_overview_breached")
+    finally:
+        page.close()
+
+
+def test_a_root_cause_mover_to_its_notes_in_two_clicks(server, browser):
+    page = open_page(browser, f"{server}/overview")
+    try:
+        nav(page, "Root causes")  # click 1
+        movers = page.locator(".st-key-rc_movers [data-testid='stDataFrame'], [data-testid='stDataFrame'].st-key-rc_movers").first
+        movers.scroll_into_view_if_needed()
+        click_cell(page, movers, 0, 40)  # click 2: the top mover
+        page.wait_for_selector(PANEL, timeout=60_000)
+        wait_idle(page)
+        assert_no_exception(page)
+        panel = page.locator(PANEL).first.inner_text()
+        assert "decision notes are redacted" in panel
+        assert page.locator('h3:has-text("Overturns ·")').count() == 1
+        # the notes themselves: in the panel's CSV (the grid is drawn on a canvas)
+        drill = page.locator(".st-key-drill_panel_root_causes")
+        drill.locator('button:has-text("Prepare a CSV")').first.click()
+        drill.locator('[data-testid="stDownloadButton"] button:has-text("Download")').first.wait_for(timeout=60_000)
+        with page.expect_download() as info:
+            drill.locator('[data-testid="stDownloadButton"] button:has-text("Download")').first.click()
+        rows = list(csv.DictReader(io.StringIO(info.value.path().read_text())))
+        assert rows and all(r["outcome"] in ("overturned", "partially_overturned") for r in rows)
+        notes = [r["decision_note"] for r in rows if r["decision_note"]]
+        assert notes, "the mover's overturns come with their decision notes"
+        assert not personal_data(" ".join(notes))
+        screenshot(page, "drill_root_cause_mover")
     finally:
         page.close()

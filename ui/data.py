@@ -249,8 +249,8 @@ def ensure_store(url: str) -> None:
         _refresh_in_background_if_stale(url)
     token = _token(url)
     if _SEEN.get(url, token) != token:
-        for fn in (filter_options, report, _report_tz, _members_tz, members, specialist_names, at_risk, open_appeals, checks, row_counts,
-                   _warehouse_as_of):
+        for fn in (filter_options, report, _report_tz, _members_tz, members, specialist_names, at_risk, open_appeals,
+                   checks, row_counts, _warehouse_as_of, workload, needs_action, workload_appeals, backlog_members):
             fn.clear()
     _SEEN[url] = token
 
@@ -491,3 +491,60 @@ def weekly_review(url: str, as_of: datetime, week: str) -> tuple[str, str]:
         if own._session is not None:
             own._session.invalidate()  # drop its temp tables with the connection
     return wbr.to_markdown(review), wbr.to_html(review)
+
+
+# -- open work now and drill-downs behind every number (issue 10; metrics.workload) -------------
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting the open work…")
+def workload(url: str, as_of: datetime, key: str | None, hours: float, filters: Filters) -> pl.DataFrame:
+    from metrics import workload as wl
+
+    return wl.by_group(source(url), as_of=as_of, key=key, hours=hours, filters=filter_dict(filters))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the appeals that need action…")
+def needs_action(url: str, as_of: datetime, hours: float, filters: Filters, limit: int = api.DRILL_LIMIT_MAX):
+    from metrics import workload as wl
+
+    return wl.needs_action_list(source(url), as_of=as_of, hours=hours, filters=filter_dict(filters), limit=limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the appeals behind the number…")
+def workload_appeals(url: str, as_of: datetime, what: str, hours: float, filters: Filters,
+                     limit: int = api.DRILL_LIMIT_MAX):
+    """The open appeals behind a workload cell: `what` is breached, due_soon or open."""
+    from metrics import workload as wl
+
+    where = {"breached": wl.breached_now(as_of), "due_soon": wl.due_within(as_of, hours), "open": wl.OPEN}[what]
+    return api.appeals(source(url), as_of=as_of, filters=filter_dict(filters), where=where,
+                       order_by="ttr_deadline_at", limit=limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the open appeals at the period end…")
+def backlog_members(url: str, as_of: datetime, period_start: date, period: str,
+                    group: tuple[tuple[str, str], ...], filters: Filters, breached_only: bool,
+                    limit: int = api.DRILL_LIMIT_MAX):
+    return api.backlog_members(source(url), period_start=period_start, period=period, group=dict(group),
+                               filters=filter_dict(filters), as_of=as_of, breached_only=breached_only, limit=limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading decision notes…")
+def decision_notes(url: str, as_of: datetime, appeal_ids: tuple[str, ...]) -> pl.DataFrame:
+    """Redacted final decision notes (read from the warehouse's models: the store keeps no notes)."""
+    from metrics import workload as wl
+
+    return wl.decision_notes(warehouse(url), as_of=as_of, appeal_ids=appeal_ids)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the policy clocks…")
+def clock_ages(url: str, as_of: datetime, appeal_ids: tuple[str, ...]) -> pl.DataFrame:
+    from metrics import workload as wl
+
+    return wl.clock_age_hours(warehouse(url), as_of=as_of, appeal_ids=appeal_ids)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the QA reviews behind the number…")
+def qa_members(url: str, as_of: datetime, period_start: date, period: str, group: tuple[tuple[str, str], ...],
+               filters: Filters, limit: int = api.DRILL_LIMIT_MAX):
+    return api.qa_members(source(url), period_start=period_start, period=period, group=dict(group),
+                          filters=filter_dict(filters), as_of=as_of, limit=limit)

@@ -44,7 +44,7 @@ def empty(message: str, hint: str = "Widen the date range or remove a filter in 
     st.info(f"{message}  \n{hint}", icon=":material/info:")
 
 
-def kpi_card(kpi: Kpi, trend: pl.DataFrame | None, ctx: Context) -> None:
+def kpi_card(kpi: Kpi, trend: pl.DataFrame | None, ctx: Context, on_list=None) -> None:
     """st.metric with the change against the previous period (coloured by the metric's direction),
     numerator/denominator for rates, and a sparkline of the trend."""
     with st.container(border=True):
@@ -67,14 +67,18 @@ def kpi_card(kpi: Kpi, trend: pl.DataFrame | None, ctx: Context) -> None:
             st.caption("appeals" if kpi.name != "backlog_open" else "open at period end")
         if trend is not None and trend.height > 1 and trend[kpi.name].drop_nulls().len() > 0:
             st.altair_chart(charts.sparkline(trend, kpi.name, ctx.grain, ctx.focus), width="stretch")
+        if on_list is not None:  # the appeals behind the number (ui.drilldown)
+            st.button("List appeals", key=f"kpi_list_{kpi.name}", on_click=on_list, args=(kpi,),
+                      icon=":material/list:", type="tertiary")
 
 
-def kpi_grid(kpis: list[Kpi], trend: pl.DataFrame | None, ctx: Context, per_row: int = 4) -> None:
+def kpi_grid(kpis: list[Kpi], trend: pl.DataFrame | None, ctx: Context, per_row: int = 4, on_list=None,
+             listable=()) -> None:
     for i in range(0, len(kpis), per_row):
         cols = st.columns(per_row)
         for col, kpi in zip(cols, kpis[i : i + per_row], strict=False):
             with col:
-                kpi_card(kpi, trend, ctx)
+                kpi_card(kpi, trend, ctx, on_list if kpi.name in listable else None)
 
 
 def appeals_table(frame: pl.DataFrame, ctx: Context, extra: tuple[str, ...] = (), columns: tuple[str, ...] | None = None,

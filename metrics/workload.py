@@ -1,0 +1,164 @@
+"""Open work now: what is breached, what breaches within N hours, who holds it, how old it is.
+
+One definition each, at the as-of instant T (metrics.md, SLA and backlog):
+- **breached now**: open, resolution deadline before T. The same appeals as `backlog_breached`
+  of the period that holds T (its end E is after T, so least(E, T) = T); tests/test_workload.py
+  reconciles the two, queue by queue and specialist by specialist.
+- **due within N hours**: open, resolution deadline in [T, T + N h]: pending now, breached
+  if nobody decides it in time. The same appeals as `api.at_risk`.
+- **needs action**: breached now or due within N hours (open, deadline at or before T + N h),
+  soonest deadline first; time left = deadline − T (negative = overdue).
+An open appeal without an SLA policy has no deadline: it is in none of them.
+
+The owner is the facts' owner (the last assigned specialist of an open appeal), which is the
+backlog's owner at the end of the period that holds T.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from metrics import api
+from metrics.conditions import Before, Condition, Eq, Within
+from metrics.warehouse import WarehouseError
+
+RISK_WINDOWS = (4, 8, 24, 48, 72)
+DEFAULT_HOURS = 24
+OPEN = Eq("status", "open")
+WORKLOAD_KEYS = ("queue", "specialist_id", "priority", "market", "pod", "site")
+
+WORKLOAD_SCHEMA = {"open_appeals": pl.Int64, "breached": pl.Int64, "due_soon": pl.Int64,
+                   "oldest_created_at": pl.Datetime("us", "UTC")}
+
+
+def _hours(value) -> float:
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        raise WarehouseError(f"--hours: expected a number of hours, got {value!r}") from None
+    if not 0 < hours <= 24 * 35:  # deadlines beyond 35 days after as_of are not computed exactly
+        raise WarehouseError(f"--hours: must be more than 0 and at most {24 * 35} (got {value!r})")
+    return hours
+
+
+def breached_now(as_of: datetime) -> Condition:
+    return OPEN & Before("ttr_deadline_at", as_of, "now")
+
+
+def due_within(as_of: datetime, hours: float) -> Condition:
+    return OPEN & Within("ttr_deadline_at", as_of, as_of + timedelta(hours=_hours(hours)))
+
+
+def needs_action(as_of: datetime, hours: float) -> Condition:
+    return OPEN & Before("ttr_deadline_at", as_of + timedelta(hours=_hours(hours)), "horizon", inclusive=True)
+
+
+def by_group(url=None, as_of=None, key: str | None = "queue", hours: float = DEFAULT_HOURS,
+             filters: dict | None = None) -> pl.DataFrame:
+    """Per value of `key` (None: one total row): open appeals, breached now, due within
+    `hours`, and the oldest open appeal's created_at; groups without open appeals are absent."""
+    if key is not None and key not in WORKLOAD_KEYS:
+        raise WarehouseError(f"key: must be one of {', '.join(WORKLOAD_KEYS)} (got {key!r})")
+    wh = api.open_warehouse(url)
+    now = api.resolve_as_of(wh, as_of)
+    breached, due = breached_now(now), due_within(now, hours)
+    params: dict = {"as_of": api.as_of_param(now)} | breached.params() | due.params()
+    conds = [OPEN.sql(), *api._filter_sql(filters, params)]
+    group_col = key or "cast(null as varchar)"
+    sql = (
+        f"select {group_col} as group_value, count(*) as open_appeals, "
+        f"sum(case when {breached.sql()} then 1 else 0 end) as breached, "
+        f"sum(case when {due.sql()} then 1 else 0 end) as due_soon, min(created_at) as oldest_created_at "
+        f"from appeal_facts where {' and '.join(f'({c})' for c in conds)} group by {group_col}"
+        + (f' order by {key} collate "C"' if key else "")  # PostgreSQL: no collate on an ordinal
+    )
+    frame = wh.query(wh.compose(None, sql, params), params)
+    name = key or "group_value"
+    out = api.conform(frame, {"group_value": pl.Utf8} | WORKLOAD_SCHEMA).rename({"group_value": name})
+    ages = (pl.lit(now.astimezone(UTC)).cast(pl.Datetime("us", "UTC")) - pl.col("oldest_created_at"))
+    return out.with_columns((ages.dt.total_seconds() / 3600.0).alias("oldest_age_hours"))
+
+
+def needs_action_list(url=None, as_of=None, hours: float = DEFAULT_HOURS, filters: dict | None = None,
+                      limit: int = 200, offset: int = 0) -> tuple[pl.DataFrame, int]:
+    """A page of the open appeals that are breached or due within `hours`, soonest deadline
+    first (most overdue on top), and how many there are."""
+    wh = api.open_warehouse(url)
+    now = api.resolve_as_of(wh, as_of)
+    return api.appeals(wh, now, filters, where=needs_action(now, hours), order_by="ttr_deadline_at",
+                       limit=limit, offset=offset)
+
+
+def clock_age_hours(url=None, as_of=None, appeal_ids=()) -> pl.DataFrame:
+    """Age on each appeal's SLA policy clock at as_of (business hours on a business clock,
+    calendar hours on a calendar clock; null without a usable policy), for a bounded list of
+    appeals (a page of a drill-down). The schedule's open seconds are read from the same
+    models the deadlines come from (clock_days, clock_pieces), so age + time left = target
+    whenever the deadline lies inside the schedule's open hours."""
+    ids = list(dict.fromkeys(str(i) for i in appeal_ids))[: api.DRILL_LIMIT_MAX]
+    schema = {"appeal_id": pl.Utf8, "clock_age_hours": pl.Float64}
+    if not ids:
+        return pl.DataFrame(schema=schema)
+    wh = api.open_warehouse(url)
+    now = api.resolve_as_of(wh, as_of)
+    params: dict = {"as_of": api.as_of_param(now)}
+    names = []
+    for i, a in enumerate(ids):
+        params[f"ca_{i}"] = a
+        names.append(f":ca_{i}")
+    now_epoch = "cast(extract(epoch from cast(:as_of as timestamp with time zone)) as double precision)"
+    now_day = "cast(cast(:as_of as timestamp with time zone) at time zone 'UTC' as date)"
+    ctes = {
+        "picked": (
+            "select f.appeal_id, f.created_at, p.clock, p.schedule_id, "
+            "cast(extract(epoch from f.created_at) as double precision) as created_epoch "
+            "from appeal_facts as f inner join appeal_policy as p on p.appeal_id = f.appeal_id "
+            f"where f.appeal_id in ({', '.join(names)}) and p.has_policy and p.is_clock_usable"
+        ),
+        "age_points": (
+            "select appeal_id, schedule_id, 'created' as point, created_epoch as at_epoch, "
+            "cast(created_at at time zone 'UTC' as date) as utc_day from picked where clock = 'business' "
+            f"union all select appeal_id, schedule_id, 'now', {now_epoch}, {now_day} "
+            "from picked where clock = 'business'"
+        ),
+        "age_readings": (
+            "select pt.appeal_id, pt.point, max(d.cum_before_day_seconds) + coalesce(sum(case "
+            "when pc.start_epoch < pt.at_epoch then least(pc.end_epoch, pt.at_epoch) - pc.start_epoch else 0 end), 0) "
+            "as clock_seconds from age_points as pt "
+            "left join clock_days as d on d.schedule_id = pt.schedule_id and d.utc_day = pt.utc_day "
+            "left join clock_pieces as pc on pc.schedule_id = pt.schedule_id and pc.utc_day = pt.utc_day "
+            "group by pt.appeal_id, pt.point"
+        ),
+    }
+    sql = (
+        "select p.appeal_id, case when p.clock = 'business' then "
+        "(max(case when r.point = 'now' then r.clock_seconds end) - max(case when r.point = 'created' then "
+        "r.clock_seconds end)) / 3600.0 "
+        f"else ({now_epoch} - max(p.created_epoch)) / 3600.0 end as clock_age_hours "
+        "from picked as p left join age_readings as r on r.appeal_id = p.appeal_id "
+        "group by p.appeal_id, p.clock"
+    )
+    return api.conform(wh.query(wh.compose(ctes, sql, params), params), schema)
+
+
+def decision_notes(url=None, as_of=None, appeal_ids=()) -> pl.DataFrame:
+    """The final decision note of each of a bounded list of appeals, redacted
+    (metrics.redact.redact_personal) before it leaves the engine."""
+    from metrics.redact import redact_frame_texts
+
+    ids = list(dict.fromkeys(str(i) for i in appeal_ids))[: api.DRILL_LIMIT_MAX]
+    schema = {"appeal_id": pl.Utf8, "decision_note": pl.Utf8}
+    if not ids:
+        return pl.DataFrame(schema=schema)
+    wh = api.open_warehouse(url)
+    now = api.resolve_as_of(wh, as_of)
+    params: dict = {"as_of": api.as_of_param(now)}
+    names = []
+    for i, a in enumerate(ids):
+        params[f"dn_{i}"] = a
+        names.append(f":dn_{i}")
+    sql = wh.compose(None, f"select appeal_id, decision_note from appeal_lifecycle where appeal_id in ({', '.join(names)})",
+                     params)
+    return redact_frame_texts(api.conform(wh.query(sql, params), schema))
