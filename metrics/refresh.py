@@ -49,7 +49,7 @@ from metrics.store import (
     location,
     open_store,
 )
-from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params
+from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params, bound_duckdb
 
 LAYOUT_VERSION = "1"
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
@@ -99,15 +99,23 @@ class Compute:
         self.wh = wh
         self.duck = None
         self._n = 0
+        self._own_session = False
         if wh.dialect == "duckdb":
-            self._raw = wh.engine.raw_connection()
-            self.duck = self._raw.driver_connection
-            self.duck.execute("set TimeZone = 'UTC'")
-            bound_memory(self.duck)
+            # the warehouse's own session: a full build materializes the models there, step by
+            # step (Warehouse.materialize), instead of one statement over the whole CTE chain
+            with wh._session_lock:
+                if wh._session is None:
+                    wh._session = wh.engine.raw_connection()
+                    self._own_session = True
+            self.duck = wh._session.driver_connection
+            bound_duckdb(self.duck, WAREHOUSE_SHARE)
 
     def close(self) -> None:
-        if self.duck is not None:
-            self._raw.close()
+        if self._own_session:  # the models' temp tables go with it
+            with self.wh._session_lock:
+                self.wh._session.close()
+                self.wh._session = None
+                self.wh._materialized_as_of = None
 
     def id_set(self, ids, params: dict) -> str:
         """A relation `(id)` holding these ids, for `x in (select id from ...)`."""
@@ -161,21 +169,16 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def bound_memory(con) -> None:
-    """DuckDB: the engine's memory limit (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), spilling
-    to the app's temp folder, as Warehouse.materialize does."""
-    import re
-    import tempfile
-    from pathlib import Path
+# A refresh runs two DuckDB connections in one process (the warehouse side computes, the store
+# side writes what it streams): their limits share the process budget, APPEALS_DUCKDB_MEMORY_LIMIT,
+# with the rest left for Python (fingerprints, id sets, Arrow batches) (bench/README.md).
+WAREHOUSE_SHARE = 0.5
+STORE_SHARE = 0.15
 
-    limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
-    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
-        raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
-    spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
-    spill.mkdir(parents=True, exist_ok=True)
-    con.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
-    con.execute(f"set memory_limit = '{limit}'")
-    con.execute("set preserve_insertion_order = false")
+
+def bound_memory(con) -> None:
+    """The store side's DuckDB: its share of the process budget, spilling to the temp folder."""
+    bound_duckdb(con, STORE_SHARE)
 
 
 def _row_hash(dialect: str, tag: str, cols: list[str]) -> str:
@@ -472,15 +475,22 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         for t in ("facts", "spans"):
             db.execute(f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})", sp)
     say(0.35, "Computing facts" + ("" if scope_ids is None else f" for {len(scope_ids):,} appeals"))
-    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT, dialect=wh.dialect), p), create=scope_ids is None)
+    built: dict[str, str] = {}
+    if cx.duck is not None and scope_ids is None:
+        # every model once, as temp tables, within the memory budget (in slices of appeals
+        # where a model joins several appeal-grain relations); the store copies them
+        wh.materialize(params["as_of"], memory_share=WAREHOUSE_SHARE)
+        built = wh.model_overrides(params["as_of"])
+    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT, overrides=built,
+                                                        dialect=wh.dialect), p), create=scope_ids is None)
     say(0.65, "Computing open stretches")
-    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans", dialect=wh.dialect), p),
-             create=scope_ids is None)
+    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans", overrides=built,
+                                                        dialect=wh.dialect), p), create=scope_ids is None)
     say(0.8, "QA reviews and enforcements")
     full_staging = wh.staging_ctes()
-    overrides: dict[str, str] = {}
+    overrides: dict[str, str] = dict(built)
     qp = dict(params)
-    if cx.duck is not None:
+    if cx.duck is not None and not built:
         # QA reviews count for appeals in facts: the stored ids are exactly appeals_base's
         ids = db.query(f"select appeal_id from {nxt['facts']}")["appeal_id"]
         overrides["appeals_base"] = f"select id as appeal_id from ({cx.id_set(ids, qp)}) as ids"
