@@ -248,30 +248,31 @@ def _whole(cx: Compute, wh: Warehouse) -> dict[str, list]:
     return {r["t"]: [r["fp"], r["n"]] for r in whole.iter_rows(named=True)}
 
 
-def _fingerprints(cx: Compute, wh: Warehouse) -> dict[str, pl.DataFrame | dict]:
-    """Per appeal (its appeals and appeal_events rows), per enforcement and per specialist."""
+def _fingerprints(cx: Compute, wh: Warehouse, db: StoreDB, nxt: dict[str, str]) -> None:
+    """Per appeal (its appeals and appeal_events rows), per enforcement and per specialist,
+    streamed into the new generation's fingerprint tables (10M appeals' fingerprints are
+    compared there, in SQL, not held in Python)."""
     d = wh.dialect
     with_st = _with_staging(wh)
-    appeals = cx.frame(with_st + (
+    db.write(nxt["fp_appeals"], cx.stream(with_st + (
         f"select k as appeal_id, cast(sum(h) % {PRIME} as bigint) as fp, count(*) as n from ("
         f" select coalesce(appeal_id, '') as k, {_row_hash(d, 'a', _cols('appeals'))} as h from stg_appeals"
         " union all"
         f" select coalesce(appeal_id, ''), {_row_hash(d, 'e', _cols('appeal_events'))} from stg_appeal_events"
-        ") as r group by k"), {})
-    out: dict = {"appeals": appeals}
+        ") as r group by k"), {}), create=True)
     for table, key in (("enforcements", "enforcement_id"), ("specialists", "specialist_id")):
-        out[table] = cx.frame(with_st + (
+        db.write(nxt["fp_" + table], cx.stream(with_st + (
             f"select {key} as id, cast(sum({_row_hash(d, 't', _cols(table))}) % {PRIME} as bigint) as fp, "
-            f"count(*) as n from stg_{table} where {key} is not null group by {key}"), {})
-    return out
+            f"count(*) as n from stg_{table} where {key} is not null group by {key}"), {}), create=True)
 
 
-def _changed(new: pl.DataFrame, old: pl.DataFrame, key: str) -> pl.Series:
-    new = new.select(pl.col(key).cast(pl.Utf8), pl.col("fp").cast(pl.Int64), pl.col("n").cast(pl.Int64))
-    old = old.select(pl.col(key).cast(pl.Utf8), pl.col("fp").cast(pl.Int64).alias("fp_old"),
-                     pl.col("n").cast(pl.Int64).alias("n_old"))
-    j = new.join(old, on=key, how="full", coalesce=True)
-    return j.filter(pl.col("fp").ne_missing(pl.col("fp_old")) | pl.col("n").ne_missing(pl.col("n_old")))[key]
+def _changed(db: StoreDB, new: str, old: str, key: str) -> pl.Series:
+    """Keys whose fingerprint or row count differs between two stored fingerprint tables
+    (present in one only included)."""
+    rows = db.query(
+        f"select coalesce(n.{key}, o.{key}) as k from {new} as n full join {old} as o on o.{key} = n.{key} "
+        f"where n.fp is null or o.fp is null or n.fp <> o.fp or n.n <> o.n")
+    return rows["k"].cast(pl.Utf8).rename(key)
 
 
 # -- the refresh --------------------------------------------------------------------------------
@@ -322,9 +323,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
         reason = _full_reason(full, prev, version, present, whole, as_of)
         if not reason and prev["as_of"] == as_of_p and prev["whole"] == whole:
             return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), as_of, "nothing changed")
-        say(0.12, "Fingerprinting appeals and events")
-        fps = _fingerprints(cx, wh)
-        fps["whole"] = whole
+        fps = {"whole": whole}
         first = cx.frame(
             models.with_models(wh.staging_ctes(), None, "select min(created_at) as first_at from stg_appeals "
                                "where created_at <= cast(:as_of as timestamp with time zone)", dialect=wh.dialect), params)["first_at"][0]
@@ -337,12 +336,14 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
         db = loc.begin()
         try:
             prev_names, next_names = loc.names("prev"), loc.names("next")
+            say(0.12, "Fingerprinting appeals and events")
+            _fingerprints(cx, wh, db, next_names)
             if reason:
                 mode, scope_ids = "full", None
             else:
                 mode = "incremental"
                 say(0.25, "Finding the appeals that changed")
-                scope_ids = _scope(cx, db, prev_names, fps, prev)
+                scope_ids = _scope(cx, db, prev_names, next_names, prev)
             n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say)
             total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
@@ -394,10 +395,9 @@ def _full_reason(full: bool, prev: dict | None, version: str, present: list[str]
     return ""
 
 
-def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], fps: dict, meta_prev: dict) -> pl.Series:
+def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], nxt: dict[str, str], meta_prev: dict) -> pl.Series:
     """Every appeal id whose stored rows may differ from a recomputation now."""
-    old_app = db.query(f"select appeal_id, fp, n from {prev['fp_appeals']}")
-    changed = _changed(fps["appeals"], old_app, "appeal_id")
+    changed = _changed(db, nxt["fp_appeals"], prev["fp_appeals"], "appeal_id")
     ids: set[str] = set(changed.to_list())
     # event ids shared across appeals (the earliest row of an id wins across appeals): an id
     # carried by a changed appeal, now or at the last refresh, makes all its carriers change
@@ -421,8 +421,7 @@ def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], fps: dict, meta_prev:
     cx.contested = _contested_of(rows)
     # targeted side tables, and what moves with as_of
     for table, col in (("enforcements", "store_enforcement_id"), ("specialists", "specialist_id")):
-        old = db.query(f"select id, fp, n from {prev['fp_' + table]}")
-        moved = _changed(fps[table], old, "id")
+        moved = _changed(db, nxt["fp_" + table], prev["fp_" + table], "id")
         if len(moved):
             sp: dict = {}
             sset = _store_id_set(db, moved.to_list(), sp)
@@ -500,10 +499,7 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides,
                                   dialect=wh.dialect)
         db.write(nxt[table], cx.stream(sql, qp), create=True)
-    say(0.9, "Saving fingerprints")
-    db.write(nxt["fp_appeals"], fps["appeals"], create=True)
-    db.write(nxt["fp_enforcements"], fps["enforcements"], create=True)
-    db.write(nxt["fp_specialists"], fps["specialists"], create=True)
+    say(0.9, "Saving the shared event ids")
     if scope_ids is None:
         st = wh.staging_ctes()
         contested = cx.frame(

@@ -341,13 +341,13 @@ class Warehouse:
     FINAL_MODELS = ("appeals_base", "events_effective", "schedule_hours", "appeal_policy", "appeal_facts",
                     "status_spans", "qa_reviews_clean", "enforcements_clean")
 
-    # models that join several appeal-grain relations (or window over every event of each
-    # appeal): above CHUNK_ROWS_PER_MB appeals per MB of DuckDB's memory limit they run in
-    # slices of appeals (by a hash of appeal_id), each slice's joins small enough to stay in
-    # memory; one statement over 10M appeals ran out of memory in a 1.4 GB limit although
-    # every join in it can spill (bench/README.md: DuckDB cannot spill enough of several
-    # hash tables probed in one pipeline)
-    CHUNKED_MODELS = ("appeal_facts", "status_spans")
+    # models over every event, or joining several appeal-grain relations: above
+    # CHUNK_ROWS_PER_MB appeals per MB of DuckDB's memory limit they run in slices (by a hash
+    # of event_id for the de-duplication of events, of appeal_id for the others), each slice
+    # small enough to stay within the limit; as one statement each ran out of memory at 10M
+    # appeals in a 1.4 GB limit although every join and aggregate in it can spill
+    # (bench/README.md)
+    CHUNKED_MODELS = ("events_effective", "appeal_facts", "status_spans")
     CHUNK_ROWS_PER_MB = 1000
     chunk_rows: int | None = None  # fixed slice size (tests); None: from the memory limit
     slices: dict = field(default_factory=dict)  # model -> slices of the last materialize
@@ -407,28 +407,32 @@ class Warehouse:
                                      dialect=self.dialect)
             _run_bounded(raw, name, f"create or replace temp table {name}_materialized as {sql}", params)
             return
-        keyed = [m for m, body in done.items() if body == f"select * from {m}_materialized"
-                 and "appeal_id" in {c for (c,) in raw.execute(
-                     "select column_name from duckdb_columns() where table_name = ?", [f"{m}_materialized"]
-                 ).fetchall()}]
-        _run_bounded(raw, name, f"create or replace temp table chunk_stg_enforcements as {staging['stg_enforcements']}",
-                     params)
+        by_event = name == "events_effective"  # every row of an event id in one slice: de-duplication holds
+        keyed = [] if by_event else [
+            m for m, body in done.items() if body == f"select * from {m}_materialized"
+            and "appeal_id" in {c for (c,) in raw.execute(
+                "select column_name from duckdb_columns() where table_name = ?", [f"{m}_materialized"]).fetchall()}]
+        staged = "stg_appeal_events" if by_event else "stg_enforcements"  # staged once, read per slice
+        _run_bounded(raw, name, f"create or replace temp table chunk_{staged} as {staging[staged]}", params)
         try:
             for i in range(slices):
                 overrides = dict(done)
                 for m in keyed:
                     overrides[m] = f"select * from {m}_materialized where hash(appeal_id) % {slices} = {i}"
                 sliced = dict(staging)
-                sliced["stg_enforcements"] = (
-                    "select * from chunk_stg_enforcements where enforcement_id in (select enforcement_id "
-                    f"from appeals_base_materialized where hash(appeal_id) % {slices} = {i})")
+                if by_event:
+                    sliced[staged] = f"select * from chunk_{staged} where hash(event_id) % {slices} = {i}"
+                else:
+                    sliced[staged] = (
+                        f"select * from chunk_{staged} where enforcement_id in (select enforcement_id "
+                        f"from appeals_base_materialized where hash(appeal_id) % {slices} = {i})")
                 sql = models.with_models(sliced, None, f"select * from {name}", upto=name, overrides=overrides,
                                          dialect=self.dialect)
                 verb = (f"create or replace temp table {name}_materialized as " if i == 0
                         else f"insert into {name}_materialized ")
                 _run_bounded(raw, name, verb + sql, params)
         finally:
-            raw.execute("drop table if exists chunk_stg_enforcements")
+            raw.execute(f"drop table if exists chunk_{staged}")
 
     def model_overrides(self, as_of_param: str | None) -> dict[str, str]:
         """CTE bodies that read the materialized models, when they match this as_of."""
@@ -497,9 +501,10 @@ def _run_bounded(raw, name: str, sql: str, params: dict) -> None:
         if "Out of Memory" not in str(exc):
             raise
         limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
+        detail = str(exc).strip().splitlines()[0][:160]
         raise WarehouseError(
             f"{name}: DuckDB ran out of its {limit} memory limit preparing this warehouse; "
-            "raise APPEALS_DUCKDB_MEMORY_LIMIT (e.g. 4GB)"
+            f"raise APPEALS_DUCKDB_MEMORY_LIMIT (e.g. 4GB) ({detail})"
         ) from None
 
 

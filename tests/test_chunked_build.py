@@ -1,5 +1,6 @@
-"""The build in slices of appeals (Warehouse.materialize on a big warehouse: appeal_facts and
-status_spans computed per hash slice of appeal_id, so that 10M appeals fit the memory budget)
+"""The build in slices (Warehouse.materialize on a big warehouse: events_effective per hash
+slice of event_id, appeal_facts and status_spans per hash slice of appeal_id, so that 10M
+appeals fit the memory budget)
 gives exactly the rows of the one-statement build, on random nasty warehouses: duplicate ids,
 event ids shared across appeals, enforcements named by several appeals, reassignments."""
 
@@ -48,9 +49,9 @@ def test_slices_follow_the_memory_limit(tmp_path, monkeypatch):
     as_of = random_as_of(2, tables)
     wh = api.prepare(url, as_of)
     assert wh.query("select current_setting('memory_limit') as m")["m"][0] == "7.0 GiB"
-    assert wh.slices == {"appeal_facts": 1, "status_spans": 1}
+    assert wh.slices == {"events_effective": 1, "appeal_facts": 1, "status_spans": 1}
     n = int(wh.query("select count(*) as n from appeals_base_materialized")["n"][0])
     wh2 = api.open_warehouse(url)
     wh2.chunk_rows = n // 3 + 1
     api.prepare(wh2, as_of)
-    assert wh2.slices == {"appeal_facts": 3, "status_spans": 3}
+    assert wh2.slices == {"events_effective": 3, "appeal_facts": 3, "status_spans": 3}
