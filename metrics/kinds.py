@@ -19,6 +19,7 @@ its own parameters (which rows count, which column, which quantile).
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,14 @@ from metrics.formatting import DASH, format_parts, format_value
 # cohort's part was not computed (its table is absent or cannot group by the keys).
 SqlRef = Callable[[str, str], "str | None"]
 PolarsRef = Callable[[str, str], "pl.Expr | None"]
+
+
+class Movement(enum.Enum):
+    """How a change between two periods splits across groups (the WBR's driver analysis)."""
+
+    RATE_AND_MIX = "rate_and_mix"  # a ratio: the groups' own rates and their shifting mix
+    ADDITIVE = "additive"  # a count: the groups' own changes sum to the total's change
+    SHIFT = "shift"  # a percentile does not split; name the group whose own value moved most
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class Kind:
     unit: ClassVar[str]  # the catalog unit a metric of this kind must have
     has_parts: ClassVar[bool] = False  # reports numerator and denominator columns
     empty: ClassVar[object] = None  # a cell's value where this metric counted nothing
+    movement: ClassVar[Movement] = Movement.SHIFT
 
     # -- which cohorts -------------------------------------------------------------------------
     def cohorts(self, m) -> tuple[str, ...]:
@@ -149,6 +159,7 @@ class Count(Kind):
     name: ClassVar[str] = "count"
     unit: ClassVar[str] = "appeals"
     empty: ClassVar[object] = 0
+    movement: ClassVar[Movement] = Movement.ADDITIVE
 
     def columns(self, name: str) -> dict[str, pl.DataType]:
         return {name: pl.Int64}
@@ -264,6 +275,7 @@ def _ratio_polars(name: str, num: pl.Expr, den: pl.Expr) -> list[pl.Expr]:
 class _RatioBase(Kind):
     unit: ClassVar[str] = "ratio"
     has_parts: ClassVar[bool] = True
+    movement: ClassVar[Movement] = Movement.RATE_AND_MIX
 
     def columns(self, name: str) -> dict[str, pl.DataType]:
         return {name: pl.Float64, f"{name}_numerator": pl.Int64, f"{name}_denominator": pl.Int64}

@@ -68,6 +68,35 @@ EXAMPLE_ID = {
 SPECIALIST_ATTRIBUTES = ("display_name", "pod", "team_lead", "site")
 
 
+def _valid_calendar(kind: str, text: str) -> str | None:
+    """For text already of the type's shape: the day exists and the clock reads within a day, so
+    the cast cannot fail (PostgreSQL raises on 2026-02-30 or 25:00 where DuckDB's try_cast gives
+    null; both now read null, counted by the column's check). 24:00 is the end of the day, as
+    both engines read it; a 60th second is not (DuckDB refuses it)."""
+    def part(start: int, length: int) -> str:
+        return f"cast(substring({text} from {start} for {length}) as integer)"
+
+    def clock(at: int) -> str:
+        hour, minute = part(at, 2), part(at + 3, 2)
+        second = (f"case when substring({text} from {at + 5} for 1) = ':' then {part(at + 6, 2)} else 0 end")
+        return (f"({minute} < 60 and {second} < 60 and "
+                f"({hour} < 24 or ({hour} = 24 and {minute} = 0 and {second} = 0)))")
+
+    year, month, day = part(1, 4), part(6, 2), part(9, 2)
+    leap = f"(mod({year}, 4) = 0 and (mod({year}, 100) <> 0 or mod({year}, 400) = 0))"
+    days = (f"case when {month} = 2 then case when {leap} then 29 else 28 end "
+            f"when {month} in (4, 6, 9, 11) then 30 else 31 end")
+    date_ok = f"({month} between 1 and 12 and {day} between 1 and {days})"
+    if kind == DATE:
+        return date_ok
+    if kind == TIMESTAMPTZ:
+        has_clock = f"substring({text} from 11 for 1) in (' ', 'T', 't') and substring({text} from 14 for 1) = ':'"
+        return f"{date_ok} and case when {has_clock} then {clock(12)} else true end"
+    if kind == TIME:
+        return clock(1)
+    return None
+
+
 class WarehouseError(Exception):
     """The warehouse cannot be used: one line naming the table, column or argument."""
 
@@ -176,7 +205,10 @@ class Warehouse:
             return f"try_cast({ref} as {cast})"
         text = f"trim(cast({ref} as varchar))"
         shape = TEXT_SHAPES[col.type].replace("'", "''")
-        return f"case when lower({text}) ~ '{shape}' then cast({text} as {cast}) end"
+        valid = _valid_calendar(col.type, text)
+        read = f"cast({text} as {cast})" if valid is None else f"case when {valid} then cast({text} as {cast}) end"
+        # nested: the parts are cast to integers only once the shape is known
+        return f"case when lower({text}) ~ '{shape}' then {read} end"
 
     @staticmethod
     def sane(col, expr: str) -> str:

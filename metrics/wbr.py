@@ -23,8 +23,8 @@ from metrics import api, drivers, impact
 from metrics import dashboard as views
 from metrics.catalog import METRICS, MIN_GROUP_SIZE
 from metrics.contract import SANE_FIRST_DAY, SANE_LAST_DAY
-from metrics.formatting import format_value
-from metrics.kinds import Count
+from metrics.formatting import format_value, markdown_text
+from metrics.kinds import Movement
 from metrics.warehouse import WarehouseError
 
 HEADLINE = [
@@ -283,11 +283,11 @@ def _drivers(ctx: _Context, move: Move):
         frame = ctx.rep((key,), [name], date_from=ctx.prev).filter(pl.col(key).is_not_null())
         now = frame.filter(pl.col("period_start") == ctx.start)
         was = frame.filter(pl.col("period_start") == ctx.prev)
-        if m.kind.has_parts:
+        if m.kind.movement is Movement.RATE_AND_MIX:
             num, den = f"{name}_numerator", f"{name}_denominator"
             parts = drivers.decompose_rate({r[key]: (r[num] or 0, r[den] or 0) for r in was.iter_rows(named=True)},
                                            {r[key]: (r[num] or 0, r[den] or 0) for r in now.iter_rows(named=True)})
-        elif isinstance(m.kind, Count):
+        elif m.kind.movement is Movement.ADDITIVE:
             parts = drivers.decompose_count({r[key]: r[name] or 0 for r in was.iter_rows(named=True)},
                                             {r[key]: r[name] or 0 for r in now.iter_rows(named=True)})
         else:
@@ -302,13 +302,13 @@ def _drivers(ctx: _Context, move: Move):
     _, key, parts = best
     top = parts[0]
     label = KEY_LABELS[key]
-    if m.kind.has_parts:
+    if m.kind.movement is Movement.RATE_AND_MIX:
         mix = sum(p.mix for p in parts)
         rate = sum(p.rate for p in parts)
         sentence = (f"By {label}: the groups' own rates moved it {fmt_delta(name, rate)} (rate effect) and their "
                     f"shifting mix {fmt_delta(name, mix)} (mix effect); most of it in {label} {top.group} "
                     f"({fmt_delta(name, top.total)}: {fmt_value(name, top.before)} → {fmt_value(name, top.now)}).")
-    elif isinstance(m.kind, Count):
+    elif m.kind.movement is Movement.ADDITIVE:
         sentence = (f"Most of it in {label} {top.group}: {fmt_value(name, top.before)} → {fmt_value(name, top.now)} "
                     f"({fmt_delta(name, top.total)} of {fmt_delta(name, move.change)}).")
     else:
@@ -342,7 +342,7 @@ def _cause(ctx: _Context, key: str, group: str) -> str:
     days = ", ".join(f"{d:%a %-d %b %Y}" for d, _ in hit)
     sched = ", ".join(sorted({s for _, s in hit}))
     return (f"Cause: a public holiday — the {sched} schedule that {KEY_LABELS[key]} {group} works to was closed "
-            f"on {days} (in `holidays`).")
+            f"on {days} (in the holidays table).")
 
 
 def _new_versions(ctx: _Context) -> list[str]:
@@ -619,13 +619,13 @@ def to_markdown(w: Wbr) -> str:
     lines = [f"# Appeals weekly business review — {week} ({w.week:%-d %b} – {last:%-d %b %Y})", "",
              f"_Every number is as of the end of the week ({_instant(w.as_of)}); moves are ranked by their size "
              f"against each metric's usual week-to-week change over the {HISTORY_WEEKS} weeks before._", ""]
-    lines += ["## What moved most", ""] + ([f"- {s}" for s in w.moves]
+    lines += ["## What moved most", ""] + (_md_items(w.moves)
                                            or ["- Nothing moved more than three times its usual weekly change."])
     if w.drifts:
-        lines += ["", "## Drift over several weeks", ""] + [f"- {s}" for s in w.drifts]
-    lines += ["", "## Summary", ""] + [f"- {s}" for s in w.sentences]
-    lines += ["", "## SLA risks", ""] + [f"- {s}" for s in w.sla_risks]
-    lines += ["", "## Anomalies", ""] + ([f"- {s}" for s in w.anomalies] or ["- None beyond control limits."])
+        lines += ["", "## Drift over several weeks", ""] + _md_items(w.drifts)
+    lines += ["", "## Summary", ""] + _md_items(w.sentences)
+    lines += ["", "## SLA risks", ""] + _md_items(w.sla_risks)
+    lines += ["", "## Anomalies", ""] + (_md_items(w.anomalies) or ["- None beyond control limits."])
     if w.trends:
         rows = []
         for name, points in w.trends.items():
@@ -640,13 +640,28 @@ def to_markdown(w: Wbr) -> str:
     return "\n".join(lines)
 
 
+def _md_items(sentences: list[str]) -> list[str]:
+    """Sentences carry warehouse text (queue, theme and policy names): escaped so a name shows as
+    itself in any Markdown viewer, never as a link, emphasis or a broken table."""
+    return [f"- {markdown_text(s)}" for s in sentences]
+
+
 def _md_table(frame: pl.DataFrame) -> str:
     if frame.height == 0:
         return "_no rows_"
-    head = "| " + " | ".join(frame.columns) + " |"
+    head = "| " + " | ".join(markdown_text(c) for c in frame.columns) + " |"
     sep = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
+    body = ["| " + " | ".join("" if v is None else markdown_text(v) for v in row) + " |" for row in frame.iter_rows()]
     return "\n".join([head, sep, *body])
+
+
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _unescape(text: str) -> str:
+    """The text behind markdown_text's backslash escapes (for the HTML rendering)."""
+    return _ESCAPE.sub(r"\1", text)
 
 
 def svg_chart(points: list[tuple[date, float | None]], name: str, width: int = 260, height: int = 70) -> str:
@@ -686,7 +701,7 @@ def to_html(source: str | Wbr) -> str:
     out, in_table, in_list = [], False, False
     for line in markdown.splitlines():
         if line.startswith("|"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
+            cells = [html.escape(_unescape(c.strip())) for c in _UNESCAPED_PIPE.split(line.strip()[1:-1])]
             if set("".join(cells)) <= {"-"}:
                 continue
             if not in_table:
@@ -729,10 +744,11 @@ def to_html(source: str | Wbr) -> str:
 
 
 def _inline(text: str) -> str:
-    """Escape, then Markdown's `code` and _emphasis_ (the only inline marks the review uses)."""
-    escaped = html.escape(text)
-    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
-    return re.sub(r"^_(.+)_$", r"<em>\1</em>", escaped)
+    """A whole line in _emphasis_ (the review's own note) or escaped text (sentences with names)."""
+    whole = re.fullmatch(r"_(.+)_", text)
+    if whole:
+        return f"<em>{html.escape(whole.group(1))}</em>"
+    return html.escape(_unescape(text))
 
 
 def render(url, week: str, out: str | None = None, as_of=None) -> str:

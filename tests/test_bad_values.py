@@ -86,6 +86,64 @@ def test_unreadable_text_timestamp_on_postgresql(pg_url, tmp_path):
     assert_text_warehouse_read(f"{pg_url}?options=-csearch_path%3Dbad_text")
 
 
+# -- date-shaped text naming no instant ------------------------------------------------------------
+# Text with a timestamp's shape but no such day or hour; PostgreSQL's cast raises on it, so it must
+# be read as null (as DuckDB's try_cast does) and counted, the same on both engines:
+#   a1 created '2026-03-02 09:00:00'; e1 claimed '2026-03-02 10:00:00'; e2 decided '2026-03-03 09:00'
+#   a3 created '2026-02-30 10:00'      -> no 30 February: unreadable, a3 left out of facts
+#   e4 (a1) internal_note '2026-03-02 25:00' -> no hour 25: unreadable, ignored
+#   e5 (a1) internal_note '2026-03-02 24:00' -> the end of 2 March = 3 Mar 00:00: readable (both engines)
+#   e6 (a1) internal_note '2026-13-01 10:00' -> no month 13: unreadable, ignored
+#   e7 (a1) internal_note '2024-02-29 12:00-05:00' -> a real leap day with an offset: readable
+# as_of = latest readable instant = e2 (3 Mar 09:00); a1: FTR 1 h (e1), TTR 24 h (e2).
+IMPOSSIBLE_TABLES = """
+create table appeals (appeal_id varchar, queue varchar, priority varchar, created_at varchar);
+insert into appeals values ('a1', 'q1', 'P1', '2026-03-02 09:00:00'), ('a3', 'q1', 'P1', '2026-02-30 10:00');
+create table appeal_events (event_id varchar, appeal_id varchar, occurred_at varchar, event_type varchar,
+                            actor_id varchar, actor_type varchar, outcome varchar);
+insert into appeal_events values
+  ('e1', 'a1', '2026-03-02 10:00:00', 'claimed', 's1', 'specialist', null),
+  ('e2', 'a1', '2026-03-03 09:00', 'decided', 's1', 'specialist', 'upheld'),
+  ('e4', 'a1', '2026-03-02 25:00', 'internal_note', 's1', 'specialist', null),
+  ('e5', 'a1', '2026-03-02 24:00', 'internal_note', 's1', 'specialist', null),
+  ('e6', 'a1', '2026-13-01 10:00', 'internal_note', 's1', 'specialist', null),
+  ('e7', 'a1', '2024-02-29 12:00-05:00', 'internal_note', 's1', 'specialist', null);
+"""
+
+
+def assert_impossible_instants_read(url):
+    assert api.resolve_as_of(url, None) == datetime(2026, 3, 3, 9, tzinfo=UTC)
+    facts = api.facts(url)
+    assert facts["appeal_id"].to_list() == ["a1"]
+    assert facts.select("ftr_hours", "ttr_hours").row(0) == (1.0, 24.0)
+    checks = found(url)
+    assert checks["unreadable_value"] == (3, ["a3 (appeals.created_at)", "e4 (appeal_events.occurred_at)",
+                                              "e6 (appeal_events.occurred_at)"])
+
+
+def test_date_shaped_text_naming_no_instant_is_null_and_counted(tmp_path):
+    path = tmp_path / "impossible.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(IMPOSSIBLE_TABLES)
+    con.close()
+    assert_impossible_instants_read(f"duckdb:///{path}")
+
+
+@pytest.mark.postgres
+def test_date_shaped_text_naming_no_instant_on_postgresql(pg_url):
+    """Was a one-line driver error on PostgreSQL ('date/time field value out of range')."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("drop schema if exists bad_day cascade; create schema bad_day; set search_path = bad_day"))
+        for statement in IMPOSSIBLE_TABLES.strip().split(";"):
+            if statement.strip():
+                conn.execute(sa.text(statement))
+    engine.dispose()
+    assert_impossible_instants_read(f"{pg_url}?options=-csearch_path%3Dbad_day")
+
+
 # -- absurd instants ------------------------------------------------------------------------------
 # a1 created 2 Mar 2026 09:00, decided 3 Mar 09:00; e9 (a1) internal_note dated 9999-12-31 (a "never"
 # placeholder); a0 created 0001-01-01. Both instants are outside 1990..2100: read as null. a0 then has

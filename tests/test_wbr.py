@@ -136,3 +136,24 @@ def test_sample_w47_names_the_payments_hold_drift():
     risk = next(s for s in w.sla_risks if s.startswith("payments_hold"))
     assert "falling for 6 weeks" in risk
     assert not any(s.startswith(("livestream_ban", "listing_removal")) for s in w.sla_risks)  # on target
+
+
+def test_wbr_names_with_markdown_syntax_show_as_themselves(tmp_path):
+    # A queue named like Markdown (a pipe, emphasis, a link) must not break the review's tables
+    # or turn into formatting: in the .md it is backslash-escaped, in the .html it is the raw name.
+    name = "q|1 *x* [l](http://e.com)"
+    appeals = [_appeal(1, name, "2026-03-02 09:00"), _appeal(2, name, "2026-03-09 09:00"),
+               _appeal(3, name, "2026-03-09 10:00")]
+    events = [_decided(1, "2026-03-03 09:00", "upheld"), _decided(2, "2026-03-10 09:00", "overturned", "agent_error"),
+              _decided(3, "2026-03-10 10:00", "overturned", "agent_error")]
+    url = make_warehouse(tmp_path, {"appeals": appeals, "appeal_events": events})
+    text = wbr.render(url, "2026-W11")
+    escaped = r"q\|1 \*x\* \[l\](http\://e.com)"
+    # every ( | * [ ] : before //) of the name is escaped wherever the name appears; no raw copy is left
+    assert escaped in text and name not in text
+    # the queue table keeps its column count: no row has more unescaped pipes than the header
+    table = text.split("## Queues")[1].split("##")[0].strip().splitlines()
+    widths = {len(wbr._UNESCAPED_PIPE.split(row.strip()[1:-1])) for row in table if row.startswith("|")}
+    assert len(widths) == 1
+    page = wbr.to_html(text)
+    assert f"<td>{name}</td>" in page and "\\|" not in page and "\\*" not in page
