@@ -114,6 +114,22 @@ def status_spans(url=None, as_of=None) -> pl.DataFrame:
     return conform(wh.query(sql, params), SPANS_COLUMNS)
 
 
+def key_values(url=None, keys=("queue",), as_of=None) -> dict[str, list[str]]:
+    """The values each grouping key takes over the appeals created up to as_of (what a filter
+    can pick), sorted; one narrow scan of the facts (the dashboard's filter lists: the same
+    values as a report of appeals_created by these keys over all periods, without grouping
+    every period of history)."""
+    from metrics.catalog import resolve_keys
+
+    wh = open_warehouse(url)
+    as_of_dt = resolve_as_of(wh, as_of)
+    cols = [resolve_keys([k])[0] for k in keys]
+    params = {"as_of": as_of_param(as_of_dt)}
+    sql = wh.compose(None, f"select distinct {', '.join(dict.fromkeys(cols))} from appeal_facts", params)
+    rows = wh.query(sql, params)
+    return {k: sorted(v for v in rows[c].unique().to_list() if v is not None) for k, c in zip(keys, cols, strict=True)}
+
+
 def _date(value, name: str) -> date | None:
     if value is None or value == "":
         return None

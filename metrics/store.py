@@ -21,6 +21,7 @@ final models are the stored tables, so `api.report` & co compile exactly the sam
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -82,30 +83,95 @@ class StoreDB:
         pass
 
 
+def reader_settings() -> dict[str, str]:
+    """DuckDB settings of a read-only connection in the dashboard: half the process budget
+    (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), spilling to the app's temp folder past it.
+    The dashboard's Python side (Streamlit, Polars frames, charts) needs the other half, and
+    the store's reads are narrow aggregates that need little (bench/README.md: app peak RSS)."""
+    import re
+    import tempfile
+
+    limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB").strip()
+    size = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", limit)
+    if not size:
+        raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
+    budget_mb = float(size.group(1)) * {"K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[size.group(2)]
+    spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
+    spill.mkdir(parents=True, exist_ok=True)
+    return {"memory_limit": f"{max(64, int(budget_mb * 0.5))}MiB", "temp_directory": str(spill)}
+
+
+def bound_reader_memory(con) -> None:
+    for name, value in reader_settings().items():
+        con.execute(f"set {name} = '{value.replace(chr(39), chr(39) * 2)}'")
+
+
 class DuckStoreDB(StoreDB):
+    """A DuckDB store file. Read-only (the dashboard): every query runs on a cursor of its
+    own, taken from a small pool (a DuckDB cursor is a connection to the same database), so
+    sessions read concurrently (DuckDB releases the GIL while a query runs) instead of
+    queueing behind one connection. Read-write (a refresh): one connection, one lock."""
+
     dialect = "duckdb"
+    POOL_IDLE_MAX = 8  # cursors kept idle between queries; more are opened under load and closed after
 
     def __init__(self, path: str, read_only: bool = False):
         import duckdb
 
         self.path = path
+        self.read_only = read_only
         self.con = duckdb.connect(path, read_only=read_only)
         self.con.execute("set TimeZone = 'UTC'")
         if not read_only:
             from metrics.refresh import bound_memory
 
             bound_memory(self.con)
+        else:
+            bound_reader_memory(self.con)
         self.lock = threading.Lock()  # one DuckDB connection is not for concurrent use
+        self._idle: list = []  # read-only: cursors not running a query
+        self._pool_lock = threading.Lock()
+        self._closed = False
+        self.cursors_opened = 0  # how many cursors this store handed out (tests, benches)
+
+    @contextlib.contextmanager
+    def cursor(self):
+        """A cursor for one query: the connection itself (under its lock) when read-write, a
+        pooled cursor of its own when read-only."""
+        if not self.read_only:
+            with self.lock:
+                yield self.con
+            return
+        with self._pool_lock:
+            if self._closed:
+                raise WarehouseError(f"store: {self.path} was closed (a newer generation replaced it)")
+            cur = self._idle.pop() if self._idle else None
+            if cur is None:
+                cur = self.con.cursor()  # inherits the database's settings; its own time zone below
+                self.cursors_opened += 1
+                fresh = True
+            else:
+                fresh = False
+        if fresh:
+            cur.execute("set TimeZone = 'UTC'")
+        try:
+            yield cur
+        finally:
+            with self._pool_lock:
+                if self._closed or len(self._idle) >= self.POOL_IDLE_MAX:
+                    cur.close()
+                else:
+                    self._idle.append(cur)
 
     def execute(self, sql, params=None):
         native, p = _duckdb_params(sql, params or {})
-        with self.lock:
-            self.con.execute(native, p or None)
+        with self.cursor() as con:
+            con.execute(native, p or None)
 
     def query(self, sql, params=None):
         native, p = _duckdb_params(sql, params or {})
-        with self.lock:
-            return pl.from_arrow(self.con.sql(native, params=p or None).to_arrow_table())
+        with self.cursor() as con:
+            return pl.from_arrow(con.sql(native, params=p or None).to_arrow_table())
 
     def write(self, table, data, create):
         with self.lock:
@@ -120,6 +186,12 @@ class DuckStoreDB(StoreDB):
         return 0
 
     def close(self):
+        with self._pool_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for cur in idle:
+            with contextlib.suppress(Exception):
+                cur.close()
         with self.lock:
             self.con.close()
 

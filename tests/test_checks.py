@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from metrics import api
 from tests.helpers import make_warehouse
 
@@ -88,3 +90,39 @@ def test_clean_warehouse_reports_nothing(tmp_path):
                           "resolution_target_hours": 8, "clock": "calendar"}],
     })
     assert api.check(url) == []
+
+
+# Two copies of event id d1 for appeal a1 at the same instant (tied on occurred_at and
+# appeal_id), one decided upheld, one decided overturned. Decision 2 ranks the rest of the row
+# in code-point order: event_type equal, actor equal, outcome 'overturned' < 'upheld', so the
+# overturned copy is the event whichever order the rows are stored in; the other is counted.
+#   a1 created 2026-03-02 09:00, decided 2026-03-03 09:00 -> outcome overturned, TTR 24 h
+TIED_COPIES = [
+    {"event_id": "d1", "appeal_id": "a1", "occurred_at": "2026-03-03 09:00", "event_type": "decided",
+     "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"},
+    {"event_id": "d1", "appeal_id": "a1", "occurred_at": "2026-03-03 09:00", "event_type": "decided",
+     "actor_id": "s1", "actor_type": "specialist", "outcome": "overturned"},
+]
+TIED_APPEALS = [{"appeal_id": "a1", "queue": "q1", "priority": "P1", "created_at": "2026-03-02 09:00"}]
+
+
+def _assert_overturned_copy_kept(source):
+    facts = api.facts(source)
+    assert facts.select("appeal_id", "outcome", "ttr_hours").rows() == [("a1", "overturned", 24.0)]
+    assert {c.name: c.count for c in api.check(source)}["duplicate_event_id"] == 1
+
+
+def test_tied_duplicate_event_rows_keep_the_same_copy_in_any_storage_order(tmp_path):
+    for order, name in ((TIED_COPIES, "as_listed.duckdb"), (TIED_COPIES[::-1], "reversed.duckdb")):
+        _assert_overturned_copy_kept(make_warehouse(tmp_path, {"appeals": TIED_APPEALS, "appeal_events": order}, name))
+
+
+@pytest.mark.postgres
+def test_tied_duplicate_event_rows_on_postgresql(pg_url):
+    from metrics.load import frames_from_rows
+    from metrics.warehouse import Warehouse
+    from tests.pg import load_tables_pg
+
+    for order, schema in ((TIED_COPIES, "tied_a"), (TIED_COPIES[::-1], "tied_b")):
+        load_tables_pg(pg_url, frames_from_rows({"appeals": TIED_APPEALS, "appeal_events": order}), schema=schema)
+        _assert_overturned_copy_kept(Warehouse.open(pg_url, schema=schema))

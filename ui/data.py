@@ -90,6 +90,18 @@ _CHANGED: set[str] = set()  # warehouses whose file changed under the app since 
 _OPEN: dict[str, Warehouse] = {}  # the warehouses cached below, to close them on a reload
 
 
+def _bound_memory(engine) -> None:
+    """The warehouse's DuckDB instance gets the bound of the store's readers (half the
+    process budget): the data checks read the raw tables, which at 10M appeals would
+    otherwise take DuckDB's default of 80% of the machine (bench/README.md: app peak RSS).
+    Set on the instance (a global setting), not as connect-time configuration: another
+    connection to the same file in this process must not see a different configuration."""
+    from metrics.store import bound_reader_memory
+
+    with engine.connect() as conn:
+        bound_reader_memory(conn.connection.driver_connection)
+
+
 @st.cache_resource(show_spinner="Connecting to the warehouse…")
 def warehouse(url: str) -> Warehouse:
     """Open `url` read-only through st.connection and check it against the contract."""
@@ -107,6 +119,8 @@ def warehouse(url: str) -> Warehouse:
         conn = st.connection("warehouse", type="sql", url=url, **kwargs)  # its engine is disposed on a reload
         wh = Warehouse.from_engine(conn.engine)
         wh.columns()  # connects: a driver error surfaces here as one line
+        if wh.dialect == "duckdb":
+            _bound_memory(conn.engine)
     except WarehouseError:
         raise
     except Exception as exc:  # noqa: BLE001 - any driver error means "unusable"
@@ -238,9 +252,20 @@ def ensure_store(url: str) -> None:
     _SEEN[url] = token
 
 
+_REFRESHING: set[str] = set()  # warehouses whose store a background thread is refreshing now
+_LAST_CHECK: dict[str, float] = {}  # when each warehouse was last asked for its latest instant
+
+
 def _refresh_in_background_if_stale(url: str) -> None:
+    """Refresh the store in a background thread when the warehouse has moved on. A server
+    warehouse is asked for its latest instant on the page's run (cached for TTL_SECONDS): its
+    changes show only there, and a server that went down must say so. A DuckDB file is asked
+    in the background thread itself, at most every TTL_SECONDS: a changed file already shows
+    in its identity (reload_if_changed), and at 10M appeals the question reads 59M event rows
+    (3.6 s measured) that no page should wait for (bench/README.md, Dashboard)."""
     import contextlib
     import threading
+    import time
 
     from metrics import refresh
 
@@ -248,16 +273,29 @@ def _refresh_in_background_if_stale(url: str) -> None:
     thread = _BACKGROUND.get(url)
     if reader is None or (thread is not None and thread.is_alive()):
         return
-    if _warehouse_as_of(url) > reader.as_of:  # new rows arrived (checked every TTL)
-        def run(wh, store_url):
-            # the current state keeps serving if this fails; the sidebar shows its age
-            with contextlib.suppress(Exception):
-                refresh.refresh(wh, store_url)
+    in_file = duckdb_path(url) is not None
+    if in_file:
+        now = time.monotonic()
+        if now - _LAST_CHECK.get(url, float("-inf")) < TTL_SECONDS:
+            return
+        _LAST_CHECK[url] = now
+    elif not _warehouse_as_of(url) > reader.as_of:
+        return
 
-        thread = threading.Thread(target=run, args=(warehouse(url), store_setting()), name="appeals-store-refresh",
-                                  daemon=True)
-        _BACKGROUND[url] = thread
-        thread.start()
+    def run(wh, store_url, store_as_of):
+        # the current state keeps serving if this fails; the sidebar shows its age
+        with contextlib.suppress(Exception):
+            if not in_file or api.resolve_as_of(wh, None) > store_as_of:  # new rows arrived
+                _REFRESHING.add(url)
+                try:
+                    refresh.refresh(wh, store_url)
+                finally:
+                    _REFRESHING.discard(url)
+
+    thread = threading.Thread(target=run, args=(warehouse(url), store_setting(), reader.as_of),
+                              name="appeals-store-refresh", daemon=True)
+    _BACKGROUND[url] = thread
+    thread.start()
 
 
 def store_status(url: str) -> dict | None:
@@ -265,10 +303,9 @@ def store_status(url: str) -> dict | None:
     reader = store_reader(url)
     if reader is None:
         return None
-    thread = _BACKGROUND.get(url)
     return {"as_of": reader.as_of, "refreshed_at": datetime.fromisoformat(reader.meta["refreshed_at"]),
             "mode": reader.meta.get("mode"), "recomputed": reader.meta.get("recomputed"),
-            "appeals": reader.meta.get("appeals"), "running": bool(thread is not None and thread.is_alive())}
+            "appeals": reader.meta.get("appeals"), "running": url in _REFRESHING}
 
 
 def filter_dict(filters: Filters) -> dict[str, list[str]]:
@@ -288,10 +325,8 @@ def _warehouse_as_of(url: str) -> datetime:
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the filter values…")
 def filter_options(url: str, as_of: datetime) -> dict[str, list[str]]:
-    """Values of the sidebar filter keys, from one small report over all months."""
-    keys = ["queue", "priority", "market", "site", "pod"]
-    frame = api.report(source(url), by=keys, period="month", metrics=["appeals_created"], as_of=as_of)
-    return {k: sorted(v for v in frame[k].unique().to_list() if v is not None) for k in keys}
+    """Values of the sidebar filter keys: one narrow scan of the facts."""
+    return api.key_values(source(url), ("queue", "priority", "market", "site", "pod"), as_of=as_of)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Computing the report in the warehouse…")
@@ -400,7 +435,8 @@ def theme_candidates(url: str, as_of: datetime, date_from: date, date_to: date, 
 def transparency(url: str, as_of: datetime, date_from: date, date_to: date) -> dict:
     from metrics import transparency as figures
 
-    return figures.figures(warehouse(url), date_from, date_to, as_of=as_of)
+    # facts only: the store serves them when ready (the raw warehouse at 1M took minutes here)
+    return figures.figures(source(url), date_from, date_to, as_of=as_of)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Writing the weekly review (as of the week's end)…")

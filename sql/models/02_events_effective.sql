@@ -3,7 +3,7 @@
 -- occurred at or before :as_of. An event recorded before its appeal's created_at is used
 -- as if at created_at (effective_at); ordering still uses the recorded occurred_at, then
 -- event_id (metrics.md, "Appeal lifecycle"). Every other row is counted by a data check.
--- "First row of its event_id" is (occurred_at, appeal_id) order; only ids seen more than
+-- "First row of its event_id" is (occurred_at, appeal_id, then the rest of the row) order; only ids seen more than
 -- once are ranked (usually none: ranking every event was most of this model's time).
 with duplicate_ids as (
     select event_id
@@ -24,7 +24,14 @@ first_rows as (
     from (
         select
             ev.*,
-            row_number() over (partition by ev.event_id order by ev.occurred_at, ev.appeal_id collate "C") as id_rank
+            -- rows tied on (occurred_at, appeal_id) are ranked by the rest of the row, so the
+            -- choice never depends on storage order (decision 2)
+            row_number() over (
+                partition by ev.event_id
+                order by ev.occurred_at, ev.appeal_id collate "C", ev.event_type collate "C",
+                         ev.actor_id collate "C", ev.actor_type collate "C", ev.outcome collate "C",
+                         ev.root_cause collate "C", ev.escalation_target collate "C", ev.note collate "C"
+            ) as id_rank
         from stg_appeal_events as ev
         where ev.occurred_at is not null
           and exists (select 1 from duplicate_ids as d where d.event_id = ev.event_id)

@@ -1,0 +1,30 @@
+"""The sidebar's filter lists: the values each key takes in the facts, read by one narrow
+scan (api.key_values), the same as a report of appeals_created by the keys over all months."""
+
+from __future__ import annotations
+
+from metrics import api, refresh, store
+from tests.helpers import make_warehouse
+from tests.test_app_connection import ROWS
+
+KEYS = ("queue", "priority", "market", "site", "pod")
+
+
+def test_filter_values_from_the_warehouse_and_the_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    url = make_warehouse(tmp_path, ROWS)
+    # ROWS (tests/test_app_connection.py): a1, a2 in q1/P1/US; a3, a4 in q2/P2/DE; no specialists
+    # table, so no site or pod
+    expected = {"queue": ["q1", "q2"], "priority": ["P1", "P2"], "market": ["DE", "US"], "site": [], "pod": []}
+    assert api.key_values(url, KEYS) == expected
+    wh = api.open_warehouse(url)
+    refresh.refresh(wh, None)
+    src = store.open_store(wh, store.location(wh, None))
+    try:
+        assert api.key_values(src, KEYS) == expected
+        frame = api.report(src, by=list(KEYS), period="month", metrics=["appeals_created"])
+        assert {k: sorted(v for v in frame[k].unique().to_list() if v is not None) for k in KEYS} == expected
+        assert api.key_values(src, ("specialist", "specialist_id")) == {"specialist": ["s1"], "specialist_id": ["s1"]}
+    finally:
+        src.db.close()
+        wh.engine.dispose()
