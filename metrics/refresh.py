@@ -49,7 +49,7 @@ from metrics.store import (
     location,
     open_store,
 )
-from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params
+from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params, bound_duckdb
 
 LAYOUT_VERSION = "1"
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
@@ -102,15 +102,23 @@ class Compute:
         self.wh = wh
         self.duck = None
         self._n = 0
+        self._own_session = False
         if wh.dialect == "duckdb":
-            self._raw = wh.engine.raw_connection()
-            self.duck = self._raw.driver_connection
-            self.duck.execute("set TimeZone = 'UTC'")
-            bound_memory(self.duck)
+            # the warehouse's own session: a full build materializes the models there, step by
+            # step (Warehouse.materialize), instead of one statement over the whole CTE chain
+            with wh._session_lock:
+                if wh._session is None:
+                    wh._session = wh.engine.raw_connection()
+                    self._own_session = True
+            self.duck = wh._session.driver_connection
+            bound_duckdb(self.duck, WAREHOUSE_SHARE)
 
     def close(self) -> None:
-        if self.duck is not None:
-            self._raw.close()
+        if self._own_session:  # the models' temp tables go with it
+            with self.wh._session_lock:
+                self.wh._session.close()
+                self.wh._session = None
+                self.wh._materialized_as_of = None
 
     def id_set(self, ids, params: dict) -> str:
         """A relation `(id)` holding these ids, for `x in (select id from ...)`."""
@@ -164,21 +172,16 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def bound_memory(con) -> None:
-    """DuckDB: the engine's memory limit (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), spilling
-    to the app's temp folder, as Warehouse.materialize does."""
-    import re
-    import tempfile
-    from pathlib import Path
+# A refresh runs two DuckDB connections in one process (the warehouse side computes, the store
+# side writes what it streams): their limits share the process budget, APPEALS_DUCKDB_MEMORY_LIMIT,
+# with the rest left for Python (fingerprints, id sets, Arrow batches) (bench/README.md).
+WAREHOUSE_SHARE = 0.5
+STORE_SHARE = 0.15
 
-    limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
-    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
-        raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
-    spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
-    spill.mkdir(parents=True, exist_ok=True)
-    con.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
-    con.execute(f"set memory_limit = '{limit}'")
-    con.execute("set preserve_insertion_order = false")
+
+def bound_memory(con) -> None:
+    """The store side's DuckDB: its share of the process budget, spilling to the temp folder."""
+    bound_duckdb(con, STORE_SHARE)
 
 
 def _row_hash(dialect: str, tag: str, cols: list[str]) -> str:
@@ -248,30 +251,31 @@ def _whole(cx: Compute, wh: Warehouse) -> dict[str, list]:
     return {r["t"]: [r["fp"], r["n"]] for r in whole.iter_rows(named=True)}
 
 
-def _fingerprints(cx: Compute, wh: Warehouse) -> dict[str, pl.DataFrame | dict]:
-    """Per appeal (its appeals and appeal_events rows), per enforcement and per specialist."""
+def _fingerprints(cx: Compute, wh: Warehouse, db: StoreDB, nxt: dict[str, str]) -> None:
+    """Per appeal (its appeals and appeal_events rows), per enforcement and per specialist,
+    streamed into the new generation's fingerprint tables (10M appeals' fingerprints are
+    compared there, in SQL, not held in Python)."""
     d = wh.dialect
     with_st = _with_staging(wh)
-    appeals = cx.frame(with_st + (
+    db.write(nxt["fp_appeals"], cx.stream(with_st + (
         f"select k as appeal_id, cast(sum(h) % {PRIME} as bigint) as fp, count(*) as n from ("
         f" select coalesce(appeal_id, '') as k, {_row_hash(d, 'a', _cols('appeals'))} as h from stg_appeals"
         " union all"
         f" select coalesce(appeal_id, ''), {_row_hash(d, 'e', _cols('appeal_events'))} from stg_appeal_events"
-        ") as r group by k"), {})
-    out: dict = {"appeals": appeals}
+        ") as r group by k"), {}), create=True)
     for table, key in (("enforcements", "enforcement_id"), ("specialists", "specialist_id")):
-        out[table] = cx.frame(with_st + (
+        db.write(nxt["fp_" + table], cx.stream(with_st + (
             f"select {key} as id, cast(sum({_row_hash(d, 't', _cols(table))}) % {PRIME} as bigint) as fp, "
-            f"count(*) as n from stg_{table} where {key} is not null group by {key}"), {})
-    return out
+            f"count(*) as n from stg_{table} where {key} is not null group by {key}"), {}), create=True)
 
 
-def _changed(new: pl.DataFrame, old: pl.DataFrame, key: str) -> pl.Series:
-    new = new.select(pl.col(key).cast(pl.Utf8), pl.col("fp").cast(pl.Int64), pl.col("n").cast(pl.Int64))
-    old = old.select(pl.col(key).cast(pl.Utf8), pl.col("fp").cast(pl.Int64).alias("fp_old"),
-                     pl.col("n").cast(pl.Int64).alias("n_old"))
-    j = new.join(old, on=key, how="full", coalesce=True)
-    return j.filter(pl.col("fp").ne_missing(pl.col("fp_old")) | pl.col("n").ne_missing(pl.col("n_old")))[key]
+def _changed(db: StoreDB, new: str, old: str, key: str) -> pl.Series:
+    """Keys whose fingerprint or row count differs between two stored fingerprint tables
+    (present in one only included)."""
+    rows = db.query(
+        f"select coalesce(n.{key}, o.{key}) as k from {new} as n full join {old} as o on o.{key} = n.{key} "
+        f"where n.fp is null or o.fp is null or n.fp <> o.fp or n.n <> o.n")
+    return rows["k"].cast(pl.Utf8).rename(key)
 
 
 # -- the refresh --------------------------------------------------------------------------------
@@ -322,9 +326,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
         reason = _full_reason(full, prev, version, present, whole, as_of)
         if not reason and prev["as_of"] == as_of_p and prev["whole"] == whole:
             return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), as_of, "nothing changed")
-        say(0.12, "Fingerprinting appeals and events")
-        fps = _fingerprints(cx, wh)
-        fps["whole"] = whole
+        fps = {"whole": whole}
         first = cx.frame(
             models.with_models(wh.staging_ctes(), None, "select min(created_at) as first_at from stg_appeals "
                                "where created_at <= cast(:as_of as timestamp with time zone)", dialect=wh.dialect), params)["first_at"][0]
@@ -337,12 +339,14 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
         db = loc.begin()
         try:
             prev_names, next_names = loc.names("prev"), loc.names("next")
+            say(0.12, "Fingerprinting appeals and events")
+            _fingerprints(cx, wh, db, next_names)
             if reason:
                 mode, scope_ids = "full", None
             else:
                 mode = "incremental"
                 say(0.25, "Finding the appeals that changed")
-                scope_ids = _scope(cx, db, prev_names, fps, prev)
+                scope_ids = _scope(cx, db, prev_names, next_names, prev)
             n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say)
             total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
@@ -394,10 +398,9 @@ def _full_reason(full: bool, prev: dict | None, version: str, present: list[str]
     return ""
 
 
-def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], fps: dict, meta_prev: dict) -> pl.Series:
+def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], nxt: dict[str, str], meta_prev: dict) -> pl.Series:
     """Every appeal id whose stored rows may differ from a recomputation now."""
-    old_app = db.query(f"select appeal_id, fp, n from {prev['fp_appeals']}")
-    changed = _changed(fps["appeals"], old_app, "appeal_id")
+    changed = _changed(db, nxt["fp_appeals"], prev["fp_appeals"], "appeal_id")
     ids: set[str] = set(changed.to_list())
     # event ids shared across appeals (the earliest row of an id wins across appeals): an id
     # carried by a changed appeal, now or at the last refresh, makes all its carriers change
@@ -421,8 +424,7 @@ def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], fps: dict, meta_prev:
     cx.contested = _contested_of(rows)
     # targeted side tables, and what moves with as_of
     for table, col in (("enforcements", "store_enforcement_id"), ("specialists", "specialist_id")):
-        old = db.query(f"select id, fp, n from {prev['fp_' + table]}")
-        moved = _changed(fps[table], old, "id")
+        moved = _changed(db, nxt["fp_" + table], prev["fp_" + table], "id")
         if len(moved):
             sp: dict = {}
             sset = _store_id_set(db, moved.to_list(), sp)
@@ -475,15 +477,22 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         for t in ("facts", "spans"):
             db.execute(f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})", sp)
     say(0.35, "Computing facts" + ("" if scope_ids is None else f" for {len(scope_ids):,} appeals"))
-    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT, dialect=wh.dialect), p), create=scope_ids is None)
+    built: dict[str, str] = {}
+    if cx.duck is not None and scope_ids is None:
+        # every model once, as temp tables, within the memory budget (in slices of appeals
+        # where a model joins several appeal-grain relations); the store copies them
+        wh.materialize(params["as_of"], memory_share=WAREHOUSE_SHARE)
+        built = wh.model_overrides(params["as_of"])
+    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT, overrides=built,
+                                                        dialect=wh.dialect), p), create=scope_ids is None)
     say(0.65, "Computing open stretches")
-    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans", dialect=wh.dialect), p),
-             create=scope_ids is None)
+    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans", overrides=built,
+                                                        dialect=wh.dialect), p), create=scope_ids is None)
     say(0.8, "QA reviews and enforcements")
     full_staging = wh.staging_ctes()
-    overrides: dict[str, str] = {}
+    overrides: dict[str, str] = dict(built)
     qp = dict(params)
-    if cx.duck is not None:
+    if cx.duck is not None and not built:
         # QA reviews count for appeals in facts: the stored ids are exactly appeals_base's
         ids = db.query(f"select appeal_id from {nxt['facts']}")["appeal_id"]
         overrides["appeals_base"] = f"select id as appeal_id from ({cx.id_set(ids, qp)}) as ids"
@@ -493,10 +502,7 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides,
                                   dialect=wh.dialect)
         db.write(nxt[table], cx.stream(sql, qp), create=True)
-    say(0.9, "Saving fingerprints")
-    db.write(nxt["fp_appeals"], fps["appeals"], create=True)
-    db.write(nxt["fp_enforcements"], fps["enforcements"], create=True)
-    db.write(nxt["fp_specialists"], fps["specialists"], create=True)
+    say(0.9, "Saving the shared event ids")
     if scope_ids is None:
         st = wh.staging_ctes()
         contested = cx.frame(

@@ -383,11 +383,23 @@ class Warehouse:
     FINAL_MODELS = ("appeals_base", "events_effective", "schedule_hours", "appeal_policy", "appeal_facts",
                     "status_spans", "qa_reviews_clean", "enforcements_clean")
 
-    def materialize(self, as_of_param: str) -> bool:
+    # models over every event, or joining several appeal-grain relations: above
+    # CHUNK_ROWS_PER_MB appeals per MB of DuckDB's memory limit they run in slices (by a hash
+    # of event_id for the de-duplication of events, of appeal_id for the others), each slice
+    # small enough to stay within the limit; as one statement each ran out of memory at 10M
+    # appeals in a 1.4 GB limit although every join and aggregate in it can spill
+    # (bench/README.md)
+    CHUNKED_MODELS = ("events_effective", "appeal_facts", "status_spans")
+    CHUNK_ROWS_PER_MB = 1000
+    chunk_rows: int | None = None  # fixed slice size (tests); None: from the memory limit
+    slices: dict = field(default_factory=dict)  # model -> slices of the last materialize
+
+    def materialize(self, as_of_param: str, memory_share: float = 0.7) -> bool:
         """Compute the final models once into temp tables (DuckDB); False where unsupported.
 
         The user's warehouse stays untouched: temp tables live in this connection's memory
         (DuckDB spills them to its temp directory when large) and vanish with it.
+        `memory_share`: the part of the process budget DuckDB's own limit gets here.
         """
         from metrics import models
 
@@ -402,40 +414,18 @@ class Warehouse:
             if self._session is None:
                 self._session = self.engine.raw_connection()
             raw = self._session.driver_connection
-            raw.execute("set TimeZone = 'UTC'")
-            # derived rows may spill to the app's own temp folder, never beside the warehouse
-            spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
-            spill.mkdir(parents=True, exist_ok=True)
-            raw.execute(f"set temp_directory = {sql_literal(str(spill))}")
-            raw.execute("set preserve_insertion_order = false")
-            # bounded memory: the process's budget (APPEALS_DUCKDB_MEMORY_LIMIT); DuckDB's own limit
-            # covers only its buffer pool, so it gets 70% and spills to the temp folder past that
-            # (bench/README.md: peak RSS at 10M appeals)
-            limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
-            size = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", limit.strip())
-            if not size:
-                raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
-            budget_mb = float(size.group(1)) * {"K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[size.group(2)]
-            raw.execute(f"set memory_limit = {sql_literal(f'{max(1, int(budget_mb * 0.7))}MiB')}")
+            limit_mb = bound_duckdb(raw, memory_share)
             staging = self.staging_ctes()
+            params = {**self.adapter_params, "as_of": as_of_param}
             done: dict[str, str] = {}
             order = list(models.model_sql(self.dialect))
             for i, name in enumerate(order):  # each model once, reading the ones before it
-                sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
-                                         dialect=self.dialect)
-                native_sql, native_params = _duckdb_params(
-                    f"create or replace temp table {name}_materialized as {sql}",
-                    {**self.adapter_params, "as_of": as_of_param},
-                )
-                try:
-                    raw.execute(native_sql, native_params or None)
-                except Exception as exc:  # duckdb.OutOfMemoryException: say what to change, in one line
-                    if "Out of Memory" not in str(exc):
-                        raise
-                    raise WarehouseError(
-                        f"{name}: DuckDB ran out of its {limit} memory limit preparing this warehouse; "
-                        "raise APPEALS_DUCKDB_MEMORY_LIMIT (e.g. 4GB)"
-                    ) from None
+                if name in self.CHUNKED_MODELS:
+                    self._materialize_chunked(raw, name, staging, done, params, limit_mb)
+                else:
+                    sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
+                                             dialect=self.dialect)
+                    _run_bounded(raw, name, f"create or replace temp table {name}_materialized as {sql}", params)
                 done[name] = f"select * from {name}_materialized"
                 later = " ".join(models.model_sql(self.dialect)[m] for m in order[i + 1:])
                 for step in list(done):  # free an intermediate step once no later model reads it
@@ -475,6 +465,49 @@ class Warehouse:
             return f"{name}_materialized_{id(self):x}"
         return f"{name}_materialized"
 
+    def _materialize_chunked(self, raw, name: str, staging: dict[str, str], done: dict[str, str], params: dict,
+                             limit_mb: float) -> None:
+        """One appeal-grain model in slices of appeals: every materialized relation keyed by
+        appeal_id is read through `hash(appeal_id) % slices = i`; the enforcements a slice's
+        appeals name are read whole (their first row per id is the same in any slice)."""
+        from metrics import models
+
+        n = int(raw.execute("select count(*) from appeals_base_materialized").fetchone()[0])
+        per_slice = self.chunk_rows or max(50_000, int(limit_mb * self.CHUNK_ROWS_PER_MB))
+        slices = max(1, -(-n // per_slice))
+        self.slices[name] = slices
+        if slices == 1:
+            sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
+                                     dialect=self.dialect)
+            _run_bounded(raw, name, f"create or replace temp table {name}_materialized as {sql}", params)
+            return
+        by_event = name == "events_effective"  # every row of an event id in one slice: de-duplication holds
+        keyed = [] if by_event else [
+            m for m, body in done.items() if body == f"select * from {m}_materialized"
+            and "appeal_id" in {c for (c,) in raw.execute(
+                "select column_name from duckdb_columns() where table_name = ?", [f"{m}_materialized"]).fetchall()}]
+        staged = "stg_appeal_events" if by_event else "stg_enforcements"  # staged once, read per slice
+        _run_bounded(raw, name, f"create or replace temp table chunk_{staged} as {staging[staged]}", params)
+        try:
+            for i in range(slices):
+                overrides = dict(done)
+                for m in keyed:
+                    overrides[m] = f"select * from {m}_materialized where hash(appeal_id) % {slices} = {i}"
+                sliced = dict(staging)
+                if by_event:
+                    sliced[staged] = f"select * from chunk_{staged} where hash(event_id) % {slices} = {i}"
+                else:
+                    sliced[staged] = (
+                        f"select * from chunk_{staged} where enforcement_id in (select enforcement_id "
+                        f"from appeals_base_materialized where hash(appeal_id) % {slices} = {i})")
+                sql = models.with_models(sliced, None, f"select * from {name}", upto=name, overrides=overrides,
+                                         dialect=self.dialect)
+                verb = (f"create or replace temp table {name}_materialized as " if i == 0
+                        else f"insert into {name}_materialized ")
+                _run_bounded(raw, name, verb + sql, params)
+        finally:
+            raw.execute(f"drop table if exists chunk_{staged}")
+
     def model_overrides(self, as_of_param: str | None) -> dict[str, str]:
         """CTE bodies that read the materialized models, when they match this as_of."""
         from metrics import models
@@ -513,6 +546,44 @@ class Warehouse:
             names = list(result.keys())
             rows = result.fetchall()
         return pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row", infer_schema_length=None)
+
+
+def budget_mb() -> float:
+    """The process's memory budget in MB (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB)."""
+    limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
+    size = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", limit.strip())
+    if not size:
+        raise WarehouseError(f"APPEALS_DUCKDB_MEMORY_LIMIT: expected a size like 2GB, got {limit!r}")
+    return float(size.group(1)) * {"K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[size.group(2)]
+
+
+def bound_duckdb(raw, share: float) -> float:
+    """Bound one DuckDB connection to `share` of the process budget (its limit covers only
+    its buffer pool: the rest is for everything else in the process), spilling to the app's
+    own temp folder, never beside the warehouse. Returns the limit in MB."""
+    limit_mb = max(1.0, budget_mb() * share)
+    spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
+    spill.mkdir(parents=True, exist_ok=True)
+    raw.execute("set TimeZone = 'UTC'")
+    raw.execute(f"set temp_directory = {sql_literal(str(spill))}")
+    raw.execute("set preserve_insertion_order = false")
+    raw.execute(f"set memory_limit = {sql_literal(f'{int(limit_mb)}MiB')}")
+    return limit_mb
+
+
+def _run_bounded(raw, name: str, sql: str, params: dict) -> None:
+    native_sql, native_params = _duckdb_params(sql, params)
+    try:
+        raw.execute(native_sql, native_params or None)
+    except Exception as exc:  # duckdb.OutOfMemoryException: say what to change, in one line
+        if "Out of Memory" not in str(exc):
+            raise
+        limit = os.environ.get("APPEALS_DUCKDB_MEMORY_LIMIT", "2GB")
+        detail = str(exc).strip().splitlines()[0][:160]
+        raise WarehouseError(
+            f"{name}: DuckDB ran out of its {limit} memory limit preparing this warehouse; "
+            f"raise APPEALS_DUCKDB_MEMORY_LIMIT (e.g. 4GB) ({detail})"
+        ) from None
 
 
 def _agreeing_specialists(body: str, source: str) -> str:
