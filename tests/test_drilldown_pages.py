@@ -242,3 +242,21 @@ def test_settings_are_read_and_a_bad_target_is_named(app, monkeypatch):
     needs = frame(at, {"hours_left", "appeal_id"})
     assert "case_link" not in needs.columns  # no template: no link column, and the caption says how
     assert any("Set APPEALS_CASE_URL_TEMPLATE" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("kind,metric", [("members", "appeals_created"), ("backlog", None)])
+def test_a_cell_in_another_reporting_zone_lists_that_zones_appeals(app, engine, kind, metric):
+    # The reporting zone moves every period boundary (14 h earlier in Kiritimati, UTC+14), so a
+    # cell's drill-down must list the appeals of that zone's period, not of the UTC one: its row
+    # count equals the engine's cell in that zone (and the UTC cell differs, so the zone mattered).
+    wh, as_of, week = engine
+    zone, prior = "Pacific/Kiritimati", week - timedelta(days=7)  # a whole week before as_of
+    name = metric or "backlog_open"
+    cell = {tz: api.report(wh, by="queue", period="week", metrics=name, date_from=prior, date_to=prior, tz=tz,
+                           as_of=as_of, filters={"queue": ["payments_hold"]}).row(0, named=True)[name]
+            for tz in ("UTC", zone)}
+    assert cell["UTC"] != cell[zone]
+    at = app("queues", params={"tz": zone})
+    open_drill(at, "queues", drilldown.Drill(kind, "cell", metric=metric, period_start=prior,
+                                             group=(("queue", "payments_hold"),), slot="table"))
+    assert panel_count(at) == cell[zone]

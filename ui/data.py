@@ -522,9 +522,10 @@ def workload_appeals(url: str, as_of: datetime, what: str, hours: float, filters
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the open appeals at the period end…")
 def backlog_members(url: str, as_of: datetime, period_start: date, period: str,
-                    group: tuple[tuple[str, str], ...], filters: Filters, breached_only: bool,
+                    group: tuple[tuple[str, str], ...], filters: Filters, breached_only: bool, tz: str = "UTC",
                     limit: int = api.DRILL_LIMIT_MAX):
-    return api.backlog_members(source(url), period_start=period_start, period=period, group=dict(group),
+    """The open appeals behind a backlog cell; `tz`: the reporting zone its period is in."""
+    return api.backlog_members(source(url), period_start=period_start, period=period, tz=tz, group=dict(group),
                                filters=filter_dict(filters), as_of=as_of, breached_only=breached_only, limit=limit)
 
 
@@ -545,6 +546,7 @@ def clock_ages(url: str, as_of: datetime, appeal_ids: tuple[str, ...]) -> pl.Dat
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the QA reviews behind the number…")
 def qa_members(url: str, as_of: datetime, period_start: date, period: str, group: tuple[tuple[str, str], ...],
-               filters: Filters, limit: int = api.DRILL_LIMIT_MAX):
-    return api.qa_members(source(url), period_start=period_start, period=period, group=dict(group),
+               filters: Filters, tz: str = "UTC", limit: int = api.DRILL_LIMIT_MAX):
+    """The QA reviews behind a QA cell; `tz`: the reporting zone its period is in."""
+    return api.qa_members(source(url), period_start=period_start, period=period, tz=tz, group=dict(group),
                           filters=filter_dict(filters), as_of=as_of, limit=limit)

@@ -65,8 +65,8 @@ def current(page: str) -> Drill | None:
 def rows_of(ctx: Context, drill: Drill) -> tuple[pl.DataFrame, int]:
     """The engine's rows for a drill (bounded by api.DRILL_LIMIT_MAX) and their total."""
     if drill.kind == "members":
-        rows, total = data.members(ctx.url, ctx.as_of, drill.metric, drill.period_start, ctx.grain, drill.group,
-                                   drill.filters)
+        rows, total = data.members_in_zone(ctx.url, ctx.as_of, drill.metric, drill.period_start, ctx.grain,
+                                           drill.group, drill.filters, ctx.tz)
         flag = {"numerator": "in_numerator", "counted": "counted"}.get(drill.what or "")
         if flag and flag in rows.columns:
             # a numerator (overturns, breaches) is listed alone: its count is the number clicked
@@ -76,9 +76,9 @@ def rows_of(ctx: Context, drill: Drill) -> tuple[pl.DataFrame, int]:
         return rows, total
     if drill.kind == "backlog":
         return data.backlog_members(ctx.url, ctx.as_of, drill.period_start, ctx.grain, drill.group, drill.filters,
-                                    drill.breached_only)
+                                    drill.breached_only, ctx.tz)
     if drill.kind == "qa":
-        return data.qa_members(ctx.url, ctx.as_of, drill.period_start, ctx.grain, drill.group, drill.filters)
+        return data.qa_members(ctx.url, ctx.as_of, drill.period_start, ctx.grain, drill.group, drill.filters, ctx.tz)
     if drill.kind == "workload":
         filters = tuple(sorted(dict(drill.filters) | {k: (v,) for k, v in drill.group}.items()))
         return data.workload_appeals(ctx.url, ctx.as_of, drill.what, drill.hours, filters)
@@ -151,7 +151,7 @@ def show_rows(ctx: Context, rows: pl.DataFrame, total: int, key: str, file_stem:
     with holder:
         config = dict(COLUMN_CONFIG)
         st.dataframe(shown.select(cols), hide_index=True, width="stretch", placeholder=fmt.DASH,
-                     column_config=config | _base_config(cols), key=f"{key}_table")
+                     column_config=config | _base_config(cols, ctx.tz), key=f"{key}_table")
     if st.session_state.get(f"{key}_csv_ready"):
         full = ctx.private(with_context(ctx, rows, notes))
         st.download_button(f"Download {rows.height:,} rows (CSV)", full.select([c for c in columns if c in full.columns])
@@ -168,7 +168,7 @@ def drill_flags_constant(frame: pl.DataFrame) -> bool:
     return bool(flags) and all(frame[c].fill_null(False).all() for c in flags)
 
 
-def _base_config(cols) -> dict:
+def _base_config(cols, tz: str) -> dict:
     out = {}
     labels = {"appeal_id": "Appeal", "queue": "Queue", "priority": "Priority", "status": "Status",
               "outcome": "Outcome", "specialist_id": "Owner", "specialist_name": "Name", "sla_clock": "Clock",
@@ -180,7 +180,7 @@ def _base_config(cols) -> dict:
         elif c.endswith("_at"):
             out[c] = st.column_config.DatetimeColumn(c.replace("_at", "").replace("ttr_deadline", "Resolution due")
                                                      .replace("_", " ").capitalize(),
-                                                     format="D MMM YYYY HH:mm", timezone="UTC")
+                                                     format="D MMM YYYY HH:mm", timezone=tz)
         elif c == "ttr_target_hours":
             out[c] = st.column_config.NumberColumn("Target (h)", format="%.0f")
     return out
