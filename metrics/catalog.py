@@ -30,6 +30,35 @@ TOUCH_DEFINITION_VERSION = "1"
 MIN_GROUP_SIZE = 20
 
 
+DEFAULT_SLA_TARGET = 0.90  # the SLA attainment a queue is held to unless the team sets its own
+
+
+def parse_sla_target(raw) -> float | None:
+    """A team's SLA attainment target (APPEALS_SLA_TARGET): a share (0.9) or a percentage (90);
+    None when unset; raises ValueError naming the setting when it is neither."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if 1 < value <= 100:  # "90" means 90%
+        return value / 100
+    if 0 < value <= 1:
+        return value
+    raise ValueError(f"APPEALS_SLA_TARGET: expected a share such as 0.9 or 90, got {str(raw)[:40]!r}")
+
+
+def sla_target() -> float:
+    """The target every surface (dashboard, WBR, digest) compares attainment with."""
+    import os
+
+    try:
+        return parse_sla_target(os.environ.get("APPEALS_SLA_TARGET")) or DEFAULT_SLA_TARGET
+    except ValueError:
+        return DEFAULT_SLA_TARGET  # the dashboard names the bad value; a report keeps the default
+
+
 class Unit(StrEnum):
     APPEALS = "appeals"
     HOURS = "hours"

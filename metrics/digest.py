@@ -9,7 +9,7 @@ Definitions (the same words as the dashboard):
 - breached: open at as_of and its resolution deadline (`ttr_deadline_at`) is before as_of;
 - due soon: open and its deadline is within [as_of, as_of + N hours] (api.at_risk's window);
 - attainment: `ttr_sla_attainment` of the period (grain `week` by default) that holds as_of,
-  to date, against `wbr.SLA_TARGET`; a queue "crosses" when it is below the target now and
+  to date, against the team's SLA target (`catalog.sla_target`, APPEALS_SLA_TARGET, default 90%); a queue "crosses" when it is below the target now and
   was on or above it in the period before. Queues with fewer than MIN_GROUP_SIZE decided SLAs
   are listed with their n and marked too few to compare.
 Only ids, queues, priorities, owners and times are shown: no free text, so nothing personal
@@ -23,16 +23,14 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import polars as pl
 
-from metrics import api, dashboard
-from metrics.catalog import MIN_GROUP_SIZE
-from metrics.conditions import Eq, Within
-from metrics.contract import SANE_FROM
+from metrics import api, dashboard, workload
+from metrics.catalog import MIN_GROUP_SIZE, sla_target
 from metrics.periods import previous_period, truncate
 from metrics.warehouse import WarehouseError
 
@@ -102,18 +100,15 @@ def build(url=None, hours: float = 24.0, as_of=None, tz: str = "UTC", period: st
     pseudonymised exactly as on the dashboard."""
     from zoneinfo import ZoneInfo
 
-    from metrics.wbr import SLA_TARGET
-
     try:
         zone = ZoneInfo(tz)
     except Exception:  # noqa: BLE001 - unknown key, malformed name: one line naming the argument
         raise WarehouseError(f"--tz: unknown IANA time zone {str(tz)[:60]!r}") from None
     wh = api.open_warehouse(url)
     now = api.resolve_as_of(wh, as_of)
-    is_open = Eq("status", "open")
-    # breached: deadline strictly before as_of (Within is closed: stop one microsecond short)
-    breached = _rows(wh, now, is_open & Within("ttr_deadline_at", SANE_FROM, now - timedelta(microseconds=1)), filters)
-    due = _rows(wh, now, is_open & Within("ttr_deadline_at", now, now + timedelta(hours=float(hours))), filters)
+    # the dashboard's definitions (metrics.workload): breached = deadline before as_of; due = in [as_of, +N h]
+    breached = _rows(wh, now, workload.breached_now(now), filters)
+    due = _rows(wh, now, workload.due_within(now, hours), filters)
     if salt:
         breached, due = dashboard.pseudonymise(breached, salt), dashboard.pseudonymise(due, salt)
     counts = (
@@ -131,7 +126,7 @@ def build(url=None, hours: float = 24.0, as_of=None, tz: str = "UTC", period: st
     was = {r["queue"]: r for r in rep.filter(pl.col("period_start") == prev).iter_rows(named=True)}
     queues = [
         QueueSla(q, r["ttr_sla_attainment"], r["ttr_sla_attainment_numerator"] or 0,
-                 r["ttr_sla_attainment_denominator"] or 0, (was.get(q) or {}).get("ttr_sla_attainment"), SLA_TARGET)
+                 r["ttr_sla_attainment_denominator"] or 0, (was.get(q) or {}).get("ttr_sla_attainment"), sla_target())
         for q, r in cur.items() if q is not None
     ]
     queues = sorted((q for q in queues if q.below), key=lambda q: (not q.crossed, q.too_few, q.attainment, q.queue))

@@ -21,7 +21,7 @@ import polars as pl
 
 from metrics import api, drivers, impact
 from metrics import dashboard as views
-from metrics.catalog import METRICS, MIN_GROUP_SIZE
+from metrics.catalog import METRICS, MIN_GROUP_SIZE, sla_target
 from metrics.contract import SANE_FIRST_DAY, SANE_LAST_DAY
 from metrics.formatting import format_value, markdown_text
 from metrics.kinds import Movement
@@ -45,7 +45,6 @@ SUMMARY = ("appeals_created", "ttr_p50_hours", "ttr_sla_attainment", "overturn_r
 HISTORY_WEEKS = 16  # weeks of history behind each noise estimate and drift test
 MATERIAL = 3.0  # a move is material at 3× its usual week-to-week change
 LEAD_MOVES = 3
-SLA_TARGET = 0.90  # resolution SLA attainment a queue is expected to hold
 DRIVER_KEYS = ("queue", "priority", "market", "enforcement_source", "site")
 DRIFT_METRICS = ("ttr_p50_hours", "ttr_sla_attainment", "ftr_sla_attainment", "overturn_rate")
 KEY_LABELS = {"queue": "queue", "priority": "priority", "market": "market", "enforcement_source": "enforcement source",
@@ -467,17 +466,18 @@ def _queues(by_queue: pl.DataFrame, weeks: list[date], start: date, prev: date, 
 
 def _sla_risks(by_queue: pl.DataFrame, weeks: list[date], start: date, drift: dict) -> list[str]:
     """Queues out of the resolution-SLA target this week, or drifting towards it."""
+    target = sla_target()
     out = []
     for q, c in sorted(_pick(by_queue, start, "queue").items()):
         att = c["ttr_sla_attainment"]
         if att is None or (c["ttr_sla_attainment_denominator"] or 0) < MIN_GROUP_SIZE:
             continue
         d = drift.get((q, "ttr_sla_attainment"))
-        heading = d is not None and att + d.slope < SLA_TARGET
-        if att >= SLA_TARGET and not heading:
+        heading = d is not None and att + d.slope < target
+        if att >= target and not heading:
             continue
-        status = (f"below the {SLA_TARGET:.0%} target" if att < SLA_TARGET
-                  else f"still on target but heading below {SLA_TARGET:.0%} next week at this pace")
+        status = (f"below the {target:.0%} target" if att < target
+                  else f"still on target but heading below {target:.0%} next week at this pace")
         trend = (f", falling for {d.weeks} weeks (about {fmt_delta('ttr_sla_attainment', d.slope)} a week)"
                  if d is not None else "")
         out.append(

@@ -13,7 +13,7 @@ import os
 
 import streamlit as st
 
-DEFAULT_SLA_TARGET = 0.90
+from metrics.catalog import DEFAULT_SLA_TARGET, parse_sla_target
 
 
 def _secret(section: str, key: str):
@@ -32,19 +32,11 @@ def case_url_template() -> str | None:
 
 def sla_target() -> float:
     raw = os.environ.get("APPEALS_SLA_TARGET", "").strip() or _secret("sla", "attainment_target")
-    if raw in (None, ""):
-        return DEFAULT_SLA_TARGET
     try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = -1.0
-    if 1 < value <= 100:  # "90" means 90%
-        return value / 100
-    if 0 < value <= 1:
-        return value
-    st.warning(f"APPEALS_SLA_TARGET: expected a share such as 0.9 or 90, got {str(raw)[:40]!r}; using "
-               f"{DEFAULT_SLA_TARGET:.0%}.", icon=":material/warning:")
-    return DEFAULT_SLA_TARGET
+        return parse_sla_target(raw) or DEFAULT_SLA_TARGET
+    except ValueError as e:
+        st.warning(f"{e}; using {DEFAULT_SLA_TARGET:.0%}.", icon=":material/warning:")
+        return DEFAULT_SLA_TARGET
 
 
 GOOD = "background-color: #e6f4ea; color: #0d652d"  # at or above target
