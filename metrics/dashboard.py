@@ -585,9 +585,10 @@ def age_buckets(max_age_hours: float | None) -> tuple[tuple[str, float], ...]:
     return tuple(out)
 
 
-def age_distribution(open_rows: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """Open appeals per age bucket (time since created_at at as_of) and resolution-SLA state;
-    the buckets follow the oldest appeal's age (age_buckets)."""
+def with_age_bucket(open_rows: pl.DataFrame, as_of: datetime) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Open appeals with their age bucket (time since created_at at as_of; the buckets follow the
+    oldest appeal's age, age_buckets) and resolution-SLA state: the bars of the age chart, and
+    the rows a click on a bar lists."""
     now = pl.lit(as_of.astimezone(UTC)).cast(pl.Datetime("us", "UTC"))
     age = _hours_between(now, pl.col("created_at"))
     oldest = open_rows.select(age.max()).item() if open_rows.height else None
@@ -595,13 +596,18 @@ def age_distribution(open_rows: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
     expr = pl.when(age < buckets[0][1]).then(pl.lit(buckets[0][0]))
     for label, upper in buckets[1:]:
         expr = expr.when(age < upper).then(pl.lit(label))
-    rows = open_rows.with_columns(
+    order = {label: i for i, (label, _) in enumerate(buckets)}
+    return open_rows.with_columns(
         expr.alias("age_bucket"),
         pl.col("ttr_sla").replace_strict(
             {"breached": "breached", "pending": "within SLA", "achieved": "within SLA"}, default="no SLA"
         ).alias("sla_state"),
-    )
-    order = {label: i for i, (label, _) in enumerate(buckets)}
+    ), order
+
+
+def age_distribution(open_rows: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """Open appeals per age bucket and resolution-SLA state (with_age_bucket)."""
+    rows, order = with_age_bucket(open_rows, as_of)
     out = rows.group_by("age_bucket", "sla_state").agg(pl.len().cast(pl.Int64).alias("appeals"))
     return out.with_columns(pl.col("age_bucket").replace_strict(order, return_dtype=pl.Int64).alias("bucket_order")).sort(
         "bucket_order", "sla_state"

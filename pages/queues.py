@@ -152,9 +152,18 @@ def render() -> None:
         if open_total == 0:
             widgets.empty("No open appeals in this queue.", "Nothing is waiting.")
         else:
-            exports.chart(charts.age_histogram(dashboard.age_distribution(open_rows, ctx.as_of)), f"open_age_{queue}", "queues_chart5")
+            chart = drilldown.selectable(charts.age_histogram(dashboard.age_distribution(open_rows, ctx.as_of)),
+                                         ["age_bucket", "sla_state"])
+            event = exports.chart(chart, f"open_age_{queue}", "queues_chart5", on_select="rerun", chart_key="q_age_chart")
+            point = drilldown.picked_point(event, "q_age_chart")
+            if point and point.get("age_bucket") and point.get("sla_state"):
+                drilldown.open_drill(PAGE, drilldown.Drill(
+                    "open_age", f"Open appeals aged {point['age_bucket']} · {point['sla_state']} · {fmt.md(queue)}",
+                    group=(("age_bucket", point["age_bucket"]), ("sla_state", point["sla_state"])),
+                    filters=ctx.with_filters(queue=[queue]), notes=False, slot="age"))
             if open_rows.height < open_total:
                 st.caption(f"The oldest {open_rows.height:,} of {open_total:,} open appeals.")
+            st.caption("Click a bar to list its appeals.")
     with c6:
         st.markdown("**Priority mix of appeals created**")
         prio = ctx.report(by=("priority",), metrics=("appeals_created",), filters=ctx.with_filters(queue=[queue]))
@@ -164,6 +173,7 @@ def render() -> None:
                                               METRICS["appeals_created"].label, share="share", scheme="orangered",
                                               sort=["P3", "P2", "P1", "P0"], annotations=ctx.annotations(queue)), f"priority_mix_{queue}", "queues_chart6")
 
+    drilldown.panel(ctx, PAGE, "age")
     widgets.drilldown(ctx, {"queue": queue}, "queue_drill", title=f"Appeals behind a number · {fmt.md(queue)}")
 
 

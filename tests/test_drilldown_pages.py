@@ -260,3 +260,21 @@ def test_a_cell_in_another_reporting_zone_lists_that_zones_appeals(app, engine, 
     open_drill(at, "queues", drilldown.Drill(kind, "cell", metric=metric, period_start=prior,
                                              group=(("queue", "payments_hold"),), slot="table"))
     assert panel_count(at) == cell[zone]
+
+
+def test_an_age_bar_lists_its_open_appeals(app, engine):
+    # A bar of the Queues page's age chart (payments_hold, breached, its largest bucket) opens
+    # exactly the open appeals it counts: the bar's height is the panel's count.
+    from metrics import dashboard
+
+    wh, as_of, _week = engine
+    open_rows, _ = api.appeals(wh, as_of=as_of, filters={"queue": ["payments_hold"]}, where=dashboard.OPEN_APPEALS,
+                               order_by="created_at", limit=api.DRILL_LIMIT_MAX)
+    dist = dashboard.age_distribution(open_rows, as_of).filter(pl.col("sla_state") == "breached")
+    bar = dist.sort("appeals", descending=True).row(0, named=True)
+    assert bar["appeals"] > 0 and int(dist["appeals"].sum()) == 40  # payments_hold's 40 breached now
+    at = app("queues", params={"queue": "payments_hold"})
+    open_drill(at, "queues", drilldown.Drill("open_age", "age", group=(("age_bucket", bar["age_bucket"]),
+                                                                      ("sla_state", "breached")),
+                                             filters=(("queue", ("payments_hold",)),), notes=False, slot="age"))
+    assert panel_count(at) == bar["appeals"]

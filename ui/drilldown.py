@@ -16,6 +16,7 @@ from datetime import UTC, date
 import polars as pl
 import streamlit as st
 
+from metrics import dashboard
 from metrics.catalog import METRICS
 from ui import data, fmt, settings, widgets
 from ui.context import Context
@@ -79,6 +80,12 @@ def rows_of(ctx: Context, drill: Drill) -> tuple[pl.DataFrame, int]:
                                     drill.breached_only, ctx.tz)
     if drill.kind == "qa":
         return data.qa_members(ctx.url, ctx.as_of, drill.period_start, ctx.grain, drill.group, drill.filters, ctx.tz)
+    if drill.kind == "open_age":
+        # the rows behind one bar of the age chart: the same open rows, bucketed the same way
+        rows, _ = dashboard.with_age_bucket(data.open_appeals(ctx.url, ctx.as_of, drill.filters)[0], ctx.as_of)
+        for column, value in drill.group:
+            rows = rows.filter(pl.col(column) == value)
+        return rows.drop("age_bucket", "sla_state"), rows.height
     if drill.kind == "workload":
         filters = tuple(sorted(dict(drill.filters) | {k: (v,) for k, v in drill.group}.items()))
         return data.workload_appeals(ctx.url, ctx.as_of, drill.what, drill.hours, filters)
