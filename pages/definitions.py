@@ -42,7 +42,7 @@ def catalog() -> None:
         f"· groups with a rate denominator under **{spec['min_group_size']}** are marked *too few to compare*."
     )
     st.download_button("Download the catalog (JSON)", json.dumps(spec, indent=2), "metric_catalog.json",
-                       "application/json", icon=":material/download:")
+                       "application/json", icon=":material/download:", on_click="ignore")
     records = spec["metrics"]
     for i in range(0, len(records), 2):
         cols = st.columns(2)
