@@ -255,8 +255,10 @@ def test_report_with_filters_and_range_agrees(request, random_pairs):
     assert_same(got, api.report(pair.duck, **kwargs), ["period_start", "queue"])
 
 
+@pytest.mark.spark_full  # about 27 s: in the full set, to keep the whole suite inside its 20-minute budget
 @pytest.mark.parametrize("seed", DEFAULT_SEEDS)
-def test_checks_agree(random_pairs, seed):
+def test_checks_agree(request, random_pairs, seed):
+    _full(request)
     pair = random_pairs(seed)
     got = api.check(pair.spark, as_of=pair.as_of)
     duck = api.check(pair.duck, as_of=pair.as_of)
