@@ -91,23 +91,29 @@ def needs_action_list(url=None, as_of=None, hours: float = DEFAULT_HOURS, filter
                        limit=limit, offset=offset)
 
 
+def _bound_ids(url, as_of, appeal_ids, prefix: str):
+    """(warehouse, binds with as_of, the bound id list for `in (...)`) for a bounded page of
+    appeal ids (each a bind parameter, never spliced into SQL); None when there are none."""
+    ids = list(dict.fromkeys(str(i) for i in appeal_ids))[: api.DRILL_LIMIT_MAX]
+    if not ids:
+        return None
+    wh = api.open_warehouse(url)
+    params: dict = {"as_of": api.as_of_param(api.resolve_as_of(wh, as_of))}
+    params |= {f"{prefix}_{i}": a for i, a in enumerate(ids)}
+    return wh, params, ", ".join(f":{prefix}_{i}" for i in range(len(ids)))
+
+
 def clock_age_hours(url=None, as_of=None, appeal_ids=()) -> pl.DataFrame:
     """Age on each appeal's SLA policy clock at as_of (business hours on a business clock,
     calendar hours on a calendar clock; null without a usable policy), for a bounded list of
     appeals (a page of a drill-down). The schedule's open seconds are read from the same
     models the deadlines come from (clock_days, clock_pieces), so age + time left = target
     whenever the deadline lies inside the schedule's open hours."""
-    ids = list(dict.fromkeys(str(i) for i in appeal_ids))[: api.DRILL_LIMIT_MAX]
     schema = {"appeal_id": pl.Utf8, "clock_age_hours": pl.Float64}
-    if not ids:
+    bound = _bound_ids(url, as_of, appeal_ids, "ca")
+    if bound is None:
         return pl.DataFrame(schema=schema)
-    wh = api.open_warehouse(url)
-    now = api.resolve_as_of(wh, as_of)
-    params: dict = {"as_of": api.as_of_param(now)}
-    names = []
-    for i, a in enumerate(ids):
-        params[f"ca_{i}"] = a
-        names.append(f":ca_{i}")
+    wh, params, id_list = bound
     now_epoch = "cast(extract(epoch from cast(:as_of as timestamp with time zone)) as double precision)"
     now_day = "cast(cast(:as_of as timestamp with time zone) at time zone 'UTC' as date)"
     ctes = {
@@ -115,7 +121,7 @@ def clock_age_hours(url=None, as_of=None, appeal_ids=()) -> pl.DataFrame:
             "select f.appeal_id, f.created_at, p.clock, p.schedule_id, "
             "cast(extract(epoch from f.created_at) as double precision) as created_epoch "
             "from appeal_facts as f inner join appeal_policy as p on p.appeal_id = f.appeal_id "
-            f"where f.appeal_id in ({', '.join(names)}) and p.has_policy and p.is_clock_usable"
+            f"where f.appeal_id in ({id_list}) and p.has_policy and p.is_clock_usable"
         ),
         "age_points": (
             "select appeal_id, schedule_id, 'created' as point, created_epoch as at_epoch, "
@@ -148,17 +154,11 @@ def decision_notes(url=None, as_of=None, appeal_ids=()) -> pl.DataFrame:
     (metrics.redact.redact_personal) before it leaves the engine."""
     from metrics.redact import redact_frame_texts
 
-    ids = list(dict.fromkeys(str(i) for i in appeal_ids))[: api.DRILL_LIMIT_MAX]
     schema = {"appeal_id": pl.Utf8, "decision_note": pl.Utf8}
-    if not ids:
+    bound = _bound_ids(url, as_of, appeal_ids, "dn")
+    if bound is None:
         return pl.DataFrame(schema=schema)
-    wh = api.open_warehouse(url)
-    now = api.resolve_as_of(wh, as_of)
-    params: dict = {"as_of": api.as_of_param(now)}
-    names = []
-    for i, a in enumerate(ids):
-        params[f"dn_{i}"] = a
-        names.append(f":dn_{i}")
-    sql = wh.compose(None, f"select appeal_id, decision_note from appeal_lifecycle where appeal_id in ({', '.join(names)})",
+    wh, params, id_list = bound
+    sql = wh.compose(None, f"select appeal_id, decision_note from appeal_lifecycle where appeal_id in ({id_list})",
                      params)
     return redact_frame_texts(api.conform(wh.query(sql, params), schema))
