@@ -6,15 +6,11 @@ lead signs in and gets no Specialists page and pseudonyms only; a lead gets both
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, wait_idle
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, running_app
+from tests.test_browser import wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +22,7 @@ def provider():
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on 127.0.0.1, tests only
     from oidc_provider_mock import run_server_in_thread
 
-    with run_server_in_thread(port=_free_port()) as server:
+    with run_server_in_thread(port=free_port()) as server:
         yield f"http://localhost:{server.server_port}"
 
 
@@ -37,7 +33,7 @@ def app_with_sign_in(tmp_path_factory, provider):
     from metrics.sample import ensure_sample_duckdb
 
     ensure_sample_duckdb(ROOT / "data" / "sample")
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("sign_in")
     secrets = folder / "secrets.toml"
     secrets.write_text(f"""
@@ -56,34 +52,9 @@ salt = "{SALT}"
 """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("APPEALS_")}
     env["AUTHLIB_INSECURE_TRANSPORT"] = "1"
-    log = (folder / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "localhost", "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (exit {proc.poll()}); see {log.name}")
-            time.sleep(0.3)
-        yield base, Path(log.name)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    log = folder / "server.log"
+    with running_app(port, "localhost", env, log, ("--secrets.files", str(secrets))) as base:
+        yield base, log
 
 
 @pytest.fixture(scope="module")
