@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from metrics import api, models
+from metrics import dialect as sql_dialect
 from metrics.contract import TABLES
 from metrics.store import (
     MODEL_TABLES,
@@ -93,16 +94,17 @@ def engine_version() -> str:
 
 class Compute:
     """The warehouse side of a refresh: read-only queries, id sets as a registered Arrow table
-    (DuckDB) or an array bind (PostgreSQL)."""
+    (DuckDB), an array bind (PostgreSQL) or a temp view of this Spark session (Spark)."""
 
     def __init__(self, wh: Warehouse):
-        if wh.dialect == "spark":  # its id-set binds and row hashes have no Spark spelling yet
-            raise WarehouseError("refresh: a store cannot be built from a Spark warehouse yet; "
-                                 "read it live with --no-store (README, SQL dialects)")
         self.wh = wh
         self.duck = None
+        self.spark = None
         self._n = 0
         self._own_session = False
+        self._views: list[str] = []  # Spark temp views this refresh made (dropped at close)
+        if wh.dialect == "spark":
+            self.spark = wh.engine
         if wh.dialect == "duckdb":
             # the warehouse's own session: a full build materializes the models there, step by
             # step (Warehouse.materialize), instead of one statement over the whole CTE chain
@@ -119,17 +121,45 @@ class Compute:
                 self.wh._session.close()
                 self.wh._session = None
                 self.wh._materialized_as_of = None
+        for view in self._views:  # their checkpointed rows are freed with the view
+            self.spark.spark.catalog.dropTempView(view)
+        self._views.clear()
+
+    def _view_name(self, stem: str) -> str:
+        self._n += 1
+        return f"{stem}_{id(self):x}_{self._n}"  # one Spark session can serve several refreshes
 
     def id_set(self, ids, params: dict) -> str:
         """A relation `(id)` holding these ids, for `x in (select id from ...)`."""
+        series = ids.cast(pl.Utf8).rename("id") if isinstance(ids, pl.Series) else pl.Series("id", ids, dtype=pl.Utf8)
+        if self.spark is not None:
+            name = self._view_name("refresh_ids")
+            self.spark.spark.createDataFrame(series.to_frame().to_arrow(), schema="id string") \
+                .createOrReplaceTempView(name)
+            self._views.append(name)
+            return f"select id from {name}"
         self._n += 1
         name = f"refresh_ids_{self._n}"
-        series = ids.cast(pl.Utf8).rename("id") if isinstance(ids, pl.Series) else pl.Series("id", ids, dtype=pl.Utf8)
         if self.duck is not None:
             self.duck.register(name, series.to_frame().to_arrow())
             return f"select id from {name}"
         params[name] = series.to_list()
         return f"select unnest(cast(:{name} as text[])) as id"
+
+    def checkpoint_scoped(self, staging: dict[str, str], scope: str, params: dict) -> dict[str, str]:
+        """Spark, an incremental build: the scoped staging rows and then every model up to
+        status_spans, each once as a checkpointed temp view (Spark would otherwise rerun a
+        CTE at every reference, as Warehouse.materialize says); model -> its view."""
+        params = {**self.wh.adapter_params, **params}
+        staged = dict(staging)
+        for name in ("stg_appeals", "stg_appeal_events"):
+            view = self._view_name(f"refresh_{name}")
+            self.spark.checkpoint(view, f"with refresh_scope as ({scope}) {staging[name]}", params)
+            self._views.append(view)
+            staged[name] = f"select * from {view}"
+        built = self.wh.checkpoint_models(staged, params, self._view_name("refresh"), upto="status_spans")
+        self._views.extend(body.split()[-1] for body in built.values())
+        return built
 
     def frame(self, sql: str, params: dict) -> pl.DataFrame:
         params = {**self.wh.adapter_params, **params}
@@ -186,10 +216,12 @@ def bound_memory(con) -> None:
 
 def _row_hash(dialect: str, tag: str, cols: list[str]) -> str:
     """A 52-bit hash of one staged row (tagged by table), summed per key: order-free."""
-    listed = ", ".join(cols)
-    if dialect == "duckdb":
-        return f"cast(hash('{tag}', {listed}) >> 12 as bigint)"
-    return f"cast(cast('x' || substr(md5(cast(row('{tag}', {listed}) as text)), 1, 13) as bit(52)) as bigint)"
+    return sql_dialect.expand(f"{{row_hash('{tag}'; {', '.join(cols)})}}", dialect)
+
+
+def _hash_sum(dialect: str, h: str) -> str:
+    """sum(h) modulo PRIME, exact at any row count."""
+    return sql_dialect.expand(f"{{hash_sum({h}; {PRIME})}}", dialect)
 
 
 def _staging_with(wh: Warehouse, scope: str | None) -> dict[str, str]:
@@ -245,7 +277,7 @@ def _whole(cx: Compute, wh: Warehouse) -> dict[str, list]:
     """One fingerprint per table (a sum of row hashes, and the row count): a single pass
     without grouping, enough to tell that nothing changed."""
     parts = " union all ".join(
-        f"select '{t}' as t, cast(sum({_row_hash(wh.dialect, 't', _cols(t))}) % {PRIME} as bigint) as fp, "
+        f"select '{t}' as t, {_hash_sum(wh.dialect, _row_hash(wh.dialect, 't', _cols(t)))} as fp, "
         f"count(*) as n from stg_{t}" for t in TABLES)
     whole = cx.frame(_with_staging(wh) + parts, {})
     return {r["t"]: [r["fp"], r["n"]] for r in whole.iter_rows(named=True)}
@@ -258,14 +290,14 @@ def _fingerprints(cx: Compute, wh: Warehouse, db: StoreDB, nxt: dict[str, str]) 
     d = wh.dialect
     with_st = _with_staging(wh)
     db.write(nxt["fp_appeals"], cx.stream(with_st + (
-        f"select k as appeal_id, cast(sum(h) % {PRIME} as bigint) as fp, count(*) as n from ("
+        f"select k as appeal_id, {_hash_sum(d, 'h')} as fp, count(*) as n from ("
         f" select coalesce(appeal_id, '') as k, {_row_hash(d, 'a', _cols('appeals'))} as h from stg_appeals"
         " union all"
         f" select coalesce(appeal_id, ''), {_row_hash(d, 'e', _cols('appeal_events'))} from stg_appeal_events"
         ") as r group by k"), {}), create=True)
     for table, key in (("enforcements", "enforcement_id"), ("specialists", "specialist_id")):
         db.write(nxt["fp_" + table], cx.stream(with_st + (
-            f"select {key} as id, cast(sum({_row_hash(d, 't', _cols(table))}) % {PRIME} as bigint) as fp, "
+            f"select {key} as id, {_hash_sum(d, _row_hash(d, 't', _cols(table)))} as fp, "
             f"count(*) as n from stg_{table} where {key} is not null group by {key}"), {}), create=True)
 
 
@@ -478,29 +510,43 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
             db.execute(f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})", sp)
     say(0.35, "Computing facts" + ("" if scope_ids is None else f" for {len(scope_ids):,} appeals"))
     built: dict[str, str] = {}
+    scoped: dict[str, str] = {}  # Spark, incremental: the models over the scoped rows
     if cx.duck is not None and scope_ids is None:
         # every model once, as temp tables, within the memory budget (in slices of appeals
         # where a model joins several appeal-grain relations); the store copies them
         wh.materialize(params["as_of"], memory_share=WAREHOUSE_SHARE)
         built = wh.model_overrides(params["as_of"])
-    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT, overrides=built,
+    elif cx.spark is not None and scope_ids is None:
+        wh.materialize(params["as_of"])  # every model once, as checkpointed temp views
+        built = wh.model_overrides(params["as_of"])
+    elif cx.spark is not None:
+        scoped = cx.checkpoint_scoped(staging, scope, p)
+    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT, overrides=built or scoped,
                                                         dialect=wh.dialect), p), create=scope_ids is None)
     say(0.65, "Computing open stretches")
-    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans", overrides=built,
-                                                        dialect=wh.dialect), p), create=scope_ids is None)
+    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans",
+                                                        overrides=built or scoped, dialect=wh.dialect), p),
+             create=scope_ids is None)
     say(0.8, "QA reviews and enforcements")
     full_staging = wh.staging_ctes()
     overrides: dict[str, str] = dict(built)
     qp = dict(params)
-    if cx.duck is not None and not built:
+    if (cx.duck is not None or cx.spark is not None) and not built:
         # QA reviews count for appeals in facts: the stored ids are exactly appeals_base's
         ids = db.query(f"select appeal_id from {nxt['facts']}")["appeal_id"]
         overrides["appeals_base"] = f"select id as appeal_id from ({cx.id_set(ids, qp)}) as ids"
     for model, table in MODEL_TABLES.items():
         if table in ("facts", "spans"):
             continue
-        sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides,
-                                  dialect=wh.dialect)
+        if "appeals_base" in overrides and not built:
+            # the model over staging and the id-only appeals_base, no other model: Spark
+            # resolves every CTE of a query, and the later ones read appeals_base's columns
+            sql = models.with_models(full_staging, {model: models.model_sql(wh.dialect)[model]},
+                                     f"select * from {model}", upto="appeals_base", overrides=overrides,
+                                     dialect=wh.dialect)
+        else:
+            sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides,
+                                     dialect=wh.dialect)
         db.write(nxt[table], cx.stream(sql, qp), create=True)
     say(0.9, "Saving the shared event ids")
     if scope_ids is None:

@@ -449,16 +449,27 @@ class Warehouse:
         if self._materialized_as_of == key:
             return True
         with self._session_lock:
-            staging = self.staging_ctes()
-            done: dict[str, str] = {}
             params = {**self.adapter_params, "as_of": as_of_param}
-            for name in models.model_sql(self.dialect):
-                sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
-                                         dialect=self.dialect)
-                self.engine.checkpoint(self._materialized(name), sql, params)
-                done[name] = f"select * from {self._materialized(name)}"
+            self.checkpoint_models(self.staging_ctes(), params, f"materialized_{id(self):x}")
             self._materialized_as_of = key
         return True
+
+    def checkpoint_models(self, staging: dict[str, str], params: dict, tag: str,
+                          upto: str | None = None) -> dict[str, str]:
+        """Spark: the models (through `upto`) over `staging`, each once as the checkpointed temp
+        view `<model>_<tag>` reading the views before it; model -> `select * from <view>`.
+        Also the store's incremental refresh, over the staging rows of the appeals it recomputes."""
+        from metrics import models
+
+        done: dict[str, str] = {}
+        for name in models.model_sql(self.dialect):
+            sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
+                                     dialect=self.dialect)
+            self.engine.checkpoint(f"{name}_{tag}", sql, params)
+            done[name] = f"select * from {name}_{tag}"
+            if name == upto:
+                break
+        return done
 
     def _materialized(self, name: str) -> str:
         if self.dialect == "spark":
