@@ -37,6 +37,22 @@ Two more macros spell a local (zone-less) wall-clock time:
     {days_between(d1; d2)}            whole days from date d1 to date d2 (`d2 - d1`; Spark,
                                       where that is an INTERVAL DAY: datediff(d2, d1)).
 
+Two more spell the store's fingerprints (metrics.refresh), sums of row hashes that tell
+whether any row changed, whatever the order of the rows:
+
+    {row_hash(tag; c1, c2, ...)}      a non-negative 52-bit hash of one row, tagged (DuckDB:
+                                      hash() shifted; PostgreSQL: 13 hex digits of an md5;
+                                      Spark: xxhash64 shifted unsigned, each column beside
+                                      its null flag, since Spark's hashes skip null inputs
+                                      and (x, null) would hash as (null, x))
+    {hash_sum(h; modulus)}            sum(h) modulo `modulus` as a bigint, exact at any row
+                                      count (DuckDB and PostgreSQL sum bigints exactly in a
+                                      wider type; Spark's sum of a bigint is a bigint that
+                                      overflows, so it sums decimals)
+
+A hash differs by engine, so a store's fingerprints are comparable only with fingerprints
+from the same dialect; a store serves one warehouse URL.
+
 The opposite direction, `instant at time zone zone` (the wall clock of an instant), needs no
 macro: sqlglot spells it FROM_UTC_TIMESTAMP for Spark, which is that. Spark runs the SQL
 through `to_spark` (below): sqlglot's PostgreSQL-to-Spark transpilation plus the few
@@ -50,7 +66,7 @@ import re
 from functools import cache
 
 _MACRO = re.compile(r"\{(last_by|first_by)\(([^{}]*)\)\}")
-_LOCAL = re.compile(r"\{(local_instant|local_timestamp|days_between)\(([^{}]*)\)\}")
+_LOCAL = re.compile(r"\{(local_instant|local_timestamp|days_between|row_hash|hash_sum)\(([^{}]*)\)\}")
 _COLLATE_C = re.compile(r'\s+collate\s+"C"', re.IGNORECASE)
 
 
@@ -65,11 +81,27 @@ def _local(name: str, args: str, dialect: str) -> str:
     if len(parts) != 2:
         raise ValueError(f"sql macro {name}: expected two arguments separated by ';', got {args!r}")
     a, b = parts
+    if name == "row_hash":
+        return _row_hash(a, [c.strip() for c in b.split(",")], dialect)
+    if name == "hash_sum":
+        if dialect == "spark":
+            return f"cast(sum(cast({a} as decimal(20, 0))) % {b} as bigint)"
+        return f"cast(sum({a}) % {b} as bigint)"
     if name == "days_between":  # Spark's date - date is an INTERVAL DAY, not a number
         return f"datediff({b}, {a})" if dialect == "spark" else f"({b} - {a})"
     if name == "local_instant":
         return f"to_utc_timestamp({a}, {b})" if dialect == "spark" else f"(({a}) at time zone {b})"
     return f"make_timestamp({a}, {b})" if dialect == "spark" else f"({a} + {b})"
+
+
+def _row_hash(tag: str, cols: list[str], dialect: str) -> str:
+    listed = ", ".join(cols)
+    if dialect == "duckdb":
+        return f"cast(hash({tag}, {listed}) >> 12 as bigint)"
+    if dialect == "spark":
+        flagged = ", ".join(f"{c}, {c} is null" for c in cols)
+        return f"shiftrightunsigned(xxhash64({tag}, {flagged}), 12)"
+    return f"cast(cast('x' || substr(md5(cast(row({tag}, {listed}) as text)), 1, 13) as bit(52)) as bigint)"
 
 
 def _by(last: bool, args: str, dialect: str) -> str:
@@ -98,8 +130,9 @@ def to_spark(sql: str) -> str:
     """Engine SQL (PostgreSQL spelling, macros expanded for "spark") as Spark SQL.
 
     sqlglot does the bulk; these rewrites keep every number identical to DuckDB's:
-    - `percentile_cont(q) within group (order by x)` -> `percentile(x, q)`: exact, with linear
-      interpolation (sqlglot would write the approximate PERCENTILE_APPROX);
+    - `percentile_cont(q) within group (order by x)` -> an exact percentile with linear
+      interpolation rounded as DuckDB rounds it (`_SPARK_PERCENTILE`; sqlglot would write the
+      approximate PERCENTILE_APPROX, Spark's own exact percentile() rounds differently);
     - `extract(epoch from t)` -> `unix_micros(t) / 1e6` (Spark's extract has no epoch);
     - `extract(isodow from d)` -> `extract(dayofweek_iso from d)` (Monday 1 .. Sunday 7);
     - `x collate "C"` -> `x`: Spark's default collation (UTF8_BINARY) already orders by code
@@ -141,12 +174,10 @@ def _to_spark_cached(sql: str, sqlglot, exp) -> str:
         return hit
 
     def rewrite(node):
-        if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
-            order = node.expression
-            (ordered,) = order.expressions
-            if ordered.args.get("desc"):
-                raise ValueError("percentile_cont ... order by desc has no Spark spelling here")
-            return exp.Anonymous(this="percentile", expressions=[ordered.this.copy(), node.this.this.copy()])
+        if isinstance(node, exp.Filter) and _is_percentile_cont(node.this, exp):
+            return _spark_percentile(node.this, node.expression.this, exp, rewrite)
+        if _is_percentile_cont(node, exp):
+            return _spark_percentile(node, None, exp, rewrite)
         if isinstance(node, exp.Collate):
             return node.this.copy()
         if isinstance(node, exp.Extract):
@@ -164,6 +195,53 @@ def _to_spark_cached(sql: str, sqlglot, exp) -> str:
         _SPARK_CACHE.clear()
     _SPARK_CACHE[sql] = out
     return out
+
+
+def _is_percentile_cont(node, exp) -> bool:
+    return isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont)
+
+
+# Linear interpolation between the sorted values lo and hi at rank r = (n - 1) * q, d = r - floor(r),
+# in doubles, is spelled differently by each engine, and the spellings round differently:
+# - DuckDB: `lo * (1 - d) + hi * d`, which its x86-64 build evaluates with a fused multiply-add,
+#   fma(lo, 1 - d, hi * d) (0 differences on 5,460 pairs; 309 against the unfused form);
+# - Spark's percentile(): (ceil(r) - r) * lo + (r - floor(r)) * hi, unfused (Java);
+# - PostgreSQL and Polars: lo + (hi - lo) * d.
+# They agree to one unit in the last place (p90 of 1 and 3: DuckDB and Spark 2.8000000000000003,
+# PostgreSQL and Polars 2.8; of 1 and 2 at q 0.3: DuckDB 1.2999999999999998, Spark 1.3). Spark is
+# spelled here to compute DuckDB's result exactly: Java's own Math.fma through `reflect` (which
+# returns text; Java prints a double so that it parses back to the same double), over the
+# sorted values of the group (Spark's percentile() holds them all as well).
+_SPARK_PERCENTILE = (
+    "element_at(transform(array(array_sort(collect_list(cast(__x__ as double)))), s -> "
+    "case when size(s) = 0 then null else cast(reflect('java.lang.Math', 'fma', "
+    "element_at(s, cast(floor((size(s) - 1) * cast(__q__ as double)) as int) + 1), "
+    "cast(1 as double) - ((size(s) - 1) * cast(__q__ as double) - floor((size(s) - 1) * cast(__q__ as double))), "
+    "element_at(s, cast(ceil((size(s) - 1) * cast(__q__ as double)) as int) + 1)"
+    " * ((size(s) - 1) * cast(__q__ as double) - floor((size(s) - 1) * cast(__q__ as double)))) as double) end), 1)")
+
+
+def _spark_percentile(node, where, exp, rewrite):
+    """`percentile_cont(q) within group (order by x) [filter (where c)]` as Spark SQL that
+    interpolates exactly as DuckDB does (above)."""
+    import sqlglot
+
+    (ordered,) = node.expression.expressions
+    if ordered.args.get("desc"):
+        raise ValueError("percentile_cont ... order by desc has no Spark spelling here")
+    tree = sqlglot.parse_one(_SPARK_PERCENTILE, read="spark")
+    x = ordered.this.copy().transform(rewrite)
+    q = node.this.this.copy()
+    for col in list(tree.find_all(exp.Column)):
+        if col.name == "__x__":
+            col.replace(x.copy())
+        elif col.name == "__q__":
+            col.replace(q.copy())
+    if where is not None:
+        listed = tree.find(exp.ArrayAgg) or next(f for f in tree.find_all(exp.Anonymous, exp.Func)
+                                                 if f.sql(dialect="spark").lower().startswith("collect_list"))
+        listed.replace(exp.Filter(this=listed.copy(), expression=exp.Where(this=where.copy().transform(rewrite))))
+    return tree
 
 
 def transpile(sql: str, target: str, read: str = "duckdb") -> str:

@@ -215,10 +215,62 @@ def test_macros_on_spark(spark_url):
 def test_spark_spellings():
     # what to_spark changes, in the words Spark understands (the live test above runs them)
     out = sql_dialect.to_spark(sql_dialect.expand(MACRO_SQL, "spark")).lower()
-    assert "percentile(x, 0.9)" in out and "percentile_approx" not in out
+    assert "reflect('java.lang.math', 'fma'" in out and "percentile_approx" not in out
     assert "unix_micros(" in out and "extract(epoch" not in out
     assert "dayofweek_iso" in out and "collate" not in out
     assert "to_utc_timestamp(" in out and "make_timestamp(" in out and "datediff(" in out
+
+
+# Percentiles with linear interpolation between sorted values lo and hi, d = rank - floor(rank),
+# rank = (n - 1) * q, in doubles. DuckDB computes lo * (1 - d) + hi * d with one rounding of the
+# first product and the sum (a fused multiply-add, metrics/dialect.py); Spark's own percentile()
+# rounds (1 - d) * lo and d * hi separately; PostgreSQL and Polars compute lo + (hi - lo) * d.
+# - group 'a' (1, 3), p90: d = 0.9, DuckDB: 1 * 0.09999999999999998 + 2.7 rounded once =
+#   2.8000000000000003; lo + (hi - lo) * d = 1 + 1.8 = 2.8 (PostgreSQL, Polars);
+# - group 'b': no value passes the filter: null; its p30 is its one value, 200;
+# - group 'c' (3, 7), p30: d = 0.3, DuckDB 4.2, Spark's percentile() 2.1 + 2.1 = 4.199999999999999;
+# - group 'd' (5, 8), p30: DuckDB 5.8999999999999995, Spark's percentile() and PostgreSQL 5.9.
+PERCENTILE_SQL = """
+select g, percentile_cont(0.9) within group (order by x) filter (where x < 100) as p90,
+       percentile_cont(0.3) within group (order by x) as p30
+from (values ('a', cast(1 as double precision)), ('a', cast(3 as double precision)),
+             ('b', cast(200 as double precision)), ('c', cast(3 as double precision)),
+             ('c', cast(7 as double precision)), ('d', cast(5 as double precision)),
+             ('d', cast(8 as double precision))) as t(g, x)
+group by g order by g
+"""
+
+
+def _fma(a: float, b: float, c: float) -> float:
+    """a * b + c rounded once (exact rationals, then the nearest double)."""
+    from fractions import Fraction
+
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+def _lerp(lo: float, hi: float, d: float) -> float:
+    return _fma(lo, 1.0 - d, hi * d)
+
+
+PERCENTILE_EXPECTED = [("a", _lerp(1.0, 3.0, 0.9), _lerp(1.0, 3.0, 0.3)), ("b", None, 200.0),
+                       ("c", _lerp(3.0, 7.0, 0.9), _lerp(3.0, 7.0, 0.3)),
+                       ("d", _lerp(5.0, 8.0, 0.9), _lerp(5.0, 8.0, 0.3))]
+
+
+def test_percentile_hand_values():
+    assert PERCENTILE_EXPECTED[0][1] == 2.8000000000000003 and 1 + (3 - 1) * 0.9 == 2.8
+    assert PERCENTILE_EXPECTED[2][2] == 4.2 and (1 - 0.3) * 3 + 0.3 * 7 == 4.199999999999999
+    assert PERCENTILE_EXPECTED[3][2] == 5.8999999999999995 and (1 - 0.3) * 5 + 0.3 * 8 == 5 + (8 - 5) * 0.3 == 5.9
+
+
+def _percentiles(rows) -> list[tuple]:
+    return [(g, None if p90 is None else float(p90), float(p30)) for g, p90, p30 in rows]
+
+
+def test_percentile_rounds_as_duckdb_on_spark(spark_url):
+    assert _percentiles(duckdb.connect().sql(PERCENTILE_SQL).fetchall()) == PERCENTILE_EXPECTED
+    got = spark.SparkEngine(spark_url).frame(PERCENTILE_SQL).rows()
+    assert _percentiles(got) == PERCENTILE_EXPECTED
 
 
 # -- parity: the default (small) set ------------------------------------------------------------
@@ -315,6 +367,128 @@ def test_full_committed_sample(request, sample_pair):
     got = api.check(sample_pair.spark)
     duck = api.check(sample_pair.duck)
     assert [(r.name, r.count, sorted(r.examples)) for r in got] == [(r.name, r.count, sorted(r.examples)) for r in duck]
+
+
+# -- the store, refreshed from Spark ---------------------------------------------------------------
+
+STORE_KINDS = {"append_day", "late_events", "correct", "delete"}
+
+
+def _mutated(tables: dict, rng, step: int) -> set[str]:
+    """Random changes (tests/test_store.py's `mutate`) until appends, late events, corrections
+    and deletions are all among them."""
+    from tests.test_store import mutate
+
+    kinds: set[str] = set()
+    while not kinds >= STORE_KINDS:
+        kinds.add(mutate(rng, tables, step * 100 + len(kinds)))
+    return kinds
+
+
+def _changed_before_as_of(tables: dict) -> set[str]:
+    """An append (a new appeal and its claim), a late event, a correction and a deletion, all
+    before the latest instant (as_of stays); the ids of the appeals they touch."""
+    from datetime import timedelta
+
+    from tests.test_store import _iso, _latest
+
+    latest = _latest(tables)
+    events = tables["appeal_events"]
+    old = min(tables["appeals"], key=lambda a: a["created_at"])
+    new = dict(old, appeal_id="n_spark", created_at=(latest - timedelta(hours=2)).isoformat())
+    tables["appeals"].append(new)
+    events.append({"event_id": "x_spark_1", "appeal_id": "n_spark", "occurred_at": (latest - timedelta(hours=1)).isoformat(),
+                   "event_type": "claimed", "actor_id": "s1", "actor_type": "specialist", "outcome": None,
+                   "root_cause": None, "note": None})
+    late = dict(events[-2], event_id="x_spark_2", appeal_id=old["appeal_id"], event_type="evidence_requested",
+                occurred_at=(_iso(old["created_at"]) + timedelta(hours=5)).isoformat(), outcome=None, root_cause=None)
+    events.append(late)
+    decided = next(e for e in events if e["event_type"] == "decided" and e["appeal_id"] != old["appeal_id"])
+    decided["outcome"] = "overturned" if decided.get("outcome") != "overturned" else "upheld"
+    gone = next(e for e in events if e["appeal_id"] not in (old["appeal_id"], decided["appeal_id"], "n_spark")
+                and _iso(e["occurred_at"]) < latest)
+    events.remove(gone)
+    return {str(a).strip() for a in ("n_spark", old["appeal_id"], decided["appeal_id"], gone["appeal_id"]) if a}
+
+
+def _spark_warehouse(spark_url: str, tmp: Path, name: str, tables: dict) -> tuple[Warehouse, Path]:
+    path = write_duckdb(frames_from_rows(tables), tmp / f"{name}.duckdb")
+    spark.copy_duckdb(spark_url, path, name)
+    return Warehouse.open(spark_url, schema=name), path
+
+
+def _store_equals_duckdb(wh: Warehouse, store_url: str, duck_path: Path) -> None:
+    """The store built from Spark equals DuckDB computing the same tables from scratch: facts,
+    spans, four reports exactly (tests/test_store.py), and the Polars reference over the store."""
+    from metrics import store
+    from tests.test_store import assert_store_matches
+
+    src = store.open_store(wh, store.location(wh, store_url))
+    scratch = api.prepare(Warehouse.open(f"duckdb:///{duck_path}"))
+    try:
+        assert src.dialect == "duckdb" and src.meta["as_of"] == api.as_of_param(api.default_as_of(scratch))
+        assert_store_matches(src, scratch)
+    finally:
+        src.db.close()
+        scratch.close()
+
+
+def test_store_refreshed_from_spark_equals_duckdb(spark_url, random_pairs, tmp_path):
+    # a store in a schema the user names (a DuckDB file here), built from the seed-0 Spark
+    # warehouse (its models are checkpointed already by the tests above, same as_of), then
+    # refreshed after appends, late events, corrections and deletions. The changed warehouse is
+    # a second Spark database: the store compares fingerprints of rows, not the warehouse's name.
+    from metrics import refresh
+
+    pair = random_pairs(0)
+    store_url = f"duckdb:///{tmp_path / 'store.duckdb'}?schema=from_spark"
+    first = refresh.refresh(pair.spark, store_url)
+    assert first.mode == "full" and first.total == api.facts(pair.duck).height
+    _store_equals_duckdb(pair.spark, store_url, Path(pair.duck.url.split("///", 1)[1]))
+
+    tables = random_tables(0)
+    changed = _changed_before_as_of(tables)
+    wh, path = _spark_warehouse(spark_url, tmp_path, "rw0_changed", tables)
+    again = refresh.refresh(wh, store_url)
+    # as_of did not move, so only the changed appeals (and those sharing an event id with
+    # them) are recomputed, not the open ones
+    assert again.mode == "incremental" and again.as_of == first.as_of, again.line()
+    assert again.total == first.total + 1 and len(changed) <= again.recomputed < again.total, again.line()
+    _store_equals_duckdb(wh, store_url, path)
+
+
+@pytest.mark.spark_full
+@pytest.mark.parametrize("seed", [1, 4])
+def test_store_random_sequence_from_spark(request, spark_url, tmp_path, monkeypatch, seed):
+    # tests/test_store.py's random sequence with the warehouse on Spark (its tables rewritten in
+    # place at every step) and the store in the product's default place (DuckDB generation
+    # files): after every refresh the store equals DuckDB from scratch (exactly) and Spark from
+    # scratch (facts and spans)
+    import random
+
+    from metrics import refresh, store
+
+    _full(request)
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    rng = random.Random(seed)
+    tables = random_tables(seed, n_appeals=40)
+    results = []
+    for step in range(4):
+        kinds = _mutated(tables, rng, step) if step else {"initial"}
+        wh, path = _spark_warehouse(spark_url, tmp_path, f"seq{seed}", tables)
+        result = refresh.refresh(wh)
+        results.append(result)
+        try:
+            _store_equals_duckdb(wh, None, path)
+            src = store.open_store(wh, store.location(wh, None))
+            assert_same(api.facts(src, wide=True), api.facts(wh, wide=True), ["appeal_id"])
+            assert_same(api.status_spans(src), api.status_spans(wh), ["appeal_id", "open_from"])
+            src.db.close()
+        except AssertionError as exc:
+            raise AssertionError(f"seed {seed}, step {step} ({sorted(kinds)}, {result.line()}): {exc}") from None
+    assert [r.mode for r in results] == ["full", "incremental", "incremental", "incremental"], \
+        [r.line() for r in results]
+    assert any(r.recomputed < r.total for r in results[1:]), [r.line() for r in results]
 
 
 def test_cli_names_an_unusable_spark_url():
