@@ -490,6 +490,11 @@ def _read_meta(db: StoreDB, table: str) -> dict | None:
 def location(wh: Warehouse, store_url: str | None = None) -> Location:
     """The store of this warehouse: `store_url` (with ?schema=NAME) or the default folder."""
     if store_url:
+        from metrics import spark
+
+        if spark.is_spark_url(store_url):  # docs/decisions.md 64
+            raise WarehouseError("--store: a store lives in DuckDB or PostgreSQL (a schema you name), not in Spark; "
+                                 "a Spark warehouse is read by the refresh, which writes the store there")
         base, _, query_text = store_url.partition("?")
         query = dict(parse_qsl(query_text))
         schema = query.pop("schema", DEFAULT_SCHEMA)

@@ -198,3 +198,12 @@ def test_a_changed_specialist_row_reaches_the_stretches_they_owned(tmp_path, cap
     at = lines[0].split(",").index("pod")
     pods = [line.split(",")[at] for line in lines[1:]]
     assert pods == ["", "p9", "p2"]
+
+
+def test_a_store_in_spark_is_refused_in_one_line(tmp_path, capsys):
+    # the store lives in DuckDB or PostgreSQL; a Spark URL names a warehouse (docs/decisions.md 64)
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS, "sla_policies": POLICIES})
+    code, out, err = run(capsys, "refresh", "--warehouse", url, "--store", "sc://localhost:15002?schema=s")
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert "--store: a store lives in DuckDB or PostgreSQL" in line and "not in Spark" in line
