@@ -36,6 +36,7 @@ def _timed(fn):
 def build_and_report(wh: Warehouse):
     as_of = api.as_of_param(api.resolve_as_of(wh, None))
     _, build = _timed(lambda: wh.materialize(as_of))
+    print(f"  {wh.dialect} build {build:7.1f} s", flush=True)
     frame, report = _timed(lambda: api.report(wh, by=["queue"], period="week", tz="UTC", as_of=as_of))
     return frame, build, report
 
@@ -55,9 +56,11 @@ def main(args: list[str]) -> None:
             duck = Warehouse.open(f"duckdb:///{path}")
             n = duck.row_counts()["appeals"]
             d_frame, d_build, d_report = build_and_report(duck)
+            print(f"{n:>10,} appeals | DuckDB build {d_build:7.1f} s, report {d_report:6.2f} s", flush=True)
             name = f"wh{n}"
             duck.close()  # DuckDB refuses a second connection to the file with other settings
             _, copy = _timed(lambda: spark.copy_duckdb(url, path, name))  # noqa: B023
+            print(f"{n:>10,} appeals | Spark copy {copy:7.1f} s", flush=True)  # partial results survive a stop
             sw = Warehouse.open(url, schema=name)
             s_frame, s_build, s_report = build_and_report(sw)
             duck = Warehouse.open(f"duckdb:///{path}")

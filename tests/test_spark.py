@@ -11,7 +11,10 @@ and the committed 50k sample - is marked `spark_full` and runs with `-m spark_fu
 APPEALS_SPARK_FULL=1.
 
 The dialect macros (metrics/dialect.py) are checked one by one on DuckDB, PostgreSQL and Spark
-against hand-derived values.
+against hand-derived values, and percentiles on values where the engines' roundings differ.
+
+The store refreshed from Spark (metrics/refresh.py) equals DuckDB computing the same tables from
+scratch, after a full build and after changes (docs/decisions.md 64-67).
 """
 
 from __future__ import annotations
