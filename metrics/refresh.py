@@ -314,8 +314,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
     prev = loc.meta()
     # taken before anything is read: a file written during this refresh no longer matches it
     identity = _unchanged_file_identity(wh)
-    if (not full and identity is not None and prev is not None and prev.get("file_identity") == identity
-            and prev.get("engine_version") == engine_version()):
+    if (not full and identity is not None and prev is not None and prev.get("engine_version") == engine_version()
+            and identity in (prev.get("file_identity"), loc.noted_identity())):
         return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), datetime.fromisoformat(prev["as_of"]),
                              "the warehouse file is unchanged since the last refresh")
     say(0.02, "Reading the warehouse's as-of time")
@@ -331,6 +331,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
         version = engine_version()
         reason = _full_reason(full, prev, version, present, whole, as_of)
         if not reason and prev["as_of"] == as_of_p and prev["whole"] == whole:
+            if identity is not None:
+                loc.note_identity(identity)  # the next look needs no reading while the file stays as it is
             return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), as_of, "nothing changed")
         fps = {"whole": whole}
         first = cx.frame(

@@ -224,6 +224,15 @@ def test_an_untouched_warehouse_file_is_not_read_again(tmp_path, capsys, monkeyp
     assert again.as_of.isoformat() == "2026-03-02T14:00:00+00:00"  # c1, the latest instant
     monkeypatch.setattr(refresh.api, "default_as_of", real_as_of)
 
+    # touched, not changed (a new mtime): the refresh reads, finds nothing changed, and notes
+    # the new identity, so the look after that needs no reading again
+    os.utime(path)
+    touched = refresh.refresh(url)
+    assert (touched.mode, touched.reason) == ("unchanged", "nothing changed")
+    monkeypatch.setattr(refresh.api, "default_as_of", no_reading)
+    assert refresh.refresh(url).reason == "the warehouse file is unchanged since the last refresh"
+    monkeypatch.setattr(refresh.api, "default_as_of", real_as_of)
+
     # a late event for B written through DuckDB: the file changes, the refresh reads and finds it
     gc.collect()  # let go of this process's read-only connections first
     con = duckdb.connect(str(path))
