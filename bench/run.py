@@ -62,6 +62,11 @@ def measure(kind: str, path: str) -> dict:
         t = time.perf_counter()
         n_facts = api.write_facts(wh, str(OUT / "facts_pg.parquet"))
         detail = {"facts_rows": n_facts, "facts_s": round(time.perf_counter() - t, 2)}
+    elif kind in ("pg_store_full", "pg_refresh_day"):
+        from metrics import refresh
+
+        result = refresh.refresh(path, full=kind == "pg_store_full")
+        detail = {"line": result.line(), "recomputed": result.recomputed, "phases": result.phases}
     elif kind == "reference":
         import duckdb
 
@@ -137,12 +142,42 @@ def main_postgres(n: int) -> None:
         load_tables_pg(url, tables, "public")
         print(f"loaded {n:,} appeals into PostgreSQL in {time.perf_counter() - t:.0f}s", flush=True)
         results = {}
-        for kind in ("pg_reference", "pg_build"):
+
+        def step(kind: str, label: str = "") -> None:
             proc = subprocess.run([sys.executable, __file__, "--measure", kind, url], capture_output=True, text=True,
                                   cwd=ROOT)
             if proc.returncode != 0:
                 raise SystemExit(proc.stderr)
-            results[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
+            results[label or kind] = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(json.dumps(results[label or kind]), flush=True)
+
+        step("pg_reference")
+        step("pg_build")
+        # the store built from PostgreSQL, then one new day (bench/store.py's day, appended in
+        # DuckDB to wh_N_live; here its rows alone are copied in) and the refresh after it
+        live = OUT / f"wh_{n}_live.duckdb"
+        if live.exists():
+            import os
+            import tempfile
+
+            os.environ["APPEALS_STORE_DIR"] = tempfile.mkdtemp(prefix="pg-store-", dir=OUT)
+            step("pg_store_full")
+            con.execute(f"attach '{live}' as live (read_only)")
+            delta = {name: con.sql(f"select * from live.{name} except all select * from {name}").pl()
+                     for name in tables}
+            load_tables_pg(url, delta, "day")
+            import psycopg
+
+            from tests.pg import psycopg_conninfo
+
+            with psycopg.connect(psycopg_conninfo(url)) as pg:
+                for name, frame in delta.items():
+                    if frame.height:
+                        pg.execute(f'insert into public."{name}" select * from day."{name}"')
+                pg.commit()
+            results["day_rows"] = {name: frame.height for name, frame in delta.items() if frame.height}
+            step("pg_reference", "pg_reference_after_day")
+            step("pg_refresh_day")
     ratio = results["pg_build"]["wall_s"] / max(results["pg_reference"]["wall_s"], 1e-9)
     line = {"appeals": n, "dialect": "postgresql", **results, "ratio": round(ratio, 2)}
     print(json.dumps(line), flush=True)
