@@ -489,9 +489,9 @@ def test_store_random_sequence_from_spark(request, spark_url, tmp_path, monkeypa
             src.db.close()
         except AssertionError as exc:
             raise AssertionError(f"seed {seed}, step {step} ({sorted(kinds)}, {result.line()}): {exc}") from None
-    assert [r.mode for r in results] == ["full", "incremental", "incremental", "incremental"], \
-        [r.line() for r in results]
-    assert any(r.recomputed < r.total for r in results[1:]), [r.line() for r in results]
+    # a change to sla_policies rebuilds in full (decisions: refresh); the others are incremental
+    assert results[0].mode == "full", [r.line() for r in results]
+    assert any(r.mode == "incremental" and r.recomputed < r.total for r in results[1:]), [r.line() for r in results]
 
 
 def test_cli_names_an_unusable_spark_url():
