@@ -436,13 +436,30 @@ def _store_equals_duckdb(wh: Warehouse, store_url: str, duck_path: Path) -> None
         scratch.close()
 
 
-def test_store_refreshed_from_spark_equals_duckdb(spark_url, random_pairs, tmp_path):
+def test_store_built_from_spark_equals_duckdb(spark_url, random_pairs, tmp_path):
     # a store in a schema the user names (a DuckDB file here), built from the seed-0 Spark
-    # warehouse (its models are checkpointed already by the tests above, same as_of), then
-    # refreshed after appends, late events, corrections and deletions. The changed warehouse is
-    # a second Spark database: the store compares fingerprints of rows, not the warehouse's name.
+    # warehouse (its models are checkpointed already by the tests above, same as_of): Spark's
+    # fingerprints, the copy out, the stored rows equal DuckDB's. The refresh after changes is
+    # the next test (marked: about 30 s on a quiet machine, over the default run's budget).
     from metrics import refresh
 
+    pair = random_pairs(0)
+    store_url = f"duckdb:///{tmp_path / 'store.duckdb'}?schema=from_spark"
+    first = refresh.refresh(pair.spark, store_url)
+    assert first.mode == "full" and first.total == api.facts(pair.duck).height
+    _store_equals_duckdb(pair.spark, store_url, Path(pair.duck.url.split("///", 1)[1]))
+    assert refresh.refresh(pair.spark, store_url).line() == first.line().replace("full", "incremental", 1) \
+        .replace(f"{first.total} appeals recomputed", "0 appeals recomputed", 1)  # nothing changed
+
+
+@pytest.mark.spark_full
+def test_store_refreshed_from_spark_equals_duckdb(request, spark_url, random_pairs, tmp_path):
+    # as above, then refreshed after appends, late events, corrections and deletions. The
+    # changed warehouse is a second Spark database: the store compares fingerprints of rows,
+    # not the warehouse's name.
+    from metrics import refresh
+
+    _full(request)
     pair = random_pairs(0)
     store_url = f"duckdb:///{tmp_path / 'store.duckdb'}?schema=from_spark"
     first = refresh.refresh(pair.spark, store_url)
