@@ -36,7 +36,7 @@ ALL_CONTROLS = frozenset({"dates", "grain", "period", "compare", "tz", "filters"
 # What each page reads from the sidebar (absent: everything); the others are folded away.
 PAGE_SCOPES: dict[str, frozenset[str]] = {
     "data-quality": frozenset(),
-    "weekly-review": frozenset({"dates"}),
+    "weekly-review": frozenset({"dates", "tz"}),  # weeks of the reporting zone
 }
 # The hubs' zones first (domain.md: US, UK, Germany, Ireland, Poland, Australia), then all IANA zones.
 TEAM_ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
