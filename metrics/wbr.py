@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from metrics import api, drivers, impact
+from metrics.annotations import ScheduleLinks
 from metrics import dashboard as views
 from metrics.catalog import METRICS, MIN_GROUP_SIZE, sla_target
 from metrics.contract import SANE_FIRST_DAY, SANE_LAST_DAY
@@ -382,19 +383,14 @@ def _holidays_in(wh, start: date, end: date, as_of: datetime) -> dict[str, list[
 
 def _schedules_of(wh, key: str, group: str, as_of: datetime) -> set[str]:
     """Schedules a site works to (its specialists' time zone is the schedule's) or a queue's
-    business-clock SLA policies use (its own rows, else the `*` rows)."""
-    params = {"group_value": group, "as_of": api.as_of_param(as_of)}
-    if key == "site" and wh.has_table("specialists") and wh.has_table("business_hours"):
-        sql = wh.compose(None, "select distinct b.schedule_id from stg_specialists as s inner join stg_business_hours "
-                               "as b on b.timezone = s.timezone where s.site = :group_value", params)
-    elif key == "queue" and wh.has_table("sla_policies"):
-        sql = wh.compose(None, "select distinct schedule_id from stg_sla_policies where clock = 'business' and "
-                               "schedule_id is not null and (queue = :group_value or (queue = '*' and not exists ("
-                               "select 1 from stg_sla_policies as q where q.queue = :group_value "
-                               "and q.clock = 'business')))", params)
-    else:
-        return set()
-    return {r[0] for r in wh.query(sql, params).iter_rows() if r[0] is not None}
+    business-clock SLA policies use (per priority its own row, else the `*` row): the rule the
+    dashboard's holiday annotations follow (metrics.annotations.ScheduleLinks)."""
+    links = ScheduleLinks.of(*api.schedule_links(wh, as_of), ())
+    if key == "site":
+        return links.staff_schedules(sites=[group])
+    if key == "queue":
+        return links.policy_schedules(queues=[group])
+    return set()
 
 
 # -- queues: moves, drift, risks ----------------------------------------------------------------------

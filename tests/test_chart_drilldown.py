@@ -128,6 +128,13 @@ def test_queue_trend_points_list_their_appeals_in_the_reporting_zone(at, sample_
     shown = next(df.value for df in at.dataframe if "is_breached" in df.value.columns)
     assert shown["is_breached"].all()
 
+    # holidays only where they apply (decision 61): payments_hold runs on the phoenix schedule
+    # (its P2/P3 from the `*` policies), so Dublin's 26 Oct holiday, in range, is not on its
+    # charts; the team's notes for every queue and for payments_hold are
+    notes = " ".join(chart_data(at, "q_volume_chart", "text")["text"].to_list())
+    assert "Payments-hold auto-review pilot" in notes and "Counterfeit policy v3" in notes
+    assert "Holiday" not in notes
+
     # a click beside the points (or on an annotation) hands back no period: the panel stays
     click(at, "q_ftr_chart", text="a holiday")
     assert panel(at)[1] == backlog
@@ -152,6 +159,10 @@ def test_an_enforcement_source_point_lists_its_decisions(at):
     # The rate chart's point for automated enforcements in the headline week: the panel lists
     # its denominator (decisions with a known outcome), the overturns flagged = its numerator.
     visit(at, "root_causes")
+    # an unfiltered chart shows every holiday, labelled with its schedule, site and queues
+    notes = chart_data(at, "rc_source_chart", "text")["text"].to_list()
+    assert any("26 Oct: Holiday: dublin schedule closed (site dublin; queues ip_counterfeit, listing_removal)" in t
+               for t in notes)
     data = chart_data(at, "rc_source_chart", "overturn_rate_denominator")
     last = data.sort("period_start")["period_iso"][-1]
     row = data.filter((pl.col("period_iso") == last) & (pl.col("enforcement_source") == "automated")).row(0, named=True)
