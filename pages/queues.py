@@ -179,11 +179,17 @@ def render() -> None:
         prio = ctx.report(by=("priority",), metrics=("appeals_created",), filters=ctx.with_filters(queue=[queue]))
         prio = prio.filter(pl.col("period_start").is_in(ctx.starts))
         prio = dashboard.share_of_total(prio, "priority", "appeals_created")
-        exports.chart(charts.stacked_counts(prio, "priority", "appeals_created", ctx.grain, "Priority",
-                                              METRICS["appeals_created"].label, share="share", scheme="orangered",
-                                              sort=["P3", "P2", "P1", "P0"], annotations=ctx.annotations(queue)), f"priority_mix_{queue}", "queues_chart6")
+        chart = charts.stacked_counts(prio, "priority", "appeals_created", ctx.grain, "Priority",
+                                      METRICS["appeals_created"].label, share="share", scheme="orangered",
+                                      sort=["P3", "P2", "P1", "P0"], annotations=notes)
+        event = exports.chart(drilldown.selectable(chart, ["period_iso", "priority"]), f"priority_mix_{queue}",
+                              "queues_chart6", on_select="rerun", chart_key="q_priority_chart")
+        drilldown.open_point(ctx, PAGE, event, "q_priority_chart", group, where, "priority",
+                             metric="appeals_created", series="priority")
+        st.caption("Click a bar to list the appeals it counts.")
 
     drilldown.panel(ctx, PAGE, "age")
+    drilldown.panel(ctx, PAGE, "priority")
     widgets.drilldown(ctx, {"queue": queue}, "queue_drill", title=f"Appeals behind a number · {fmt.md(queue)}")
 
 

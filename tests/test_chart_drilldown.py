@@ -128,6 +128,12 @@ def test_queue_trend_points_list_their_appeals_in_the_reporting_zone(at, sample_
     shown = next(df.value for df in at.dataframe if "is_breached" in df.value.columns)
     assert shown["is_breached"].all()
 
+    # a bar of the priority mix: the appeals of that priority created in the week
+    mix = chart_data(at, "q_priority_chart", "priority").filter(
+        (pl.col("period_iso") == week) & (pl.col("priority") == "P2"))["appeals_created"].item()
+    title, count = panel(click(at, "q_priority_chart", period_iso=week, priority="P2"))
+    assert count == mix > 0 and title.startswith("Appeals created · payments_hold · P2 · week")
+
     # holidays only where they apply (decision 61): payments_hold runs on the phoenix schedule
     # (its P2/P3 from the `*` policies), so Dublin's 26 Oct holiday, in range, is not on its
     # charts; the team's notes for every queue and for payments_hold are
@@ -137,7 +143,7 @@ def test_queue_trend_points_list_their_appeals_in_the_reporting_zone(at, sample_
 
     # a click beside the points (or on an annotation) hands back no period: the panel stays
     click(at, "q_ftr_chart", text="a holiday")
-    assert panel(at)[1] == backlog
+    assert panel(at)[1] == mix  # still the priority bar's list
 
 
 def test_an_overview_sparkline_point_lists_that_periods_appeals(at, sample_dir):
@@ -172,3 +178,16 @@ def test_an_enforcement_source_point_lists_its_decisions(at):
     if count <= len(listed):  # one page holds them all: the flags add up to the numerator
         assert int(listed["in_numerator"].sum()) == row["overturn_rate_numerator"]
     assert date.fromisoformat(last).weekday() == 0
+
+
+def test_a_specialists_trend_point_lists_their_appeals(at):
+    # The picked specialist's "Appeals resolved" line, its latest week: the panel lists that many,
+    # all owned by that specialist (the owner-following key of the report).
+    visit(at, "specialists")
+    pick = at.selectbox(key="specialist_pick").value
+    line = chart_data(at, "sp_resolved_chart", "metric").sort("period_start")
+    week, value = line["period_iso"][-1], line["value"][-1]
+    title, count = panel(click(at, "sp_resolved_chart", period_iso=week, metric="appeals_resolved"))
+    assert count == value > 0 and title.startswith("Appeals resolved ·")
+    listed = next(df.value for df in at.dataframe if "appeal_id" in df.value.columns and "outcome" in df.value.columns)
+    assert set(listed["specialist_id"]) == {pick}

@@ -59,6 +59,7 @@ class Context:
     compare: str = "previous"
     notes: tuple = ()  # metrics.annotations.Annotation: holidays and the team's annotations file
     links: notes_mod.ScheduleLinks = notes_mod.ScheduleLinks()  # which holidays apply to which charts
+    run: object = field(default_factory=object, compare=False, repr=False)  # this script run (a fresh token)
 
     # -- periods -------------------------------------------------------------------------------
     @property
@@ -100,11 +101,12 @@ class Context:
             return dashboard.kpis_vs_trailing(report, self.focus, self.grain, metrics)
         return dashboard.kpis(report, self.focus, self.previous, metrics)
 
-    def annotations(self, queue: str | None = None) -> pl.DataFrame:
+    def annotations(self, queue: str | None = None, scope: dict | None = None) -> pl.DataFrame:
         """Annotations of the date range for time charts (one queue's, or every queue's): the
-        holidays of the schedules the filters (and the chart's queue) reach, every holiday with
-        its site and queues when nothing narrows the chart."""
-        schedules = self.links.applicable(self.filters, queue)
+        holidays of the schedules the filters, the chart's queue and its `scope` (e.g. the pod
+        of the specialist it shows) reach; every holiday, with its site and queues, when nothing
+        narrows the chart."""
+        schedules = self.links.applicable(dict(self.filters) | (scope or {}), queue)
         return notes_mod.frame(list(self.notes), self.date_from, self.date_to, self.grain, queue, schedules)
 
     def instant(self, dt: datetime) -> str:

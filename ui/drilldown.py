@@ -198,6 +198,12 @@ def panel(ctx: Context, page: str, slot: str = "main") -> None:
     drill = current(page)
     if drill is None or drill.slot != slot:
         return
+    drawn = f"_drill_drawn_{page}"
+    if st.session_state.get(drawn) is ctx.run:
+        # a panel of this page was drawn higher up in this run, before a click on a chart further
+        # down opened this one: run again, so the page shows this one alone
+        st.rerun()
+    st.session_state[drawn] = ctx.run
     with st.container(border=True, key=f"drill_panel_{page}"):
         head, close_col = st.columns([6, 1], vertical_alignment="center")
         head.subheader(drill.title)
