@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from metrics import api, drivers, impact
-from metrics.annotations import ScheduleLinks
 from metrics import dashboard as views
+from metrics.annotations import ScheduleLinks
 from metrics.catalog import METRICS, MIN_GROUP_SIZE, sla_target
 from metrics.contract import SANE_FIRST_DAY, SANE_LAST_DAY
 from metrics.formatting import format_value, markdown_text
