@@ -191,3 +191,32 @@ def test_a_specialists_trend_point_lists_their_appeals(at):
     assert count == value > 0 and title.startswith("Appeals resolved ·")
     listed = next(df.value for df in at.dataframe if "appeal_id" in df.value.columns and "outcome" in df.value.columns)
     assert set(listed["specialist_id"]) == {pick}
+
+
+def test_every_clickable_chart_compiles_in_vega():
+    # AppTest never draws a chart: Vega-Lite (vl-convert, the library the browser runs) compiles
+    # each selectable spec here, with annotations, targets, the focus point and small-n points.
+    import vl_convert as vlc
+
+    from ui import charts, drilldown
+
+    starts = [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
+    f = pl.DataFrame({"period_start": starts * 2, "enforcement_source": ["automated"] * 3 + ["manual"] * 3,
+                      "appeals_created": [10, 20, 15, 5, 6, 7], "appeals_resolved": [9, 19, 30, 4, 5, 6],
+                      "overturn_rate": [0.1, 0.2, None, 0.3, 0.1, 0.2], "overturn_rate_numerator": [1, 4, 0, 3, 1, 2],
+                      "overturn_rate_denominator": [10, 20, 0, 10, 10, 10], "overturn_rate_ci_lo": [0.0] * 6,
+                      "overturn_rate_ci_hi": [0.5] * 6, "priority": ["P1", "P2", "P1", "P2", "P1", "P2"]})
+    one = f.filter(pl.col("enforcement_source") == "automated")
+    notes = pl.DataFrame({"period_start": [date(2026, 11, 9)], "day": [date(2026, 11, 10)], "text": ["10 Nov: x"],
+                          "kind": ["Holiday"]})
+    built = [
+        charts.sparkline(one, "appeals_created", "week", date(2026, 11, 16), selection=charts.click_selection(["period_iso"])),
+        charts.metric_lines(one, ["appeals_created", "appeals_resolved"], "week", targets={"SLA": 12.0},
+                            annotations=notes, selection=charts.click_selection(["period_iso", "metric"])),
+        charts.rate_band(f, "overturn_rate", "week", series="enforcement_source", annotations=notes,
+                         selection=charts.click_selection(["period_iso", "enforcement_source"])),
+        drilldown.selectable(charts.stacked_counts(f, "priority", "appeals_created", "week", "Priority", "created",
+                                                   annotations=notes), ["period_iso", "priority"]),
+    ]
+    for chart in built:
+        assert "<svg" in vlc.vegalite_to_svg(chart.to_json())

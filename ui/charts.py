@@ -159,8 +159,8 @@ def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None =
     if focus is not None:
         layers.append(
             alt.Chart(frame.filter(pl.col("period_start") == focus)).mark_point(size=90, filled=True, color=ORANGE)
-            .encode(x=alt.X("period:O", sort=_period_order(frame)), y=f"{metric}:Q",
-                    tooltip=tips)
+            .encode(x=alt.X("period:O", axis=None, sort=_period_order(frame)), y=alt.Y(f"{metric}:Q", axis=None),
+                    tooltip=tips)  # no axes, like the line's (Vega-Lite cannot merge them with a selection)
         )
     layers += _hit_layer(base, metric, selection)
     return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0)
