@@ -204,6 +204,29 @@ def holidays(url, start: date, end: date, as_of=None) -> dict[str, list[date]]:
     return out
 
 
+def schedule_links(url, as_of=None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What ties a business-hours schedule (and so its holidays) to the appeals (warehouse.md):
+    (policies, staff). policies: every `sla_policies` row (queue, priority, schedule_id, null on a
+    calendar clock; queue `*` is the default for a priority: a queue's own row, even a calendar
+    one, replaces it). staff: (site, pod, schedule_id) of
+    the specialists whose time zone is the schedule's (`specialists.timezone` =
+    `business_hours.timezone`). Empty frames for absent tables."""
+    wh = open_warehouse(url)
+    params = {"as_of": as_of_param(resolve_as_of(wh, as_of))}
+    p_schema = {"queue": pl.Utf8, "priority": pl.Utf8, "schedule_id": pl.Utf8}
+    s_schema = {"site": pl.Utf8, "pod": pl.Utf8, "schedule_id": pl.Utf8}
+    policies, staff = pl.DataFrame(schema=p_schema), pl.DataFrame(schema=s_schema)
+    if wh.has_table("sla_policies"):
+        policies = conform(wh.query(wh.compose(None, "select distinct queue, priority, case when clock = 'business' "
+                                                     "then schedule_id end as schedule_id from stg_sla_policies",
+                                            params), params), p_schema)
+    if wh.has_table("specialists") and wh.has_table("business_hours"):
+        staff = conform(wh.query(wh.compose(None, "select distinct s.site, s.pod, b.schedule_id from stg_specialists "
+                                                  "as s inner join stg_business_hours as b on b.timezone = s.timezone",
+                                            params), params), s_schema)
+    return policies, staff
+
+
 def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
     """The frames the Polars engine works on, pulled from the warehouse."""
     wh = open_warehouse(url)

@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     warehouse_args(sp)
     store_args(sp)
     sp.add_argument("--week", required=True, help="ISO week, e.g. 2026-W46")
+    sp.add_argument("--tz", default="UTC", help="IANA zone of the week's boundaries (default UTC)")
     sp.add_argument("--out", default=None)
 
     sp = sub.add_parser("digest", help="breached and soon-breaching appeals by queue, queues below the SLA target "
@@ -303,7 +304,7 @@ def _run(args) -> int:
     elif args.command == "wbr":
         from metrics import wbr
 
-        text = wbr.render(args.warehouse, args.week, args.out)
+        text = wbr.render(args.warehouse, args.week, args.out, tz=args.tz)
         if not args.out or args.out == "-":
             print(text)
         else:

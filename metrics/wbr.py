@@ -16,11 +16,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
 from metrics import api, drivers, impact
 from metrics import dashboard as views
+from metrics.annotations import ScheduleLinks
 from metrics.catalog import METRICS, MIN_GROUP_SIZE, sla_target
 from metrics.contract import SANE_FIRST_DAY, SANE_LAST_DAY
 from metrics.formatting import format_value, markdown_text
@@ -139,19 +141,30 @@ class Wbr:
     moves: list[str] = field(default_factory=list)
     drifts: list[str] = field(default_factory=list)
     trends: dict[str, list[tuple[date, float | None]]] = field(default_factory=dict)
+    tz: str = "UTC"  # the reporting zone: weeks run Monday 00:00 to Sunday 24:00 on its clocks
 
 
-def effective_as_of(latest: datetime, start: date) -> datetime:
-    """The end of the week (its last microsecond, UTC), or the data's as-of when earlier."""
-    end = datetime.combine(start + timedelta(days=7), time.min, UTC) - timedelta(microseconds=1)
+def zone(tz: str) -> ZoneInfo:
+    """The IANA zone of `--tz`, or a one-line error naming the argument."""
+    try:
+        return ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        raise WarehouseError(f"--tz: unknown IANA time zone {str(tz)[:60]!r}") from None
+
+
+def effective_as_of(latest: datetime, start: date, tz: str = "UTC") -> datetime:
+    """The end of the week in the reporting zone (its last microsecond: local Monday 00:00 after
+    it, as an instant), or the data's as-of when earlier."""
+    end = datetime.combine(start + timedelta(days=7), time.min, zone(tz)).astimezone(UTC) - timedelta(microseconds=1)
     return min(latest, end)
 
 
 def build(url, week: str, as_of=None, tz: str = "UTC") -> Wbr:
     start = parse_week(week)
+    zone(tz)
     wh = api.open_warehouse(url)
     latest = api.resolve_as_of(wh, as_of)
-    eff = effective_as_of(latest, start)
+    eff = effective_as_of(latest, start, tz)
     wh = api.prepare(wh, eff)  # one facts computation, as of the week's end, for every report below
     prev = start - timedelta(days=7)
     end = start + timedelta(days=6)
@@ -218,18 +231,20 @@ def build(url, week: str, as_of=None, tz: str = "UTC") -> Wbr:
     sla_risks = _sla_risks(by_queue, weeks, start, drift_by_queue)
     _rows, n_risk = api.at_risk(wh, as_of=eff, within_hours=24, limit=1)
     sla_risks.append(
-        f"At the end of {week} ({_instant(eff)}), {n_risk:,} open appeals were due to reach their resolution "
+        f"At the end of {week} ({_instant(eff, tz)}), {n_risk:,} open appeals were due to reach their resolution "
         "deadline within the next 24 hours." if n_risk else
-        f"At the end of {week} ({_instant(eff)}), no open appeal was due within the next 24 hours."
+        f"At the end of {week} ({_instant(eff, tz)}), no open appeal was due within the next 24 hours."
     )
-    return Wbr(start, eff, headline, sentences, queue_table, theme_table, sla_risks, anomalies, lead, drifts, trends)
+    return Wbr(start, eff, headline, sentences, queue_table, theme_table, sla_risks, anomalies, lead, drifts, trends,
+               tz)
 
 
-def _instant(at: datetime) -> str:
-    at = at.astimezone(UTC)
+def _instant(at: datetime, tz: str = "UTC") -> str:
+    """An instant on the reporting zone's clock, the zone named: "Sun 1 Nov 2026, 24:00 UTC"."""
+    at = at.astimezone(zone(tz))
     if at.microsecond == 999_999 and at.hour == 23 and at.minute == 59:
-        return f"{at:%a %-d %b %Y}, 24:00 UTC"
-    return f"{at:%a %-d %b %Y %H:%M} UTC"
+        return f"{at:%a %-d %b %Y}, 24:00 {tz}"
+    return f"{at:%a %-d %b %Y %H:%M} {tz}"
 
 
 @dataclass
@@ -368,19 +383,14 @@ def _holidays_in(wh, start: date, end: date, as_of: datetime) -> dict[str, list[
 
 def _schedules_of(wh, key: str, group: str, as_of: datetime) -> set[str]:
     """Schedules a site works to (its specialists' time zone is the schedule's) or a queue's
-    business-clock SLA policies use (its own rows, else the `*` rows)."""
-    params = {"group_value": group, "as_of": api.as_of_param(as_of)}
-    if key == "site" and wh.has_table("specialists") and wh.has_table("business_hours"):
-        sql = wh.compose(None, "select distinct b.schedule_id from stg_specialists as s inner join stg_business_hours "
-                               "as b on b.timezone = s.timezone where s.site = :group_value", params)
-    elif key == "queue" and wh.has_table("sla_policies"):
-        sql = wh.compose(None, "select distinct schedule_id from stg_sla_policies where clock = 'business' and "
-                               "schedule_id is not null and (queue = :group_value or (queue = '*' and not exists ("
-                               "select 1 from stg_sla_policies as q where q.queue = :group_value "
-                               "and q.clock = 'business')))", params)
-    else:
-        return set()
-    return {r[0] for r in wh.query(sql, params).iter_rows() if r[0] is not None}
+    business-clock SLA policies use (per priority its own row, else the `*` row): the rule the
+    dashboard's holiday annotations follow (metrics.annotations.ScheduleLinks)."""
+    links = ScheduleLinks.of(*api.schedule_links(wh, as_of), ())
+    if key == "site":
+        return links.staff_schedules(sites=[group])
+    if key == "queue":
+        return links.policy_schedules(queues=[group])
+    return set()
 
 
 # -- queues: moves, drift, risks ----------------------------------------------------------------------
@@ -607,8 +617,9 @@ def to_markdown(w: Wbr) -> str:
     week = week_name(w.week)
     last = w.week + timedelta(days=6)
     lines = [f"# Appeals weekly business review — {week} ({w.week:%-d %b} – {last:%-d %b %Y})", "",
-             f"_Every number is as of the end of the week ({_instant(w.as_of)}); moves are ranked by their size "
-             f"against each metric's usual week-to-week change over the {HISTORY_WEEKS} weeks before._", ""]
+             f"_Every number is as of the end of the week ({_instant(w.as_of, w.tz)}); weeks run Monday to Sunday "
+             f"in {w.tz}; moves are ranked by their size against each metric's usual week-to-week change over the "
+             f"{HISTORY_WEEKS} weeks before._", ""]
     lines += ["## What moved most", ""] + (_md_items(w.moves)
                                            or ["- Nothing moved more than three times its usual weekly change."])
     if w.drifts:
@@ -741,8 +752,8 @@ def _inline(text: str) -> str:
     return html.escape(_unescape(text))
 
 
-def render(url, week: str, out: str | None = None, as_of=None) -> str:
-    review = build(url, week, as_of)
+def render(url, week: str, out: str | None = None, as_of=None, tz: str = "UTC") -> str:
+    review = build(url, week, as_of, tz)
     text = to_markdown(review)
     if out and out != "-":  # "-": Markdown on standard output, as `report --out -` writes CSV there
         path = Path(out)

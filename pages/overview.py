@@ -87,20 +87,22 @@ def open_exception_cell(ctx: context.Context, shown: pl.DataFrame, cell, hours: 
 
 
 def kpi_drill(ctx: context.Context):
-    """The callback of a KPI card's "List appeals": the appeals behind that card's number."""
-    def on_list(kpi) -> None:
+    """The callback of a KPI card's "List appeals" (the headline period) and of a click on a
+    point of its sparkline (that point's period): the appeals behind that number."""
+    def on_list(kpi, period_start=None) -> None:
         name = kpi.name
-        title = f"{kpi.label} · {ctx.label(ctx.focus)}"
+        start = period_start or ctx.focus
+        title = f"{kpi.label} · {ctx.label(start)}"
         if name == "qa_accuracy":
-            drill = drilldown.Drill("qa", f"QA reviews · {ctx.label(ctx.focus)}", metric=name, period_start=ctx.focus,
+            drill = drilldown.Drill("qa", f"QA reviews · {ctx.label(start)}", metric=name, period_start=start,
                                     filters=ctx.filter_key, slot="kpi")
         elif name in ("backlog_open", "backlog_breached"):
-            drill = drilldown.Drill("backlog", title, period_start=ctx.focus, filters=ctx.filter_key,
+            drill = drilldown.Drill("backlog", title, period_start=start, filters=ctx.filter_key,
                                     breached_only=name == "backlog_breached", notes=False, slot="kpi")
         else:
             kind = METRICS[name].kind
             what = "counted" if not kind.has_parts else "all"
-            drill = drilldown.Drill("members", title, metric=name, period_start=ctx.focus, filters=ctx.filter_key,
+            drill = drilldown.Drill("members", title, metric=name, period_start=start, filters=ctx.filter_key,
                                     what=what, slot="kpi")
         drilldown.open_drill(PAGE, drill)
     return on_list
@@ -144,7 +146,8 @@ def render() -> None:
     st.caption("Arrows compare with the previous period; green is better, red worse, grey is neither "
                "(the metric catalog's direction). Sparklines: one point per period of the date range, the "
                "headline period in orange. Hover the (?) next to a label for its definition. "
-               "**List appeals** opens the appeals behind a card (for QA accuracy, the QA reviews and their appeals).")
+               "**List appeals** opens the appeals behind a card (for QA accuracy, the QA reviews and their appeals); "
+               "**click a sparkline point** for that period's.")
     drilldown.panel(ctx, PAGE, "kpi")
 
 

@@ -14,6 +14,17 @@ PAGE = "queues"
 ALL = "All queues"
 
 
+# the four trend charts: (name, title, metrics, colours, SLA target line)
+TREND_CHARTS = (
+    ("volume", "Volume in and out", ("appeals_created", "appeals_resolved"), (charts.BLUE, charts.GREEN), None),
+    ("backlog", "Backlog at period end", ("backlog_open", "backlog_breached"), (charts.BLUE, charts.RED), None),
+    ("ttr", "Time to resolve (TTR) against the SLA target", ("ttr_p50_hours", "ttr_p90_hours"),
+     (charts.BLUE, charts.TEAL), "ttr_target_hours"),
+    ("ftr", "First touch (FTR) against the SLA target", ("ftr_p50_hours", "ftr_p90_hours"),
+     (charts.BLUE, charts.TEAL), "ftr_target_hours"),
+)
+
+
 def queue_table(ctx: context.Context, report: pl.DataFrame, total: pl.DataFrame) -> pl.DataFrame:
     table = dashboard.group_table(report, "queue", ctx.focus, TABLE_METRICS)
     overall = dashboard.group_table(total.with_columns(pl.lit(ctx.total_label).alias("queue")), "queue", ctx.focus,
@@ -124,27 +135,26 @@ def render() -> None:
 
     trend = widgets.trend_frame(report.filter(pl.col("queue") == queue), ctx, TABLE_METRICS)
     open_rows, open_total = data.open_appeals(ctx.url, ctx.as_of, ctx.with_filters(queue=[queue]))
-    targets = dashboard.sla_targets(open_rows)
+    sla = dashboard.sla_targets(open_rows)
+    notes = ctx.annotations(queue)
+    group, where = (("queue", queue),), fmt.md(queue)
     c1, c2 = st.columns(2)
-    with c1:
-        st.markdown("**Volume in and out**")
-        exports.chart(charts.metric_lines(trend, ["appeals_created", "appeals_resolved"], ctx.grain,
-                                            colors=[charts.BLUE, charts.GREEN], annotations=ctx.annotations(queue)), f"volume_{queue}", "queues_chart1")
-    with c2:
-        st.markdown("**Backlog at period end**")
-        exports.chart(charts.metric_lines(trend, ["backlog_open", "backlog_breached"], ctx.grain,
-                                            colors=[charts.BLUE, charts.RED], annotations=ctx.annotations(queue)), f"backlog_{queue}", "queues_chart2")
     c3, c4 = st.columns(2)
-    with c3:
-        st.markdown("**Time to resolve (TTR) against the SLA target**")
-        exports.chart(charts.metric_lines(trend, ["ttr_p50_hours", "ttr_p90_hours"], ctx.grain, colors=[charts.BLUE, charts.TEAL],
-                                            targets={"SLA target (median)": targets["ttr_target_hours"]}, annotations=ctx.annotations(queue)), f"ttr_{queue}", "queues_chart3")
-    with c4:
-        st.markdown("**First touch (FTR) against the SLA target**")
-        exports.chart(charts.metric_lines(trend, ["ftr_p50_hours", "ftr_p90_hours"], ctx.grain, colors=[charts.BLUE, charts.TEAL],
-                                            targets={"SLA target (median)": targets["ftr_target_hours"]}, annotations=ctx.annotations(queue)), f"ftr_{queue}", "queues_chart4")
+    for i, (col, (name, title, metrics, colors, target)) in enumerate(zip((c1, c2, c3, c4), TREND_CHARTS, strict=True)):
+        with col:
+            st.markdown(f"**{title}**")
+            targets = {"SLA target (median)": sla[target]} if target else None
+            chart = charts.metric_lines(trend, list(metrics), ctx.grain, colors=list(colors), targets=targets,
+                                        annotations=notes, selection=charts.click_selection(["period_iso", "metric"]))
+            event = exports.chart(chart, f"{name}_{queue}", f"queues_chart{i + 1}", on_select="rerun",
+                                  chart_key=f"q_{name}_chart")
+            drilldown.open_point(ctx, PAGE, event, f"q_{name}_chart", group, where, "trends")
+    st.caption("**Click a point** to list the appeals behind it: created or resolved in that period, open or "
+               "breached at its end, or the resolved (first-touched) appeals whose times make the percentile. "
+               f"Periods in {ctx.tz}.")
     if open_rows.height:
         st.caption(fmt.targets_caption(dashboard.targets_by_priority(open_rows)))
+    drilldown.panel(ctx, PAGE, "trends")
 
     c5, c6 = st.columns(2)
     with c5:
@@ -169,11 +179,17 @@ def render() -> None:
         prio = ctx.report(by=("priority",), metrics=("appeals_created",), filters=ctx.with_filters(queue=[queue]))
         prio = prio.filter(pl.col("period_start").is_in(ctx.starts))
         prio = dashboard.share_of_total(prio, "priority", "appeals_created")
-        exports.chart(charts.stacked_counts(prio, "priority", "appeals_created", ctx.grain, "Priority",
-                                              METRICS["appeals_created"].label, share="share", scheme="orangered",
-                                              sort=["P3", "P2", "P1", "P0"], annotations=ctx.annotations(queue)), f"priority_mix_{queue}", "queues_chart6")
+        chart = charts.stacked_counts(prio, "priority", "appeals_created", ctx.grain, "Priority",
+                                      METRICS["appeals_created"].label, share="share", scheme="orangered",
+                                      sort=["P3", "P2", "P1", "P0"], annotations=notes)
+        event = exports.chart(drilldown.selectable(chart, ["period_iso", "priority"]), f"priority_mix_{queue}",
+                              "queues_chart6", on_select="rerun", chart_key="q_priority_chart")
+        drilldown.open_point(ctx, PAGE, event, "q_priority_chart", group, where, "priority",
+                             metric="appeals_created", series="priority")
+        st.caption("Click a bar to list the appeals it counts.")
 
     drilldown.panel(ctx, PAGE, "age")
+    drilldown.panel(ctx, PAGE, "priority")
     widgets.drilldown(ctx, {"queue": queue}, "queue_drill", title=f"Appeals behind a number · {fmt.md(queue)}")
 
 

@@ -61,7 +61,17 @@ def render() -> None:
                                              & pl.col("period_start").is_in(ctx.starts)), "overturn_rate")
     st.subheader("Overturn rate by enforcement source")
     if source.height:
-        exports.chart(charts.rate_band(source, "overturn_rate", ctx.grain, series="enforcement_source", annotations=ctx.annotations()), "overturn_rate_by_source", "root_causes_chart2")
+        chart = charts.rate_band(source, "overturn_rate", ctx.grain, series="enforcement_source",
+                                 annotations=ctx.annotations(),
+                                 selection=charts.click_selection(["period_iso", "enforcement_source"]))
+        event = exports.chart(chart, "overturn_rate_by_source", "root_causes_chart2", on_select="rerun",
+                              chart_key="rc_source_chart")
+        drilldown.open_point(ctx, PAGE, event, "rc_source_chart", (), "enforcement source", "source",
+                             metric="overturn_rate", series="enforcement_source")
+        st.caption("A point: the overturn rate of the decisions on that source's enforcements in the period, with "
+                   "its 95% Wilson band. **Click a point** to list those decisions (overturns flagged) with their "
+                   "redacted notes.")
+        drilldown.panel(ctx, PAGE, "source")
     else:
         widgets.empty("No appeal in this selection has a known enforcement.", "Appeals need an enforcements row.")
 

@@ -149,17 +149,31 @@ def render() -> None:
     st.header(fmt.md(names[pick]), divider="gray")
     trend = widgets.trend_frame(report.filter(pl.col("specialist_id") == pick).drop("pod"), ctx, METRICS)
     trend = dashboard.with_wilson(trend, "overturn_rate")
+    pods = report.filter(pl.col("specialist_id") == pick)["pod"].drop_nulls().unique().to_list()
+    notes = ctx.annotations(scope={"pod": tuple(pods)} if pods else None)  # holidays of the specialist's site
+    group, where = (("specialist_id", pick),), fmt.md(names[pick])
     c1, c2 = st.columns(2)
-    with c1:
-        st.markdown("**Appeals resolved**")
-        exports.chart(charts.metric_lines(trend, ["appeals_resolved"], ctx.grain, annotations=ctx.annotations()), f"resolved_{names[pick]}", "specialists_chart2")
-        st.markdown("**Time to resolve and first touch**")
-        exports.chart(charts.metric_lines(trend, ["ttr_p50_hours", "ttr_p90_hours", "ftr_p50_hours"], ctx.grain, annotations=ctx.annotations()), f"ttr_ftr_{names[pick]}", "specialists_chart3")
-    with c2:
-        st.markdown("**Overturn rate with its 95% Wilson interval**")
-        exports.chart(charts.rate_band(trend, "overturn_rate", ctx.grain, annotations=ctx.annotations()), f"overturn_rate_{names[pick]}", "specialists_chart4")
-        st.markdown("**QA accuracy and reopen rate**")
-        exports.chart(charts.metric_lines(trend, ["qa_accuracy", "reopen_rate"], ctx.grain, annotations=ctx.annotations()), f"qa_reopen_{names[pick]}", "specialists_chart5")
+    for col, name, title, metrics in ((c1, "resolved", "Appeals resolved", ["appeals_resolved"]),
+                                      (c1, "ttr_ftr", "Time to resolve and first touch",
+                                       ["ttr_p50_hours", "ttr_p90_hours", "ftr_p50_hours"]),
+                                      (c2, "overturn_rate", "Overturn rate with its 95% Wilson interval", None),
+                                      (c2, "qa_reopen", "QA accuracy and reopen rate", ["qa_accuracy", "reopen_rate"])):
+        with col:
+            st.markdown(f"**{title}**")
+            if metrics is None:
+                chart = charts.rate_band(trend, "overturn_rate", ctx.grain, annotations=notes,
+                                         selection=charts.click_selection(["period_iso"]))
+            else:
+                chart = charts.metric_lines(trend, metrics, ctx.grain, annotations=notes,
+                                            selection=charts.click_selection(["period_iso", "metric"]))
+            key = f"sp_{name}_chart"
+            event = exports.chart(chart, f"{name}_{names[pick]}", f"specialists_{name}", on_select="rerun",
+                                  chart_key=key)
+            drilldown.open_point(ctx, PAGE, event, key, group, where, "trends",
+                                 metric="overturn_rate" if metrics is None else None)
+    st.caption("**Click a point** to list the appeals behind it (QA accuracy: the QA reviews). Periods in "
+               f"{ctx.tz}.")
+    drilldown.panel(ctx, PAGE, "trends")
     widgets.drilldown(ctx, {"specialist_id": pick}, "spec_drill", title=f"Appeals of {fmt.md(names[pick])}",
                       file_label=names[pick])
 

@@ -284,3 +284,34 @@ def test_a_root_cause_mover_to_its_notes_in_two_clicks(server, browser):
         screenshot(page, "drill_root_cause_mover")
     finally:
         page.close()
+
+
+def test_a_point_of_a_queue_trend_lists_its_appeals(server, browser):
+    # One real click on a time-series line (Queues → payments_hold → "Volume in and out"), to
+    # the right of the plot at mid-height: the chart's nearest-point selection picks the latest
+    # week's created or resolved point, and the panel lists exactly the engine's count of it.
+    from metrics import api
+    from metrics.sample import ensure_sample_duckdb
+
+    url = f"duckdb:///{ensure_sample_duckdb(ROOT / 'data' / 'sample')}"
+    page = open_page(browser, f"{server}/queues?queue_pick=payments_hold")
+    try:
+        chart = page.locator(".st-key-q_volume_chart").first
+        chart.scroll_into_view_if_needed()
+        canvas = chart.locator("svg.marks, canvas.marks").first  # the Vega view (not the toolbar icons)
+        canvas.wait_for(timeout=30_000)
+        box = canvas.bounding_box()
+        page.mouse.click(box["x"] + box["width"] - 30, box["y"] + box["height"] * 0.5)
+        page.wait_for_selector(f".st-key-drill_panel_queues {PANEL}", timeout=60_000)
+        wait_idle(page)
+        assert_no_exception(page)
+        title = page.locator(".st-key-drill_panel_queues h3").first.inner_text()
+        metric = "appeals_created" if title.startswith("Appeals created") else "appeals_resolved"
+        assert title.startswith(("Appeals created · payments_hold · week", "Appeals resolved · payments_hold · week"))
+        week = api.report(url, by="queue", period="week", metrics=metric, filters={"queue": ["payments_hold"]})
+        expected = week.sort("period_start")[metric][-1]  # the latest week on the chart
+        assert "week 47" in title
+        assert page.locator(f".st-key-drill_panel_queues {PANEL}").first.inner_text().startswith(f"{expected:,} appeals")
+        screenshot(page, "drill_queue_trend_point")
+    finally:
+        page.close()

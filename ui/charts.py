@@ -50,7 +50,8 @@ def with_period_labels(frame: pl.DataFrame, grain: str) -> pl.DataFrame:
     Periods are drawn on an ordinal axis of labels, so no browser time zone can shift a
     UTC period start to the day before."""
     if "period_start" not in frame.columns or not frame.height:
-        return frame.with_columns(pl.lit("").alias("period"), pl.lit("").alias("period_name"))
+        return frame.with_columns(pl.lit("").alias("period"), pl.lit("").alias("period_name"),
+                                  pl.lit("").alias("period_iso"))
     years = frame["period_start"].dt.year().n_unique()
     short = {"day": "%a %-d %b", "week": "%-d %b", "month": "%b %Y"}[grain]
     if years > 1 and grain != "month":
@@ -59,6 +60,7 @@ def with_period_labels(frame: pl.DataFrame, grain: str) -> pl.DataFrame:
     return frame.with_columns(
         pl.col("period_start").dt.strftime(short).alias("period"),
         pl.col("period_start").dt.strftime(full).alias("period_name"),
+        pl.col("period_start").dt.strftime("%Y-%m-%d").alias("period_iso"),  # what a click hands back
     )
 
 
@@ -109,6 +111,22 @@ def _points(base: alt.Chart, size: int = 40) -> alt.LayerChart:
     return alt.layer(full, few)
 
 
+def click_selection(fields: list[str], name: str = "pick"):
+    """A click on a chart picks the nearest period's point (its `fields`, e.g. period_iso and
+    metric), for st.altair_chart(on_select="rerun") and ui.drilldown.picked_point."""
+    return alt.selection_point(name=name, fields=fields, on="click", nearest=True)
+
+
+def _hit_layer(base: alt.Chart, value: str, selection) -> list:
+    """An all but invisible point on every period that carries the click selection: with
+    `nearest`, a click anywhere in the plot picks the closest period's point, so a lead need not
+    hit a 6-pixel dot (nor the line, whose datum is not one period's)."""
+    if selection is None:
+        return []
+    return [base.transform_filter(f"isValid(datum['{value}'])").mark_point(size=200, filled=True, opacity=0.001)
+            .add_params(selection)]
+
+
 def _period_order(frame: pl.DataFrame) -> list[str]:
     return frame.sort("period_start")["period"].unique(maintain_order=True).to_list() if frame.height else []
 
@@ -127,8 +145,9 @@ def _tip(metric: str, field: str | None = None, title: str | None = None) -> alt
     return alt.Tooltip(f"{field or metric}:Q", title=title or m.label, format=m.fmt)
 
 
-def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None = None) -> alt.Chart:
-    """A small trend line of one metric, the focus period marked."""
+def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None = None, selection=None) -> alt.Chart:
+    """A small trend line of one metric, the focus period marked; with `selection`
+    (click_selection(["period_iso"])) a click picks a period."""
     frame = _with_n(with_period_labels(frame, grain), [metric])
     tips = [_period_tip(grain), _tip(metric), alt.Tooltip("n:Q", title="n", format=",d")]
     base = alt.Chart(frame).encode(
@@ -140,17 +159,19 @@ def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None =
     if focus is not None:
         layers.append(
             alt.Chart(frame.filter(pl.col("period_start") == focus)).mark_point(size=90, filled=True, color=ORANGE)
-            .encode(x=alt.X("period:O", sort=_period_order(frame)), y=f"{metric}:Q",
-                    tooltip=tips)
+            .encode(x=alt.X("period:O", axis=None, sort=_period_order(frame)), y=alt.Y(f"{metric}:Q", axis=None),
+                    tooltip=tips)  # no axes, like the line's (Vega-Lite cannot merge them with a selection)
         )
+    layers += _hit_layer(base, metric, selection)
     return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0)
 
 
 def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str | None = None,
                  targets: dict[str, float | None] | None = None, colors: list[str] | None = None,
-                 annotations: pl.DataFrame | None = None) -> alt.Chart:
+                 annotations: pl.DataFrame | None = None, selection=None) -> alt.Chart:
     """One line per metric (same unit) over the periods; dashed rules for SLA targets; dotted
-    rules at annotated periods (holidays, launches, rollouts)."""
+    rules at annotated periods (holidays, launches, rollouts). With `selection`
+    (click_selection(["period_iso", "metric"])) a click picks one metric's period."""
     m0 = METRICS[metrics[0]]
     labels = {n: METRICS[n].label for n in metrics}
     ns = {n: n_column(n, frame.columns) for n in metrics}
@@ -185,13 +206,15 @@ def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str
             y="target:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("target:Q", title="Hours", format=m0.fmt)]))
         layers.append(alt.Chart(rdf).mark_text(align="left", dx=4, dy=-7, color=RED, fontSize=11).encode(
             y="target:Q", x=alt.value(0), text="label:N"))
+    layers += _hit_layer(base, "value", selection)  # under the annotations, whose tooltips stay reachable
     layers += _annotation_layers(annotations, long)
     return _titled(alt.layer(*layers).properties(height=260), title, long)
 
 
 def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None = None, title: str | None = None,
-              annotations: pl.DataFrame | None = None) -> alt.Chart:
-    """A rate over the periods with its 95 % Wilson interval as a band (one line per series)."""
+              annotations: pl.DataFrame | None = None, selection=None) -> alt.Chart:
+    """A rate over the periods with its 95 % Wilson interval as a band (one line per series);
+    with `selection` (click_selection(["period_iso", series])) a click picks a series' period."""
     m = METRICS[metric]
     enc_color = (alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="top", symbolOpacity=1, symbolType="stroke",
                                                                         symbolStrokeWidth=3))
@@ -208,7 +231,8 @@ def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None =
         y=alt.Y(f"{metric}_ci_lo:Q", title=m.label, axis=alt.Axis(format=m.fmt)), y2=f"{metric}_ci_hi:Q", color=enc_color)
     line = base.mark_line(interpolate="linear").encode(y=f"{metric}:Q", color=enc_color)
     dots = _points(base.encode(y=f"{metric}:Q", color=enc_color))
-    layers = [band, line, dots, *_annotation_layers(annotations, frame)]
+    layers = [band, line, dots, *_hit_layer(base.encode(y=f"{metric}:Q", color=enc_color), metric, selection),
+              *_annotation_layers(annotations, frame)]
     return _titled(alt.layer(*layers).properties(height=260), title, frame)
 
 

@@ -36,7 +36,7 @@ ALL_CONTROLS = frozenset({"dates", "grain", "period", "compare", "tz", "filters"
 # What each page reads from the sidebar (absent: everything); the others are folded away.
 PAGE_SCOPES: dict[str, frozenset[str]] = {
     "data-quality": frozenset(),
-    "weekly-review": frozenset({"dates"}),
+    "weekly-review": frozenset({"dates", "tz"}),  # weeks of the reporting zone
 }
 # The hubs' zones first (domain.md: US, UK, Germany, Ireland, Poland, Australia), then all IANA zones.
 TEAM_ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
@@ -58,6 +58,8 @@ class Context:
     tz: str = "UTC"
     compare: str = "previous"
     notes: tuple = ()  # metrics.annotations.Annotation: holidays and the team's annotations file
+    links: notes_mod.ScheduleLinks = notes_mod.ScheduleLinks()  # which holidays apply to which charts
+    run: object = field(default_factory=object, compare=False, repr=False)  # this script run (a fresh token)
 
     # -- periods -------------------------------------------------------------------------------
     @property
@@ -99,9 +101,13 @@ class Context:
             return dashboard.kpis_vs_trailing(report, self.focus, self.grain, metrics)
         return dashboard.kpis(report, self.focus, self.previous, metrics)
 
-    def annotations(self, queue: str | None = None) -> pl.DataFrame:
-        """Annotations of the date range for time charts (one queue's, or every queue's)."""
-        return notes_mod.frame(list(self.notes), self.date_from, self.date_to, self.grain, queue)
+    def annotations(self, queue: str | None = None, scope: dict | None = None) -> pl.DataFrame:
+        """Annotations of the date range for time charts (one queue's, or every queue's): the
+        holidays of the schedules the filters, the chart's queue and its `scope` (e.g. the pod
+        of the specialist it shows) reach; every holiday, with its site and queues, when nothing
+        narrows the chart."""
+        schedules = self.links.applicable(dict(self.filters) | (scope or {}), queue)
+        return notes_mod.frame(list(self.notes), self.date_from, self.date_to, self.grain, queue, schedules)
 
     def instant(self, dt: datetime) -> str:
         """An instant in the reporting zone, e.g. "22 Nov 2026 23:58 UTC" or "23 Nov 2026 10:58 AEDT"."""
@@ -233,16 +239,21 @@ def annotations_file(url: str) -> str | None:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _notes(url: str, as_of: datetime, date_from: date, date_to: date, path: str | None, mtime: float | None) -> tuple:
+def _notes(url: str, as_of: datetime, date_from: date, date_to: date, path: str | None, mtime: float | None,
+           queues: tuple[str, ...] = ()) -> tuple:
     from metrics import api
 
-    found = notes_mod.from_holidays(api.holidays(data.source(url), date_from, date_to, as_of))
+    # the warehouse's own tables: the store keeps facts and aggregates, not holidays or policies
+    wh = data.warehouse(url)
+    links = notes_mod.ScheduleLinks.of(*api.schedule_links(wh, as_of), queues)
+    found = notes_mod.from_holidays(api.holidays(wh, date_from, date_to, as_of), links)
     if path:
         found += notes_mod.read_file(path)
-    return tuple(found)
+    return tuple(found), links
 
 
-def load_notes(url: str, as_of: datetime, date_from: date, date_to: date) -> tuple:
+def load_notes(url: str, as_of: datetime, date_from: date, date_to: date,
+               queues: tuple[str, ...] = ()) -> tuple[tuple, notes_mod.ScheduleLinks]:
     """Holidays of the range and the team's annotations; a bad file is named in the sidebar, not fatal."""
     path = annotations_file(url)
     mtime = None
@@ -253,10 +264,10 @@ def load_notes(url: str, as_of: datetime, date_from: date, date_to: date) -> tup
             st.sidebar.warning(f"Annotations file not found: {fmt.code(path)}", icon=":material/warning:")
             path = None
     try:
-        return _notes(url, as_of, date_from, date_to, path, mtime)
+        return _notes(url, as_of, date_from, date_to, path, mtime, queues)
     except notes_mod.AnnotationError as exc:
         st.sidebar.warning(fmt.md(str(exc)), icon=":material/warning:")
-        return _notes(url, as_of, date_from, date_to, None, None)
+        return _notes(url, as_of, date_from, date_to, None, None, queues)
 
 
 def _reset(default_range: tuple[date, date]) -> None:
@@ -390,8 +401,9 @@ def sidebar(url: str, as_of: datetime, options: dict[str, list[str]], names_allo
         st.error(f"Specialists cannot be pseudonymised: {refused}.", icon=":material/lock:")
         st.stop()
     sb.button("Reset filters", on_click=_reset, args=((default_from, default_to),), width="stretch")
-    notes = load_notes(url, as_of, date_from, date_to) if scope == ALL_CONTROLS else ()
-    ctx = Context(url, as_of, date_from, date_to, grain, focus, filters, bool(pseudo), salt, tz, compare, notes)
+    notes, links = (load_notes(url, as_of, date_from, date_to, tuple(options.get("queue", ())))
+                    if scope == ALL_CONTROLS else ((), notes_mod.ScheduleLinks()))
+    ctx = Context(url, as_of, date_from, date_to, grain, focus, filters, bool(pseudo), salt, tz, compare, notes, links)
     st.session_state["_ctx"] = ctx
     return ctx
 

@@ -461,8 +461,9 @@ def transparency(url: str, as_of: datetime, date_from: date, date_to: date) -> d
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Writing the weekly review (as of the week's end)…")
-def weekly_review(url: str, as_of: datetime, week: str) -> tuple[str, str]:
-    """The WBR of one ISO week as Markdown and as self-contained HTML (the export's content)."""
+def weekly_review(url: str, as_of: datetime, week: str, tz: str = "UTC") -> tuple[str, str]:
+    """The WBR of one ISO week of the reporting zone `tz` as Markdown and as self-contained HTML
+    (the export's content, `python -m metrics wbr --week W --tz Z`)."""
     import dataclasses
     import threading
 
@@ -472,7 +473,7 @@ def weekly_review(url: str, as_of: datetime, week: str) -> tuple[str, str]:
     # replace the ones every other page reads (prepared as of the data's end)
     own = dataclasses.replace(warehouse(url), _session=None, _session_lock=threading.Lock(), _materialized_as_of=None)
     try:
-        review = wbr.build(own, week, as_of=as_of)
+        review = wbr.build(own, week, as_of=as_of, tz=tz)
     finally:
         if own._session is not None:
             own._session.invalidate()  # drop its temp tables with the connection

@@ -198,6 +198,12 @@ def panel(ctx: Context, page: str, slot: str = "main") -> None:
     drill = current(page)
     if drill is None or drill.slot != slot:
         return
+    drawn = f"_drill_drawn_{page}"
+    if st.session_state.get(drawn) is ctx.run:
+        # a panel of this page was drawn higher up in this run, before a click on a chart further
+        # down opened this one: run again, so the page shows this one alone
+        st.rerun()
+    st.session_state[drawn] = ctx.run
     with st.container(border=True, key=f"drill_panel_{page}"):
         head, close_col = st.columns([6, 1], vertical_alignment="center")
         head.subheader(drill.title)
@@ -281,6 +287,39 @@ def cell_drill(ctx: Context, column: str, group: tuple[tuple[str, str], ...], wh
                  what=what, slot=slot)
 
 
+def point_drill(ctx: Context, point: dict | None, group: tuple[tuple[str, str], ...], where: str, slot: str,
+                metric: str | None = None, series: str | None = None) -> Drill | None:
+    """The drill-down behind a clicked point of a time chart (ui.charts.click_selection): the
+    appeals of that metric in the point's period (`period_iso`, a period of the reporting zone,
+    so the list is the zone's period as the chart is), the chart's group and filters, and the
+    point's series (`series`: a grouping key such as enforcement_source) when the chart has
+    one line per group. `metric` is the chart's metric, else the point's `metric` field."""
+    if not point or not point.get("period_iso"):
+        return None  # a click beside every point, or on an annotation
+    try:
+        start = date.fromisoformat(str(point["period_iso"]))
+    except ValueError:
+        return None
+    name = metric or point.get("metric")
+    if name not in METRICS:
+        return None
+    if series:
+        if point.get(series) is None:
+            return None
+        group = (*group, (series, str(point[series])))
+        where = f"{where} · {point[series]}" if where else str(point[series])
+    return cell_drill(ctx, name, group, where, slot, start)
+
+
+def open_point(ctx: Context, page: str, event, key: str, group: tuple[tuple[str, str], ...], where: str, slot: str,
+               metric: str | None = None, series: str | None = None) -> Drill | None:
+    """Open the drill-down of a time chart's newly clicked point (see point_drill)."""
+    drill = point_drill(ctx, picked_point(event, key), group, where, slot, metric, series)
+    if drill is not None:
+        open_drill(page, drill)
+    return drill
+
+
 def selectable(chart, fields: list[str], name: str = "pick"):
     """An Altair chart whose marks can be clicked (a point selection on `fields`), for
     st.altair_chart(on_select="rerun"); a layered chart gets the selection on its first layer."""
@@ -295,8 +334,8 @@ def selectable(chart, fields: list[str], name: str = "pick"):
 
 def picked_point(event, key: str, name: str = "pick") -> dict | None:
     """The clicked mark's field values of a selectable chart, only when new (see new_cell)."""
-    try:
-        points = event.selection.get(name) or []
+    try:  # the event is a dict (attribute access too, in a browser; a plain dict set in session state)
+        points = (event or {}).get("selection", {}).get(name) or []
     except AttributeError:
         points = []
     point = dict(points[0]) if points else None

@@ -66,7 +66,18 @@ def kpi_card(kpi: Kpi, trend: pl.DataFrame | None, ctx: Context, on_list=None) -
         else:
             st.caption("appeals" if kpi.name != "backlog_open" else "open at period end")
         if trend is not None and trend.height > 1 and trend[kpi.name].drop_nulls().len() > 0:
-            st.altair_chart(charts.sparkline(trend, kpi.name, ctx.grain, ctx.focus), width="stretch")
+            if on_list is None:
+                st.altair_chart(charts.sparkline(trend, kpi.name, ctx.grain, ctx.focus), width="stretch")
+            else:  # a point of the sparkline lists that period's appeals, as the button lists the headline's
+                from ui import drilldown
+
+                key = f"kpi_spark_{kpi.name}"
+                event = st.altair_chart(charts.sparkline(trend, kpi.name, ctx.grain, ctx.focus,
+                                                         selection=charts.click_selection(["period_iso"])),
+                                        width="stretch", on_select="rerun", key=key)
+                point = drilldown.picked_point(event, key)
+                if point and point.get("period_iso"):
+                    on_list(kpi, date.fromisoformat(str(point["period_iso"])))
         if on_list is not None:  # the appeals behind the number (ui.drilldown)
             st.button("List appeals", key=f"kpi_list_{kpi.name}", on_click=on_list, args=(kpi,),
                       icon=":material/list:", type="tertiary")
