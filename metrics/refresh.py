@@ -201,17 +201,16 @@ def _staging_with(wh: Warehouse, scope: str | None, shared: str | None) -> dict[
     scope appeal carries. An id a scope appeal carries is either carried by that appeal only
     (its rows are the scope's own) or shared, so one pass over the events finds the same rows
     as asking, per row, whether a scope appeal carries its id (a second pass)."""
-    st = wh.staging_ctes()
     if scope is None:
-        return st
-    out = {"refresh_scope": scope, "refresh_shared": shared}
-    out.update(st)
-    out["stg_appeals"] = (f"select * from ({st['stg_appeals']}) as s "
-                          "where s.appeal_id in (select id from refresh_scope)")
-    out["stg_appeal_events"] = (
-        f"select * from ({st['stg_appeal_events']}) as s where s.event_id is not null and ("
-        "s.appeal_id in (select id from refresh_scope) or s.event_id in (select id from refresh_shared))")
-    return out
+        return wh.staging_ctes()
+    # on the source rows, with staging's own text expression: the other columns are staged
+    # for the kept rows only (staging every event row first cost most of the pass)
+    appeal, event = wh.staged_text("src.appeal_id"), wh.staged_text("src.event_id")
+    st = wh.staging_ctes(src_filter={
+        "appeals": f"{appeal} in (select id from refresh_scope)",
+        "appeal_events": f"{event} is not null and ({appeal} in (select id from refresh_scope) "
+                         f"or {event} in (select id from refresh_shared))"})
+    return {"refresh_scope": scope, "refresh_shared": shared, **st}
 
 
 FACTS_SELECT = """
