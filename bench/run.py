@@ -46,10 +46,12 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(kind: str, path: str) -> dict:
+def measure(kind: str, path: str, *args: str) -> dict:
     sys.path.insert(0, str(ROOT))
     t0 = time.perf_counter()
-    if kind == "pg_reference":
+    if kind == "pg_load":
+        detail = {"rows": load_postgres(path, args[0], "day" if len(args) > 1 else "public", *args[1:])}
+    elif kind == "pg_reference":
         import sqlalchemy as sa
 
         with sa.create_engine(path).connect() as conn:
@@ -62,6 +64,11 @@ def measure(kind: str, path: str) -> dict:
         t = time.perf_counter()
         n_facts = api.write_facts(wh, str(OUT / "facts_pg.parquet"))
         detail = {"facts_rows": n_facts, "facts_s": round(time.perf_counter() - t, 2)}
+    elif kind in ("pg_store_full", "pg_refresh_day"):
+        from metrics import refresh
+
+        result = refresh.refresh(path, full=kind == "pg_store_full")
+        detail = {"line": result.line(), "recomputed": result.recomputed, "phases": result.phases}
     elif kind == "reference":
         import duckdb
 
@@ -117,42 +124,86 @@ def main(sizes: list[int]) -> None:
             fh.write(json.dumps(line) + "\n")
 
 
-def main_postgres(n: int) -> None:
-    """Full build (every model, facts written) on PostgreSQL against the reference in PostgreSQL."""
+def load_postgres(url: str, path: str, schema: str, since: str = "") -> dict:
+    """Copy the DuckDB warehouse at `path` into `schema` of the PostgreSQL at `url`; with
+    `since` (an older copy of it), only the rows `path` has beyond it, appended to public.
+    Run in its own process: the frames it holds must not count in the measured peaks (a
+    child's peak RSS starts from its parent's)."""
     import duckdb
+
+    from tests.pg import load_tables_pg, psycopg_conninfo
+
+    con = duckdb.connect(path, read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    names = [name for (name,) in con.sql("show tables").fetchall()]
+    if since:
+        con.execute(f"attach '{since}' as before (read_only)")
+    tables = {name: con.sql(f"select * from {name}" + (f" except all select * from before.{name}" if since else "")).pl()
+              for name in names}
+    load_tables_pg(url, tables, schema)
+    if since:
+        import psycopg
+
+        with psycopg.connect(psycopg_conninfo(url)) as pg:
+            for name, frame in tables.items():
+                if frame.height:
+                    pg.execute(f'insert into public."{name}" select * from "{schema}"."{name}"')
+            pg.commit()
+    return {name: frame.height for name, frame in tables.items() if frame.height}
+
+
+def main_postgres(n: int) -> None:
+    """On PostgreSQL, against the reference in PostgreSQL's spelling: a full facts build, the
+    store built from it, and its refresh after bench/store.py's new day."""
+    import os
+    import signal
+    import tempfile
 
     sys.path.insert(0, str(ROOT))
     from bench.gen import generate
-    from tests.pg import PgServer, load_tables_pg
+    from tests.pg import PgServer
 
     path = OUT / f"wh_{n}.duckdb"
     if not path.exists():
         generate(path, n)
+    live = OUT / f"wh_{n}_live.duckdb"  # bench/store.py's copy with one new day appended
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a killed bench stops its server too
+    results: dict = {}
     with PgServer() as server:
         url = server.url
-        con = duckdb.connect(str(path), read_only=True)
-        con.execute("set TimeZone = 'UTC'")
-        t = time.perf_counter()
-        tables = {name: con.sql(f"select * from {name}").pl() for (name,) in con.sql("show tables").fetchall()}
-        load_tables_pg(url, tables, "public")
-        print(f"loaded {n:,} appeals into PostgreSQL in {time.perf_counter() - t:.0f}s", flush=True)
-        results = {}
-        for kind in ("pg_reference", "pg_build"):
-            proc = subprocess.run([sys.executable, __file__, "--measure", kind, url], capture_output=True, text=True,
-                                  cwd=ROOT)
+
+        def step(kind: str, *args: str, label: str = "") -> dict:
+            proc = subprocess.run([sys.executable, __file__, "--measure", kind, url, *args], capture_output=True,
+                                  text=True, cwd=ROOT)
             if proc.returncode != 0:
                 raise SystemExit(proc.stderr)
-            results[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
-    ratio = results["pg_build"]["wall_s"] / max(results["pg_reference"]["wall_s"], 1e-9)
-    line = {"appeals": n, "dialect": "postgresql", **results, "ratio": round(ratio, 2)}
-    print(json.dumps(line), flush=True)
+            results[label or kind] = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(json.dumps(results[label or kind]), flush=True)
+            return results[label or kind]
+
+        step("pg_load", str(path))
+        step("pg_reference")
+        if live.exists():  # the store first: the full build it does is what a team runs
+            os.environ["APPEALS_STORE_DIR"] = tempfile.mkdtemp(prefix="pg-store-", dir=OUT)
+            step("pg_store_full")
+            step("pg_load", str(live), str(path), label="pg_load_day")
+            step("pg_reference", label="pg_reference_after_day")
+            step("pg_refresh_day")
+        step("pg_build")
+    ref = results["pg_reference"]["wall_s"]
+    ratios = {k: round(results[k]["wall_s"] / max(ref, 1e-9), 2) for k in ("pg_store_full", "pg_build") if k in results}
+    if "pg_refresh_day" in results:
+        ratios["pg_refresh_day"] = round(results["pg_refresh_day"]["wall_s"]
+                                         / max(results["pg_reference_after_day"]["wall_s"], 1e-9), 2)
+    line = {"appeals": n, "dialect": "postgresql", **results, "ratios": ratios}
+    print(json.dumps({"appeals": n, "dialect": "postgresql", "ratios": ratios}), flush=True)
     with (OUT / "results.jsonl").open("a") as fh:
         fh.write(json.dumps(line) + "\n")
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--measure":
-        print(json.dumps(measure(sys.argv[2], sys.argv[3])))
+        print(json.dumps(measure(sys.argv[2], sys.argv[3], *sys.argv[4:])))
     elif len(sys.argv) > 1 and sys.argv[1] == "--postgres":
         main_postgres(int(sys.argv[2]))
     else:

@@ -49,7 +49,7 @@ from metrics.store import (
     location,
     open_store,
 )
-from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params, bound_duckdb
+from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params, bound_duckdb, file_identity
 
 LAYOUT_VERSION = "1"
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
@@ -314,11 +314,17 @@ def refresh(warehouse=None, store_url: str | None = None, full: bool = False,
 
 
 def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> RefreshResult:
+    prev = loc.meta()
+    # taken before anything is read: a file written during this refresh no longer matches it
+    identity = _unchanged_file_identity(wh)
+    if (not full and identity is not None and prev is not None and prev.get("engine_version") == engine_version()
+            and identity in (prev.get("file_identity"), loc.noted_identity())):
+        return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), datetime.fromisoformat(prev["as_of"]),
+                             "the warehouse file is unchanged since the last refresh")
     say(0.02, "Reading the warehouse's as-of time")
     as_of = api.default_as_of(wh)
     as_of_p = api.as_of_param(as_of)
     params = {"as_of": as_of_p}
-    prev = loc.meta()
     cx = Compute(wh)
     cx.as_of_p = as_of_p
     try:
@@ -328,6 +334,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
         version = engine_version()
         reason = _full_reason(full, prev, version, present, whole, as_of)
         if not reason and prev["as_of"] == as_of_p and prev["whole"] == whole:
+            if identity is not None:
+                loc.note_identity(identity)  # the next look needs no reading while the file stays as it is
             return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), as_of, "nothing changed")
         fps = {"whole": whole}
         first = cx.frame(
@@ -336,7 +344,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
         meta = {
             "as_of": as_of_p, "first_created_at": first.astimezone(UTC).isoformat() if first else None,
             "engine_version": version, "tables_present": present, "whole": whole,
-            "unknown_timezones": wh.unknown_timezones(), "warehouse": _redacted(wh),
+            "unknown_timezones": wh.unknown_timezones(), "warehouse": _redacted(wh), "file_identity": identity,
             "refreshed_at": datetime.now(UTC).isoformat(),
         }
         db = loc.begin()
@@ -365,6 +373,17 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
     say(1.0, "Done")
     recomputed = meta["recomputed"]
     return RefreshResult(mode, recomputed, total, as_of, reason or "incremental")
+
+
+def _unchanged_file_identity(wh: Warehouse) -> list | None:
+    """The warehouse file's identity when it alone decides whether the data changed: a plain
+    DuckDB file read as it is. None (fingerprint every table) for server warehouses, adapters
+    (their SQL may read other files) and files holding views (they may too)."""
+    identity = file_identity(wh.url)
+    if identity is None or identity == ("missing",) or wh.adapter_sql:
+        return None
+    views = wh.query("select count(*) as n from duckdb_views() where not internal")["n"][0]
+    return list(identity) if views == 0 else None
 
 
 def _kept(loc: Location) -> str:

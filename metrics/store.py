@@ -292,6 +292,13 @@ class Location:
     def lock_path(self) -> Path:
         raise NotImplementedError
 
+    def note_identity(self, identity: list) -> None:
+        """Remember that the live state still matches a warehouse file with this identity
+        (a refresh that found nothing changed). Only the default store keeps such a note."""
+
+    def noted_identity(self) -> list | None:
+        return None
+
 
 @dataclass
 class GenerationsLocation(Location):
@@ -373,6 +380,22 @@ class GenerationsLocation(Location):
     def lock_path(self):
         self.folder.mkdir(parents=True, exist_ok=True)
         return self.folder / "refresh.lock"
+
+    def note_identity(self, identity):
+        generation = self.generation()
+        if generation is None:
+            return
+        tmp = self.folder / f"IDENTITY.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"generation": generation, "identity": identity}))
+        os.replace(tmp, self.folder / "IDENTITY")
+
+    def noted_identity(self):
+        try:
+            note = json.loads((self.folder / "IDENTITY").read_text())
+        except (OSError, ValueError):
+            return None
+        # a note about an older generation says nothing about the live one
+        return note.get("identity") if note.get("generation") == self.generation() else None
 
 
 @dataclass

@@ -613,16 +613,42 @@ def _agreeing_specialists(body: str, source: str) -> str:
             "    window w as (partition by specialist_id)")
 
 
+def duckdb_file(url: str) -> Path | None:
+    """The file of a `duckdb:///path` URL; None for `:memory:` and server warehouses."""
+    path = url.split("///", 1)[1] if url.startswith("duckdb") and "///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def file_identity(url: str) -> tuple | None:
+    """What identifies a DuckDB warehouse file's content without reading it: device, inode,
+    size, mtime and ctime of the file and of its write-ahead log (a file replaced, rewritten,
+    copied over with its old mtime, written to but not yet checkpointed, or deleted changes
+    it). None for server warehouses, which have no such cheap signal."""
+    path = duckdb_file(url)
+    if path is None:
+        return None
+    try:
+        main = path.stat()
+    except OSError:
+        return ("missing",)
+    try:
+        wal = Path(f"{path}.wal").stat()
+        wal_part = (wal.st_size, wal.st_mtime_ns, wal.st_ctime_ns)
+    except OSError:
+        wal_part = ()
+    return (main.st_dev, main.st_ino, main.st_size, main.st_mtime_ns, main.st_ctime_ns, *wal_part)
+
+
 def make_engine(url: str) -> sa.Engine:
     from metrics import spark
 
     if spark.is_spark_url(url):
         return spark.SparkEngine(url)
     if url.startswith("duckdb"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:" and not Path(path).exists():
+        path = duckdb_file(url)
+        if path is not None and not path.exists():
             raise WarehouseError(f"--warehouse: DuckDB file not found: {path}")
-        args = {"read_only": True} if path and path != ":memory:" else {}
+        args = {"read_only": True} if path is not None else {}
         engine = sa.create_engine(url, connect_args=args)
 
         @sa.event.listens_for(engine, "connect")

@@ -6,6 +6,7 @@
 #
 #   bash scripts/test.sh                      # everything
 #   bash scripts/test.sh -x -q -k postgres    # a selection
+#   APPEALS_TEST_WORKERS=0 bash scripts/test.sh tests/test_cli.py   # in one process (pdb, -s)
 #
 # The PostgreSQL tests start their own throwaway server (tests/pg.py); nothing is left running.
 set -euo pipefail
@@ -38,4 +39,7 @@ fi
 
 bash scripts/setup.sh dev
 
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), whole modules each, so module fixtures (a Spark session, an app
+# server) start once: many tests wait on a server, a browser or a subprocess, and the other
+# worker uses that time. APPEALS_TEST_WORKERS=0 runs everything in this process.
+exec .venv/bin/python -m pytest -n "${APPEALS_TEST_WORKERS:-2}" --dist loadfile "$@"

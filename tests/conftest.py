@@ -9,8 +9,28 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
+
+# Under pytest-xdist (scripts/test.sh runs the suite on several workers) each worker keeps its
+# own default stores: two workers building the sample's store at once would meet the store's
+# refresh lock (RefreshBusy) and one of them would fail. Set before any test or app server
+# starts, so subprocesses (streamlit, the CLI) inherit it.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and not os.environ.get("APPEALS_STORE_DIR"):
+    os.environ["APPEALS_STORE_DIR"] = str(Path(__file__).resolve().parent.parent / "data" / "store" / f"test-{_WORKER}")
+
+# The longest modules first: pytest-xdist hands whole modules to workers in collection order
+# (`--dist loadfile`), so a long module collected last would run alone at the end.
+LONG_MODULES = ("test_postgres.py", "test_store.py", "test_spark.py", "test_property_broken.py",
+                "test_browser.py", "test_zendesk.py", "test_app_pages.py", "test_wbr.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONG_MODULES)}
+    order = {id(item): n for n, item in enumerate(items)}
+    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), order[id(item)]))
 
 
 def _in_ci() -> bool:

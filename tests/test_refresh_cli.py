@@ -198,3 +198,71 @@ def test_a_changed_specialist_row_reaches_the_stretches_they_owned(tmp_path, cap
     at = lines[0].split(",").index("pod")
     pods = [line.split(",")[at] for line in lines[1:]]
     assert pods == ["", "p9", "p2"]
+
+
+def test_an_untouched_warehouse_file_is_not_read_again(tmp_path, capsys, monkeypatch):
+    """The file's identity (inode, size, mtime, ctime, WAL) recorded by the last refresh says
+    "unchanged" without a query; anything that touches the file falls back to fingerprints."""
+    import gc
+    import shutil
+
+    import duckdb
+
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS, "sla_policies": POLICIES})
+    path = Path(url.split("///", 1)[1])
+    assert refresh.refresh(url).mode == "full"
+    # the fast path must not ask the warehouse anything: make every as-of question fail
+    real_as_of = refresh.api.default_as_of
+
+    def no_reading(_wh):
+        raise AssertionError("the warehouse was read")
+
+    monkeypatch.setattr(refresh.api, "default_as_of", no_reading)
+    again = refresh.refresh(url)
+    assert (again.mode, again.recomputed, again.total) == ("unchanged", 0, 3)
+    assert again.reason == "the warehouse file is unchanged since the last refresh"
+    assert again.as_of.isoformat() == "2026-03-02T14:00:00+00:00"  # c1, the latest instant
+    monkeypatch.setattr(refresh.api, "default_as_of", real_as_of)
+
+    # touched, not changed (a new mtime): the refresh reads, finds nothing changed, and notes
+    # the new identity, so the look after that needs no reading again
+    os.utime(path)
+    touched = refresh.refresh(url)
+    assert (touched.mode, touched.reason) == ("unchanged", "nothing changed")
+    monkeypatch.setattr(refresh.api, "default_as_of", no_reading)
+    assert refresh.refresh(url).reason == "the warehouse file is unchanged since the last refresh"
+    monkeypatch.setattr(refresh.api, "default_as_of", real_as_of)
+
+    # a late event for B written through DuckDB: the file changes, the refresh reads and finds it
+    gc.collect()  # let go of this process's read-only connections first
+    con = duckdb.connect(str(path))
+    con.execute("insert into appeal_events (event_id, appeal_id, occurred_at, event_type, actor_id, actor_type, "
+                "outcome) values ('b2', 'B', timestamptz '2026-03-02 16:00:00+00', 'decided', 's1', 'specialist', "
+                "'overturned')")
+    con.close()
+    moved = refresh.refresh(url)
+    # B (its new event) recomputed; A and C resolved before and unchanged: 1 of 3
+    assert (moved.mode, moved.recomputed, moved.as_of.isoformat()) == ("incremental", 1, "2026-03-02T16:00:00+00:00")
+
+    # the earlier file copied back over it (copy2 keeps the source's mtime; the ctime moves):
+    # the refresh goes back to the fingerprints, which see B's decision gone
+    old = tmp_path / "old.duckdb"
+    make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS, "sla_policies": POLICIES}, name="old.duckdb")
+    gc.collect()
+    shutil.copy2(old, path)
+    back = refresh.refresh(url)
+    assert back.mode != "unchanged" and back.as_of.isoformat() == "2026-03-02T14:00:00+00:00"
+
+
+def test_a_warehouse_with_views_is_always_fingerprinted(tmp_path):
+    """A view may read another file, so the file's identity cannot vouch for it."""
+    import duckdb
+
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS})
+    con = duckdb.connect(url.split("///", 1)[1])
+    con.execute("create view recent_appeals as select * from appeals")
+    con.close()
+    assert refresh.refresh(url).mode == "full"
+    second = refresh.refresh(url)
+    # nothing changed, found by fingerprinting the tables (the fingerprint path's wording)
+    assert (second.mode, second.reason) == ("unchanged", "nothing changed")

@@ -17,7 +17,7 @@ import streamlit as st
 
 from metrics import api, dashboard, spark
 from metrics.redact import redact_text, redact_url
-from metrics.warehouse import Warehouse, WarehouseError
+from metrics.warehouse import Warehouse, WarehouseError, duckdb_file, file_identity
 
 TTL_SECONDS = 600
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,23 +36,9 @@ def sample_url() -> str:
     return f"duckdb:///{ensure_sample_duckdb(ROOT / 'data' / 'sample')}"
 
 
-def duckdb_path(url: str) -> Path | None:
-    path = url.split("///", 1)[1] if url.startswith("duckdb") and "///" in url else ""
-    return Path(path) if path and path != ":memory:" else None
-
-
-def file_identity(url: str) -> tuple | None:
-    """What identifies the warehouse file's content cheaply: device, inode, size, mtime (a
-    file replaced, rewritten or deleted changes it). None for server warehouses: their
-    changes show through the latest event time (the as-of, read again every TTL_SECONDS)."""
-    path = duckdb_path(url)
-    if path is None:
-        return None
-    try:
-        st_ = path.stat()
-    except OSError:
-        return ("missing",)
-    return (st_.st_dev, st_.st_ino, st_.st_size, st_.st_mtime_ns)
+# A server warehouse has no file identity (None): its changes show through the latest event
+# time, read again every TTL_SECONDS.
+duckdb_path = duckdb_file
 
 
 @st.cache_resource
