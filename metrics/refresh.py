@@ -49,7 +49,14 @@ from metrics.store import (
     location,
     open_store,
 )
-from metrics.warehouse import Warehouse, WarehouseError, _duckdb_params, bound_duckdb, file_identity
+from metrics.warehouse import (
+    Warehouse,
+    WarehouseError,
+    _duckdb_params,
+    bound_duckdb,
+    file_identity,
+    sqla_batches,
+)
 
 LAYOUT_VERSION = "1"
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
@@ -139,12 +146,25 @@ class Compute:
         return _typed(self.wh.query(sql, params))
 
     def stream(self, sql: str, params: dict):
-        """Rows to copy into the store: Arrow batches (DuckDB, memory bounded) or a frame."""
+        """Rows to copy into the store, as Arrow batches (memory bounded): DuckDB's own reader,
+        or frames of a server-side cursor (SQLAlchemy warehouses); a frame from Spark."""
         params = {**self.wh.adapter_params, **params}
         if self.duck is not None:
             native, p = _duckdb_params(sql, params)
             return self.duck.sql(native, params=p or None).to_arrow_reader(200_000)
-        return _typed(self.wh.query(sql, params))
+        if self.wh.dialect == "spark":
+            return _typed(self.wh.query(sql, params))
+        import pyarrow as pa
+
+        frames = (_typed(frame).to_arrow() for frame in sqla_batches(self.wh, sql, params))
+        first = next(frames)  # sqla_batches yields at least one frame: its schema is every frame's
+
+        def batches():
+            yield from first.to_batches()
+            for table in frames:
+                yield from table.cast(first.schema).to_batches()
+
+        return pa.RecordBatchReader.from_batches(first.schema, batches())
 
 
 def _known_types() -> dict[str, pl.DataType]:

@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -557,6 +558,33 @@ class Warehouse:
             names = list(result.keys())
             rows = result.fetchall()
         return pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row", infer_schema_length=None)
+
+
+# PostgreSQL type OIDs → Polars types, for rows read in batches (unknown types: text)
+_PG_TYPES_BY_OID = {16: pl.Boolean, 20: pl.Int64, 21: pl.Int64, 23: pl.Int64, 700: pl.Float64, 701: pl.Float64,
+                    1700: pl.Float64, 25: pl.Utf8, 1042: pl.Utf8, 1043: pl.Utf8, 1082: pl.Date, 1083: pl.Time,
+                    1114: pl.Datetime("us"), 1184: pl.Datetime("us", "UTC")}
+
+
+def sqla_batches(wh: Warehouse, sql: str, params: dict, rows: int = 100_000) -> Iterator[pl.DataFrame]:
+    """A SQLAlchemy warehouse's result in frames of up to `rows` rows, read through a
+    server-side cursor, each with the same schema (from the result's column types); at least
+    one frame, empty when there are no rows. What a refresh copies into the store: a whole
+    model held as Python rows took 7.3 GB at 1M appeals on PostgreSQL (bench/README.md)."""
+    params = {**wh.adapter_params, **params}
+    with wh.engine.connect() as conn:
+        if wh.dialect == "postgresql":
+            conn.execute(sa.text("set time zone 'UTC'"))
+        result = conn.execution_options(stream_results=True, max_row_buffer=rows).execute(sa.text(sql), params)
+        names = list(result.keys())
+        codes = [d[1] for d in result.cursor.description] if wh.dialect == "postgresql" else [None] * len(names)
+        schema = {n: _PG_TYPES_BY_OID.get(c, pl.Utf8) for n, c in zip(names, codes, strict=True)}
+        sent = False
+        for part in result.partitions(rows):
+            sent = True
+            yield pl.DataFrame([tuple(r) for r in part], schema=schema, orient="row", strict=False)
+        if not sent:
+            yield pl.DataFrame(schema=schema)
 
 
 def budget_mb() -> float:

@@ -181,3 +181,24 @@ def test_random_sequence_on_postgresql_with_the_store_in_a_schema(tmp_path, pg_u
     results = run_sequence(tmp_path, 5, steps=5, store_url=f"{pg_url}?schema=store_seq", warehouse=warehouse)
     assert results[0].mode == "full"
     assert any(r.mode == "incremental" and r.recomputed < r.total for r in results[1:]), [r.line() for r in results]
+
+
+def test_postgresql_rows_reach_the_store_in_batches_of_one_schema(pg_url):
+    """A refresh copies a PostgreSQL result through a server-side cursor, a frame per batch,
+    typed from the result's columns: a column null in the first batch keeps its type."""
+    import polars as pl
+
+    from metrics.warehouse import Warehouse, sqla_batches
+
+    wh = Warehouse.open(pg_url)
+    sql = ("select * from (values ('a', cast(null as double precision), cast(null as timestamptz)), "
+           "('b', null, null), ('c', 2.5, timestamptz '2026-03-02 10:00:00+00'), ('d', null, null), "
+           "('e', 1.0, null)) as t(k, x, at) order by k")
+    frames = list(sqla_batches(wh, sql, {}, rows=2))
+    # 5 rows in batches of 2: a, b | c, d | e
+    assert [f["k"].to_list() for f in frames] == [["a", "b"], ["c", "d"], ["e"]]
+    assert {str(f.schema) for f in frames} == {str(frames[0].schema)}
+    assert frames[0].schema["x"] == pl.Float64 and frames[0].schema["at"] == pl.Datetime("us", "UTC")
+    assert frames[1]["x"].to_list() == [2.5, None]
+    empty = list(sqla_batches(wh, sql.replace("order by k", "where k = 'z'"), {}, rows=2))
+    assert len(empty) == 1 and empty[0].height == 0 and empty[0].schema["x"] == pl.Float64
