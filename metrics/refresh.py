@@ -244,22 +244,25 @@ def _hash_sum(dialect: str, h: str) -> str:
     return sql_dialect.expand(f"{{hash_sum({h}; {PRIME})}}", dialect)
 
 
-def _staging_with(wh: Warehouse, scope: str | None) -> dict[str, str]:
+def _staging_with(wh: Warehouse, scope: str | None, shared: str | None) -> dict[str, str]:
     """The warehouse's staging CTEs, restricted to the appeals in `scope` when given: their
     appeal rows, and every event row whose event id one of their rows carries (the engine
-    keeps the earliest row of an id across appeals, so those rows must compete)."""
-    st = wh.staging_ctes()
+    keeps the earliest row of an id across appeals, so those rows must compete).
+
+    `shared`: the event ids carried by more than one appeal (null appeal: its own key) that a
+    scope appeal carries. An id a scope appeal carries is either carried by that appeal only
+    (its rows are the scope's own) or shared, so one pass over the events finds the same rows
+    as asking, per row, whether a scope appeal carries its id (a second pass)."""
     if scope is None:
-        return st
-    out = {"refresh_scope": scope}
-    out.update(st)
-    out["stg_appeals"] = (f"select * from ({st['stg_appeals']}) as s "
-                          "where s.appeal_id in (select id from refresh_scope)")
-    out["stg_appeal_events"] = (
-        f"select * from ({st['stg_appeal_events']}) as s where s.event_id in ("
-        f"select e.event_id from ({st['stg_appeal_events']}) as e where e.appeal_id in (select id from refresh_scope))"
-    )
-    return out
+        return wh.staging_ctes()
+    # on the source rows, with staging's own text expression: the other columns are staged
+    # for the kept rows only (staging every event row first cost most of the pass)
+    appeal, event = wh.staged_text("src.appeal_id"), wh.staged_text("src.event_id")
+    st = wh.staging_ctes(src_filter={
+        "appeals": f"{appeal} in (select id from refresh_scope)",
+        "appeal_events": f"{event} is not null and ({appeal} in (select id from refresh_scope) "
+                         f"or {event} in (select id from refresh_shared))"})
+    return {"refresh_scope": scope, "refresh_shared": shared, **st}
 
 
 FACTS_SELECT = """
@@ -533,12 +536,17 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
            fps: dict, params: dict, meta: dict, say: Progress) -> int:
     p = dict(params)
     scope = None if scope_ids is None else cx.id_set(scope_ids, p)
-    staging = _staging_with(wh, scope)
+    shared = None
+    if scope is not None:  # every id shared across appeals now is in cx.contested (_scope)
+        carried = cx.contested.filter(pl.col("appeal_id").is_in(scope_ids.to_list()))["event_id"].unique()
+        shared = cx.id_set(carried, p)
+    staging = _staging_with(wh, scope, shared)
     if cx.duck is not None and scope is not None:
         # the scoped rows once, for facts and spans both (one pass over the events, not two)
         for name in ("stg_appeals", "stg_appeal_events"):
             native, np_ = _duckdb_params(
-                f"create or replace temp table refresh_{name} as with refresh_scope as ({scope}) {staging[name]}",
+                f"create or replace temp table refresh_{name} as with refresh_scope as ({scope}), "
+                f"refresh_shared as ({shared}) {staging[name]}",
                 {**wh.adapter_params, **p})
             cx.duck.execute(native, np_ or None)
             staging[name] = f"select * from refresh_{name}"

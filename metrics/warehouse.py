@@ -336,9 +336,15 @@ class Warehouse:
         prefix = f'"{self.schema}".' if self.schema else ""
         return f'select * from {prefix}"{table}"'
 
-    def staging_ctes(self) -> dict[str, str]:
+    @staticmethod
+    def staged_text(ref: str) -> str:
+        """A text column as staging reads it: spaces trimmed, empty as null."""
+        return f"nullif(trim(both ' ' from cast({ref} as varchar)), '')"  # spaces only, as on every dialect
+
+    def staging_ctes(self, src_filter: dict[str, str] | None = None) -> dict[str, str]:
         """One staging CTE per contract table: trimmed text (empty → null), cast types,
-        absent optional columns and tables as typed nulls."""
+        absent optional columns and tables as typed nulls. `src_filter`: table -> a condition
+        on its source rows (`src`), applied before the staging expressions are computed."""
         present = self.columns()
         ctes: dict[str, str] = {}
         for table in TABLES.values():
@@ -353,7 +359,7 @@ class Warehouse:
                 if exists and col.name in have:
                     ref = f'src."{col.name}"'
                     if col.type == TEXT:
-                        expr = f"nullif(trim(both ' ' from cast({ref} as varchar)), '')"  # spaces only, as on every dialect
+                        expr = self.staged_text(ref)
                     else:
                         expr = self.sane(col, self.typed(table.name, col, ref))
                 else:
@@ -364,6 +370,8 @@ class Warehouse:
             bad_tz = [f":{k}" for k in self.adapter_params if k.startswith("bad_tz_")]
             if table.name == "business_hours" and bad_tz:
                 where = f"\n    where coalesce(nullif(trim(cast(src.timezone as varchar)), ''), '') not in ({', '.join(bad_tz)})"
+            if exists and (src_filter or {}).get(table.name):
+                where += (" and " if where else "\n    where ") + f"({src_filter[table.name]})"
             if exists and table.name == "specialists":
                 ctes["stg_specialists"] = _agreeing_specialists(body, f"({self.source(table.name)}) as src{where}")
             elif exists and table.name == "holidays":
@@ -392,6 +400,9 @@ class Warehouse:
     # (bench/README.md)
     CHUNKED_MODELS = ("events_effective", "appeal_facts", "status_spans")
     CHUNK_ROWS_PER_MB = 1000
+    # appeal_facts probes five appeal-grain relations in one pipeline and status_spans walks
+    # every event of its appeals: a quarter of the slice size (bench/README.md, issue 8f)
+    rows_per_mb: dict = field(default_factory=lambda: {"appeal_facts": 250, "status_spans": 250})
     chunk_rows: int | None = None  # fixed slice size (tests); None: from the memory limit
     slices: dict = field(default_factory=dict)  # model -> slices of the last materialize
 
@@ -485,7 +496,7 @@ class Warehouse:
         from metrics import models
 
         n = int(raw.execute("select count(*) from appeals_base_materialized").fetchone()[0])
-        per_slice = self.chunk_rows or max(50_000, int(limit_mb * self.CHUNK_ROWS_PER_MB))
+        per_slice = self.chunk_rows or max(50_000, int(limit_mb * self.rows_per_mb.get(name, self.CHUNK_ROWS_PER_MB)))
         slices = max(1, -(-n // per_slice))
         self.slices[name] = slices
         if slices == 1:
