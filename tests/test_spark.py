@@ -453,6 +453,30 @@ def test_store_built_from_spark_equals_duckdb(spark_url, random_pairs, tmp_path)
 
 
 @pytest.mark.spark_full
+def test_dashboard_on_spark_reads_a_store_with_duckdbs_numbers(request, spark_url, random_pairs, tmp_path,
+                                                               monkeypatch):
+    """The dashboard pointed at a Spark URL builds its store from Spark on first open and
+    shows the Overview's numbers DuckDB shows for the same warehouse (65 s: marked)."""
+    from streamlit.testing.v1 import AppTest
+
+    _full(request)
+
+    pair = random_pairs(0)
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    shown = {}
+    for name, url in (("spark", f"{spark_url}?schema=rw0"), ("duckdb", pair.duck.url)):
+        monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / f"stores_{name}"))
+        monkeypatch.setenv("APPEALS_WAREHOUSE_URL", url)
+        at = AppTest.from_file(app, default_timeout=600)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        captions = " ".join(c.value for c in at.sidebar.caption)
+        assert "Store" in captions and "full" in captions, captions  # built on first open
+        shown[name] = [(m.label, m.value) for m in at.metric]
+    assert len(shown["spark"]) >= 8 and shown["spark"] == shown["duckdb"]
+
+
+@pytest.mark.spark_full
 def test_store_refreshed_from_spark_equals_duckdb(request, spark_url, random_pairs, tmp_path):
     # as above, then refreshed after appends, late events, corrections and deletions. The
     # changed warehouse is a second Spark database: the store compares fingerprints of rows,

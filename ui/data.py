@@ -172,7 +172,7 @@ def _token(url: str) -> str | None:
     """Identifies the store's live state: a new one after every refresh that wrote."""
     from metrics import store
 
-    if not store_enabled() or spark.is_spark_url(url):  # Spark is read live (no store from it yet)
+    if not store_enabled():
         return None
     loc = _location(url, store_setting())
     if isinstance(loc, store.GenerationsLocation):
@@ -209,7 +209,7 @@ def ensure_store(url: str) -> None:
     drop cached answers when a new state went live (another process may have refreshed)."""
     from metrics import refresh
 
-    if not store_enabled() or spark.is_spark_url(url):
+    if not store_enabled():
         return
     asked = st.session_state.pop("_refresh_now", False)
     changed = url in _CHANGED
