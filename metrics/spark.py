@@ -19,6 +19,7 @@ every check, staging step and report runs unchanged.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -87,6 +88,10 @@ def session(url: str):
                 builder = builder.config("spark.sql.warehouse.dir", folder)
             for k, v in LOCAL_CONF.items():
                 builder = builder.config(k, v)
+            # 1 GB runs the tests; a 1M-appeal warehouse needs more (bench/README.md, Spark)
+            memory = os.environ.get("APPEALS_SPARK_DRIVER_MEMORY", "").strip()
+            if memory:
+                builder = builder.config("spark.driver.memory", memory)
         for k, v in SESSION_CONF.items():
             if not url.startswith("sc://"):
                 builder = builder.config(k, v)
