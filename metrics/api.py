@@ -182,8 +182,7 @@ def report(url=None, by=None, period: str = "week", date_from=None, date_to=None
         return conform(out, schema)
     from metrics import engine_sql
 
-    sql, params = engine_sql.compile_report(wh, plan)
-    return conform(wh.query(sql, params), schema)
+    return conform(engine_sql.run_report(wh, plan), schema)
 
 
 def holidays(url, start: date, end: date, as_of=None) -> dict[str, list[date]]:

@@ -8,6 +8,8 @@ denominator; percentiles are computed from rows in their own group, never averag
 
 from __future__ import annotations
 
+import polars as pl
+
 from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS, OWNER_KEYS
 from metrics.report_plan import ReportPlan
 from metrics.warehouse import Warehouse
@@ -27,6 +29,19 @@ def _metric_aggregates(cohort: str, plan: ReportPlan) -> list[str]:
 
 
 def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
+    """The report as the one statement it is (shown to Data partners, run on most warehouses)."""
+    ctes, final, params, _parts = _report_query(wh, plan)
+    return wh.compose(ctes, final, params), params
+
+
+def run_report(wh: Warehouse, plan: ReportPlan) -> pl.DataFrame:
+    """The report's rows: compile_report's statement, with each cohort's grouped part computed
+    first on DuckDB (Warehouse.query_staged), the same answer within a bounded memory."""
+    ctes, final, params, parts = _report_query(wh, plan)
+    return wh.query_staged(ctes, final, params, stage=parts)
+
+
+def _report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str, dict, list[str]]:
     params: dict = {"as_of": plan.as_of.isoformat(), "tz": plan.tz, "period_to": plan.period_to}
     params["period_from"] = plan.period_from
     filter_sql = []
@@ -124,7 +139,8 @@ def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
         f" and (cast(:period_from as date) is null or c.period_start >= cast(:period_from as date))"
         f"\norder by {order}"
     )
-    return wh.compose(ctes, final, params), params
+    parts = [f"part_{p}" for p in partials + (["enforcements"] if plan.appeal_rate_supported else [])]
+    return ctes, final, params, parts
 
 
 # The one rule for backlog rows (metrics.md): an appeal is in the backlog of period end E when one

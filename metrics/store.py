@@ -608,6 +608,11 @@ class StoreWarehouse(Warehouse):
         params = {**self.adapter_params, **(params or {})}
         return self.db.query(sql, params)
 
+    @contextlib.contextmanager
+    def _duckdb_cursor(self):
+        with self.db.cursor() as cur:  # one cursor for a staged query: its temp tables are its own
+            yield cur
+
 
 def open_store(wh: Warehouse, loc: Location) -> StoreWarehouse | None:
     """The store's current state as a StoreWarehouse, or None when there is none yet."""
