@@ -161,7 +161,9 @@ class Compute:
         staged = dict(staging)
         for name in ("stg_appeals", "stg_appeal_events"):
             view = self._view_name(f"refresh_{name}")
-            self.spark.checkpoint(view, f"with refresh_scope as ({scope}) {staging[name]}", params)
+            # the scope and the shared event ids its appeals carry (_staging_with reads both)
+            self.spark.checkpoint(view, f"with refresh_scope as ({scope}), refresh_shared as "
+                                        f"({staging['refresh_shared']}) {staging[name]}", params)
             self._views.append(view)
             staged[name] = f"select * from {view}"
         built = self.wh.checkpoint_models(staged, params, self._view_name("refresh"), upto="status_spans")
