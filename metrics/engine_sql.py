@@ -38,6 +38,11 @@ def run_report(wh: Warehouse, plan: ReportPlan) -> pl.DataFrame:
     """The report's rows: compile_report's statement, with each cohort's grouped part computed
     first on DuckDB (Warehouse.query_staged), the same answer within a bounded memory."""
     ctes, final, params, parts = _report_query(wh, plan)
+    if wh.dialect == "duckdb":
+        # the models once, within the memory budget, for the parts to read (a no-op when they
+        # are already, or when wh is a store); one statement over the raw chain peaked at
+        # 3.9 GB for a report at 1M appeals, and ran out of memory at 10M (bench/README.md)
+        wh.materialize(params["as_of"])
     return wh.query_staged(ctes, final, params, stage=parts)
 
 

@@ -79,3 +79,6 @@ def test_report_in_parts_equals_the_one_statement(tmp_path, seed):
             assert_frame_equal(one, parts, check_exact=True)
             left = wh.query("select count(*) as n from duckdb_tables() where temporary and table_name like 'part_%'")
             assert left["n"][0] == 0
+            # the parts read the models computed once (each part over the raw chain would
+            # compute every model again): a plain connection has them after its first report
+            assert set(wh.model_overrides(params["as_of"])) == set(wh.FINAL_MODELS)
