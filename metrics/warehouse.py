@@ -673,7 +673,10 @@ def bound_duckdb(raw, share: float) -> float:
     spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
     spill.mkdir(parents=True, exist_ok=True)
     raw.execute("set TimeZone = 'UTC'")
-    raw.execute(f"set temp_directory = {sql_literal(str(spill))}")
+    # DuckDB refuses to set the folder again once it has spilled there, even to the same
+    # path: a 10M refresh's fingerprints spill, then its models bound the connection again
+    if raw.execute("select current_setting('temp_directory')").fetchone()[0] != str(spill):
+        raw.execute(f"set temp_directory = {sql_literal(str(spill))}")
     raw.execute("set preserve_insertion_order = false")
     raw.execute(f"set memory_limit = {sql_literal(f'{int(limit_mb)}MiB')}")
     return limit_mb
