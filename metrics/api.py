@@ -96,12 +96,15 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
 def facts(url=None, as_of=None, wide: bool = False) -> pl.DataFrame:
     """One row per appeal created at or before as_of, the `facts` columns of interfaces.md."""
     wh = open_warehouse(url)
-    as_of_dt = resolve_as_of(wh, as_of)
-    schema = dict(FACTS_COLUMNS) | (WIDE_COLUMNS if wide else {})
-    cols = ", ".join(schema)
-    params = {"as_of": as_of_param(as_of_dt)}
-    sql = wh.compose(None, f'select {cols} from appeal_facts order by appeal_id collate "C"', params)
+    sql, params, schema = _facts_query(wh, resolve_as_of(wh, as_of), wide)
     return conform(wh.query(sql, params), schema)
+
+
+def _facts_query(wh: Warehouse, as_of_dt: datetime, wide: bool) -> tuple[str, dict, dict]:
+    schema = dict(FACTS_COLUMNS) | (WIDE_COLUMNS if wide else {})
+    params = {"as_of": as_of_param(as_of_dt)}
+    sql = wh.compose(None, f'select {", ".join(schema)} from appeal_facts order by appeal_id collate "C"', params)
+    return sql, params, schema
 
 
 def status_spans(url=None, as_of=None) -> pl.DataFrame:
@@ -377,6 +380,9 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     return conform(frame, schema | flag_schema), total
 
 
+FACTS_BATCH_ROWS = 100_000  # rows per batch written by write_facts on PostgreSQL
+
+
 def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
     """Write facts to a file; returns the row count.
 
@@ -402,6 +408,14 @@ def write_facts(url, out: str, as_of=None, wide: bool = False) -> int:
         target = sql_literal(str(Path(out).resolve()))
         wh.query(f"copy ({inner}) to {target} (format parquet, compression zstd)", {"as_of": as_of_param(as_of_dt)})
         return pl.scan_parquet(out).select(pl.len()).collect().item()
+    if wh.dialect == "postgresql":
+        # read in batches through a server-side cursor and written as they come: the whole
+        # facts as Python rows took 4.2 GB at 1M appeals (bench/README.md, PostgreSQL)
+        from metrics.output import write_frames
+        from metrics.warehouse import sqla_batches
+
+        sql, params, schema = _facts_query(wh, as_of_dt, wide)
+        return write_frames((conform(b, schema) for b in sqla_batches(wh, sql, params, rows=FACTS_BATCH_ROWS)), out)
     frame = facts(wh, as_of_dt, wide=wide)
     write_frame(frame, out)
     return frame.height

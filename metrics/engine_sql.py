@@ -38,6 +38,11 @@ def run_report(wh: Warehouse, plan: ReportPlan) -> pl.DataFrame:
     """The report's rows: compile_report's statement, with each cohort's grouped part computed
     first on DuckDB (Warehouse.query_staged), the same answer within a bounded memory."""
     ctes, final, params, parts = _report_query(wh, plan)
+    if wh.dialect == "duckdb":
+        # the models once, within the memory budget, for the parts to read (a no-op when they
+        # are already, or when wh is a store); one statement over the raw chain peaked at
+        # 3.9 GB for a report at 1M appeals, and ran out of memory at 10M (bench/README.md)
+        wh.materialize(params["as_of"])
     return wh.query_staged(ctes, final, params, stage=parts)
 
 
@@ -93,7 +98,7 @@ def _report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str,
             )
         else:  # backlog at each period end
             ctes["periods"] = _periods_values(wh, plan, params)
-            ctes["backlog_facts"], ctes["backlog_spans"] = _backlog_sources(plan, filter_sql)
+            ctes["backlog_facts"], ctes["backlog_spans"] = _backlog_sources(plan, filter_sql, params)
             # owner-following keys come from the stretch open at E, the rest from facts
             fk = "".join(f", {'s' if k in OWNER_KEYS else 'f'}.{k}" for k in keys)
             ctes["backlog_rows"] = f"select p.period_start{fk},\n        {BACKLOG_IS_BREACHED} as is_breached\n{BACKLOG_FROM}"
@@ -168,7 +173,7 @@ def compile_backlog_members(wh: Warehouse, plan: ReportPlan, breached_only: bool
             params[f"f_{col}_{i}"] = value
             names.append(f":f_{col}_{i}")
         filter_sql.append(f"{col} in ({', '.join(names)})")
-    facts_sql, spans_sql = _backlog_sources(plan, filter_sql)
+    facts_sql, spans_sql = _backlog_sources(plan, filter_sql, params)
     ctes = {"periods": _periods_values(wh, plan, params), "backlog_facts": facts_sql, "backlog_spans": spans_sql}
     cols = []
     for c in columns:
@@ -187,10 +192,18 @@ def compile_backlog_members(wh: Warehouse, plan: ReportPlan, breached_only: bool
     return wh.compose(ctes, select, params), params
 
 
-def _backlog_sources(plan: ReportPlan, filter_sql: list[str]) -> tuple[str, str]:
+def _backlog_sources(plan: ReportPlan, filter_sql: list[str], params: dict) -> tuple[str, str]:
     """Facts and spans behind backlog: a filter on an owner-following key selects the open
-    stretches whose owner matches (metrics.md, report rows), every other filter the appeals."""
-    on_spans = [c for col, c in zip(plan.filters, filter_sql, strict=True) if col in OWNER_KEYS]
+    stretches whose owner matches (metrics.md, report rows), every other filter the appeals.
+
+    Only the stretches the join to the periods can keep are read: opened before the last
+    period end and not closed before the first (the join's own test, as the ends increase).
+    A dashboard's nine weeks joined every stretch of history: the costliest part of its
+    reports at 1M (bench/README.md)."""
+    ends = sorted((k for k in params if k.startswith("period_end_")), key=lambda k: int(k.rsplit("_", 1)[1]))
+    window = [f"open_from < cast(:{ends[-1]} as timestamp with time zone)",
+              f"(open_to is null or open_to >= cast(:{ends[0]} as timestamp with time zone))"] if ends else []
+    on_spans = window + [c for col, c in zip(plan.filters, filter_sql, strict=True) if col in OWNER_KEYS]
     on_facts = [c for col, c in zip(plan.filters, filter_sql, strict=True) if col not in OWNER_KEYS]
     return (
         f"select * from appeal_facts where {' and '.join(on_facts) or '1 = 1'}",

@@ -79,3 +79,27 @@ def test_report_in_parts_equals_the_one_statement(tmp_path, seed):
             assert_frame_equal(one, parts, check_exact=True)
             left = wh.query("select count(*) as n from duckdb_tables() where temporary and table_name like 'part_%'")
             assert left["n"][0] == 0
+            # the parts read the models computed once (each part over the raw chain would
+            # compute every model again): a plain connection has them after its first report
+            assert set(wh.model_overrides(params["as_of"])) == set(wh.FINAL_MODELS)
+
+
+def test_bounding_a_connection_again_after_it_spilled(tmp_path, monkeypatch):
+    """A 10M refresh bounds the warehouse's connection, spills while fingerprinting, then
+    bounds it again to build the models: DuckDB refuses `set temp_directory` once the folder
+    is in use, even to the same path ("Cannot switch temporary directory"), so the second
+    bound must leave the folder as it is."""
+    import duckdb
+
+    from metrics.warehouse import bound_duckdb
+
+    monkeypatch.setenv("APPEALS_DUCKDB_MEMORY_LIMIT", "100MB")  # 0.5 share: a 50 MiB buffer pool
+    con = duckdb.connect(str(tmp_path / "spill.duckdb"))
+    assert bound_duckdb(con, 0.5) == 50.0
+    used = con.execute("select current_setting('temp_directory')").fetchone()[0]
+    # a temp table of 1.5M distinct 100-character texts (150 MB) cannot stay in 50 MiB: it spills
+    con.execute("create temp table big as select i, repeat(cast(i as varchar), 100)[1:100] as t from range(1500000) as r(i)")
+    assert con.execute("select sum(size) from duckdb_temporary_files()").fetchone()[0] > 50 * 2**20
+    assert bound_duckdb(con, 0.5) == 50.0
+    assert con.execute("select current_setting('temp_directory')").fetchone()[0] == used
+    assert con.execute("select count(*) from big").fetchone()[0] == 1_500_000

@@ -45,6 +45,32 @@ def test_engines_agree_with_filters_and_range(tmp_path, seed):
     assert_frame_equal(sql, ref, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
 
 
+@pytest.mark.parametrize("seed", [0, 2, 5])
+def test_engines_agree_on_a_window_in_the_middle(tmp_path, seed):
+    """A range inside the history, in a zone west of UTC: the SQL backlog reads only the open
+    stretches that can hold one of its period ends (engine_sql._backlog_sources); the Polars
+    engine joins them all. Stretches closed before the window and opened after it exist."""
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    tables = random_tables(seed)
+    url = make_warehouse(tmp_path, tables)
+    as_of = random_as_of(seed, tables)
+    spans = api.status_spans(url, as_of)
+    start = spans["open_from"].sort()[spans.height // 3].date()  # a third of the stretches open before it
+    end = start + timedelta(days=2)
+    window_from = datetime.combine(start, time(0), tzinfo=ZoneInfo("America/Los_Angeles")).astimezone(UTC)
+    window_to = datetime.combine(end + timedelta(days=1), time(0), tzinfo=ZoneInfo("America/Los_Angeles")).astimezone(UTC)
+    assert (spans["open_to"] < window_from).sum() > 0  # closed before the window's first period end
+    assert (spans["open_from"] >= window_to).sum() > 0  # opened after its last
+    kwargs = dict(by=["queue"], period="day", tz="America/Los_Angeles", as_of=as_of,
+                  date_from=start.isoformat(), date_to=end.isoformat())
+    sql = api.report(url, engine="sql", **kwargs)
+    ref = api.report(url, engine="polars", **kwargs)
+    assert sql["backlog_open"].sum() > 0
+    assert_frame_equal(sql, ref, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_every_appeal_once_in_facts(tmp_path, seed):
     tables = random_tables(seed)

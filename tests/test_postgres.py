@@ -134,6 +134,26 @@ def test_facts_agree_on_random_warehouses(random_pairs, seed):
     assert_same(pg, duck, ["appeal_id"])
 
 
+def test_facts_written_in_batches_equal_the_whole_frame(random_pairs, tmp_path, monkeypatch):
+    """`facts --out` on PostgreSQL streams batches of FACTS_BATCH_ROWS rows (4.2 GB held at 1M
+    otherwise): with 7-row batches the CSV has the bytes of the whole frame written at once,
+    the Parquet its rows, and both the DuckDB twin's rows (assert_same's tolerance)."""
+    from metrics.output import write_frame
+
+    pair = random_pairs[RANDOM_SEEDS[0]]
+    whole = api.facts(pair.pg, as_of=pair.as_of, wide=True)
+    assert whole.height > 3 * 7  # more than three batches
+    write_frame(whole, str(tmp_path / "whole.csv"))
+    monkeypatch.setattr(api, "FACTS_BATCH_ROWS", 7)
+    n_csv = api.write_facts(pair.pg, str(tmp_path / "batched.csv"), as_of=pair.as_of, wide=True)
+    n_parquet = api.write_facts(pair.pg, str(tmp_path / "batched.parquet"), as_of=pair.as_of, wide=True)
+    assert n_csv == n_parquet == whole.height
+    assert (tmp_path / "batched.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert_frame_equal(pl.read_parquet(tmp_path / "batched.parquet"), whole)
+    assert_same(pl.read_parquet(tmp_path / "batched.parquet"), api.facts(pair.duck, as_of=pair.as_of, wide=True),
+                ["appeal_id"])
+
+
 @pytest.mark.parametrize("seed", RANDOM_SEEDS)
 def test_reports_agree_on_random_warehouses(random_pairs, seed):
     pair = random_pairs[seed]

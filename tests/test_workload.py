@@ -181,3 +181,32 @@ def test_sample_business_clock_ages_agree_with_deadlines(sample):
     assert (both.filter("late")["clock_age_hours"] >= both.filter("late")["ttr_target_hours"]).all()
     assert (both.filter(~pl.col("late"))["clock_age_hours"] <= both.filter(~pl.col("late"))["ttr_target_hours"]).all()
     assert both.filter(pl.col("sla_clock") == "business").height > 0
+
+
+@pytest.mark.parametrize("seed", [1, 6, 9])
+def test_clock_ages_of_a_page_equal_the_whole_warehouse_computation(tmp_path, monkeypatch, seed):
+    """clock_age_hours stages only the listed appeals (their policy; the schedules' clocks from
+    two days before the earliest of them): on random nasty warehouses (duplicate ids, business
+    and calendar clocks, DST zones, holidays) every appeal's age equals the one computed with
+    every appeal staged (the clock counting from the warehouse's first appeal), for a page of
+    three and for all appeals at once."""
+    from polars.testing import assert_frame_equal
+
+    from metrics.warehouse import Warehouse
+    from tests.randomwh import random_as_of, random_tables
+
+    tables = random_tables(seed)
+    url = make_warehouse(tmp_path, tables)
+    as_of = random_as_of(seed, tables)
+    facts = api.facts(url, as_of, wide=True)
+    assert (facts["sla_clock"] == "business").sum() >= 29  # 34, 29 and 40 of 60 on business clocks
+    ids = sorted(facts["appeal_id"].to_list())
+    scoped_all = workload.clock_age_hours(url, as_of, ids).sort("appeal_id")
+    scoped_page = workload.clock_age_hours(url, as_of, ids[-3:]).sort("appeal_id")
+    assert scoped_all["clock_age_hours"].is_not_null().sum() > 0
+    unscoped = Warehouse.staging_ctes
+    monkeypatch.setattr(Warehouse, "staging_ctes", lambda self, src_filter=None: unscoped(self))
+    whole = workload.clock_age_hours(url, as_of, ids).sort("appeal_id")
+    assert_frame_equal(scoped_all, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-9)
+    assert_frame_equal(scoped_page, whole.filter(pl.col("appeal_id").is_in(ids[-3:])), check_exact=False,
+                       rel_tol=1e-12, abs_tol=1e-9)
