@@ -267,7 +267,7 @@ def _staging_with(wh: Warehouse, scope: str | None, shared: str | None) -> dict[
     return {"refresh_scope": scope, "refresh_shared": shared, **st}
 
 
-FACTS_SELECT = """
+FACTS_SELECT_TEMPLATE = """
 select f.*, a.enforcement_id as store_enforcement_id,
     (f.status = 'open' or f.ftr_sla = 'pending' or f.ttr_sla = 'pending'
      or coalesce(w.is_wait_running, false)
@@ -284,10 +284,23 @@ left join (
             >= coalesce(max(case when event_type <> 'evidence_requested' then occurred_at end),
                         cast('0001-01-01 00:00:00+00' as timestamp with time zone)) as is_wait_running
     from events_effective
-    where event_type in ('evidence_requested', 'evidence_received', 'decided', 'withdrawn')
+    where event_type in ('evidence_requested', 'evidence_received', 'decided', 'withdrawn'){events_slice}
     group by appeal_id
-) as w on w.appeal_id = f.appeal_id
+) as w on w.appeal_id = f.appeal_id{facts_slice}
 """
+FACTS_SELECT = FACTS_SELECT_TEMPLATE.format(events_slice="", facts_slice="")
+
+
+def facts_slices(n: int):
+    """FACTS_SELECT in n slices of appeals (DuckDB's hash), together the same rows: the select
+    joins 10M facts, appeals and grouped events at once, and ran out of a 1 GiB limit in a
+    10M full build (bench/README.md); a slice holds a 1/n share of each."""
+    if n <= 1:
+        yield FACTS_SELECT
+        return
+    for i in range(n):
+        yield FACTS_SELECT_TEMPLATE.format(events_slice=f" and hash(appeal_id) % {n} = {i}",
+                                           facts_slice=f"\nwhere hash(f.appeal_id) % {n} = {i}")
 
 
 def _cols(table: str) -> list[str]:
@@ -570,8 +583,10 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         built = wh.model_overrides(params["as_of"])
     elif cx.spark is not None:
         scoped = cx.checkpoint_scoped(staging, scope, p)
-    db.write(nxt["facts"], cx.stream(models.with_models(staging, None, FACTS_SELECT, overrides=built or scoped,
-                                                        dialect=wh.dialect), p), create=scope_ids is None)
+    slices = wh.slices.get("appeal_facts", 1) if built and cx.duck is not None else 1
+    for i, select in enumerate(facts_slices(slices)):
+        db.write(nxt["facts"], cx.stream(models.with_models(staging, None, select, overrides=built or scoped,
+                                                            dialect=wh.dialect), p), create=scope_ids is None and i == 0)
     say(0.65, "Computing open stretches")
     db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans",
                                                         overrides=built or scoped, dialect=wh.dialect), p),
