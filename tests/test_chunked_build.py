@@ -97,9 +97,10 @@ def test_bounding_a_connection_again_after_it_spilled(tmp_path, monkeypatch):
     con = duckdb.connect(str(tmp_path / "spill.duckdb"))
     assert bound_duckdb(con, 0.5) == 50.0
     used = con.execute("select current_setting('temp_directory')").fetchone()[0]
-    # a temp table of 1.5M distinct 100-character texts (150 MB) cannot stay in 50 MiB: it spills
-    con.execute("create temp table big as select i, repeat(cast(i as varchar), 100)[1:100] as t from range(1500000) as r(i)")
-    assert con.execute("select sum(size) from duckdb_temporary_files()").fetchone()[0] > 50 * 2**20
+    # a temp table of 2M distinct 100-character texts (200 MB before compression) cannot stay in
+    # 50 MiB: part of it is written to the folder (how much depends on DuckDB's compression)
+    con.execute("create temp table big as select i, repeat(cast(i as varchar), 100)[1:100] as t from range(2000000) as r(i)")
+    assert con.execute("select coalesce(sum(size), 0) from duckdb_temporary_files()").fetchone()[0] > 0
     assert bound_duckdb(con, 0.5) == 50.0
     assert con.execute("select current_setting('temp_directory')").fetchone()[0] == used
-    assert con.execute("select count(*) from big").fetchone()[0] == 1_500_000
+    assert con.execute("select count(*) from big").fetchone()[0] == 2_000_000
