@@ -190,6 +190,30 @@ def test_full_build_in_slices_stores_the_same_rows(tmp_path, monkeypatch, seed):
     assert_frame_equal(stored["one"], stored["sliced"], check_exact=True)
 
 
+@pytest.mark.parametrize("seed", [0, 4])
+def test_full_build_keeps_every_event_id_shared_across_appeals(tmp_path, monkeypatch, seed):
+    """The store keeps (event id, appeal key) of every id carried by more than one appeal key
+    (null appeal: ''), which the next refresh reads: the same pairs as counting the distinct
+    keys of each id in Polars over the staged events."""
+    import polars as pl
+
+    tables = random_tables(seed)
+    url = make_warehouse(tmp_path, tables)
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    wh = api.open_warehouse(url)
+    refresh.refresh(wh, full=True)
+    src = store.open_store(wh, store.location(wh, None))
+    kept = src.db.query(f"select event_id, appeal_id from {src.tables['contested_events']} order by all")
+    src.db.close()
+    p = {"as_of": api.as_of_param(api.default_as_of(wh))}
+    staged = wh.query(wh.compose(None, "select event_id, appeal_id from stg_appeal_events", p), p)
+    keyed = staged.filter(pl.col("event_id").is_not_null()).with_columns(pl.col("appeal_id").fill_null(""))
+    shared = keyed.group_by("event_id").agg(pl.col("appeal_id").n_unique().alias("keys")).filter(pl.col("keys") > 1)
+    expected = keyed.join(shared.select("event_id"), on="event_id").unique().sort("event_id", "appeal_id")
+    assert expected.height >= 2  # the random warehouses share event ids across appeals
+    assert kept.rows() == expected.rows()
+
+
 @pytest.mark.postgres
 def test_random_sequence_on_postgresql_with_the_store_in_a_schema(tmp_path, pg_url):
     from metrics.load import frames_from_rows
