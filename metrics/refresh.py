@@ -615,14 +615,21 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     say(0.9, "Saving the shared event ids")
     if scope_ids is None:
         st = wh.staging_ctes()
-        contested = cx.frame(
-            f"with stg_appeal_events as ({st['stg_appeal_events']}), shared as ("
-            # carried by more than one appeal key: min and max differ (a count of distinct keys
-            # per id ran out of 1 GiB over 59M events at 10M; min and max aggregate in place)
-            "select event_id from stg_appeal_events where event_id is not null group by event_id "
-            "having min(coalesce(appeal_id, '')) <> max(coalesce(appeal_id, ''))) "
-            "select distinct e.event_id, coalesce(e.appeal_id, '') as appeal_id from stg_appeal_events as e "
-            "where e.event_id in (select event_id from shared)", {})
+        # in the slices of events_effective (by event id: all rows of an id in one): grouping
+        # 59M event ids at once ran out of 1 GiB at the end of a 10M full build, counting
+        # distinct keys and comparing min and max alike
+        n = wh.slices.get("events_effective", 1) if built and cx.duck is not None else 1
+        parts = []
+        for i in range(n):
+            in_slice = f" and hash(event_id) % {n} = {i}" if n > 1 else ""
+            parts.append(cx.frame(
+                f"with stg_appeal_events as ({st['stg_appeal_events']}), shared as ("
+                # carried by more than one appeal key (null appeal: '')
+                f"select event_id from stg_appeal_events where event_id is not null{in_slice} group by event_id "
+                "having min(coalesce(appeal_id, '')) <> max(coalesce(appeal_id, ''))) "
+                "select distinct e.event_id, coalesce(e.appeal_id, '') as appeal_id from stg_appeal_events as e "
+                "where e.event_id in (select event_id from shared)", {}))
+        contested = pl.concat(parts)
     else:
         contested = cx.contested
     db.write(nxt["contested_events"], contested.select(pl.col("event_id", "appeal_id").cast(pl.Utf8)), create=True)

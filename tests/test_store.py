@@ -190,18 +190,21 @@ def test_full_build_in_slices_stores_the_same_rows(tmp_path, monkeypatch, seed):
     assert_frame_equal(stored["one"], stored["sliced"], check_exact=True)
 
 
-@pytest.mark.parametrize("seed", [0, 4])
-def test_full_build_keeps_every_event_id_shared_across_appeals(tmp_path, monkeypatch, seed):
+@pytest.mark.parametrize("seed,chunk_rows", [(0, None), (4, None), (0, 7), (4, 7)])
+def test_full_build_keeps_every_event_id_shared_across_appeals(tmp_path, monkeypatch, seed, chunk_rows):
     """The store keeps (event id, appeal key) of every id carried by more than one appeal key
     (null appeal: ''), which the next refresh reads: the same pairs as counting the distinct
-    keys of each id in Polars over the staged events."""
+    keys of each id in Polars over the staged events; also when found in the slices of
+    events_effective (chunk_rows 7: one slice per 7 appeals' worth of events)."""
     import polars as pl
 
     tables = random_tables(seed)
     url = make_warehouse(tmp_path, tables)
     monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
     wh = api.open_warehouse(url)
+    wh.chunk_rows = chunk_rows
     refresh.refresh(wh, full=True)
+    assert (wh.slices["events_effective"] > 5) == (chunk_rows is not None)
     src = store.open_store(wh, store.location(wh, None))
     kept = src.db.query(f"select event_id, appeal_id from {src.tables['contested_events']} order by all")
     src.db.close()
