@@ -56,6 +56,7 @@ from metrics.warehouse import (
     _duckdb_params,
     bound_duckdb,
     file_identity,
+    in_slice,
     sqla_batches,
 )
 
@@ -299,8 +300,8 @@ def facts_slices(n: int):
         yield FACTS_SELECT
         return
     for i in range(n):
-        yield FACTS_SELECT_TEMPLATE.format(events_slice=f" and hash(appeal_id) % {n} = {i}",
-                                           facts_slice=f"\nwhere hash(f.appeal_id) % {n} = {i}")
+        yield FACTS_SELECT_TEMPLATE.format(events_slice=f" and {in_slice('appeal_id', n, i)}",
+                                           facts_slice=f"\nwhere {in_slice('f.appeal_id', n, i)}")
 
 
 def _cols(table: str) -> list[str]:
@@ -621,11 +622,11 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         n = wh.slices.get("events_effective", 1) if built and cx.duck is not None else 1
         parts = []
         for i in range(n):
-            in_slice = f" and hash(event_id) % {n} = {i}" if n > 1 else ""
+            cut = f" and {in_slice('event_id', n, i)}" if n > 1 else ""
             parts.append(cx.frame(
                 f"with stg_appeal_events as ({st['stg_appeal_events']}), shared as ("
                 # carried by more than one appeal key (null appeal: '')
-                f"select event_id from stg_appeal_events where event_id is not null{in_slice} group by event_id "
+                f"select event_id from stg_appeal_events where event_id is not null{cut} group by event_id "
                 "having min(coalesce(appeal_id, '')) <> max(coalesce(appeal_id, ''))) "
                 "select distinct e.event_id, coalesce(e.appeal_id, '') as appeal_id from stg_appeal_events as e "
                 "where e.event_id in (select event_id from shared)", {}))

@@ -516,14 +516,14 @@ class Warehouse:
             for i in range(slices):
                 overrides = dict(done)
                 for m in keyed:
-                    overrides[m] = f"select * from {m}_materialized where hash(appeal_id) % {slices} = {i}"
+                    overrides[m] = f"select * from {m}_materialized where {in_slice('appeal_id', slices, i)}"
                 sliced = dict(staging)
                 if by_event:
-                    sliced[staged] = f"select * from chunk_{staged} where hash(event_id) % {slices} = {i}"
+                    sliced[staged] = f"select * from chunk_{staged} where {in_slice('event_id', slices, i)}"
                 else:
                     sliced[staged] = (
                         f"select * from chunk_{staged} where enforcement_id in (select enforcement_id "
-                        f"from appeals_base_materialized where hash(appeal_id) % {slices} = {i})")
+                        f"from appeals_base_materialized where {in_slice('appeal_id', slices, i)})")
                 sql = models.with_models(sliced, None, f"select * from {name}", upto=name, overrides=overrides,
                                          dialect=self.dialect)
                 verb = (f"create or replace temp table {name}_materialized as " if i == 0
@@ -599,6 +599,12 @@ class Warehouse:
             names = list(result.keys())
             rows = result.fetchall()
         return pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row", infer_schema_length=None)
+
+
+def in_slice(column: str, slices: int, i: int) -> str:
+    """The rows of slice i of `slices` by a key column (DuckDB): how every sliced build cuts its
+    work, so the rows of one key (an appeal, an event id) always fall in one slice together."""
+    return f"hash({column}) % {int(slices)} = {int(i)}"
 
 
 def duckdb_frame(raw, sql: str, params: dict) -> pl.DataFrame:
