@@ -363,7 +363,7 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
 
             conds.append(f"{resolve_keys([k])[0]} is null")
     conds.append(cohort.where.sql())
-    conds.append(f"{period_of(cohort.timestamp, period)} = cast(:cell_period as date)")
+    conds.append(f"{period_of(cohort.timestamp, period, tz, wh.dialect)} = cast(:cell_period as date)")
     cond = " and ".join(f"({c})" for c in conds)
     member_flags = m.kind.member_flags(m)
     flags = ", ".join(f"({c.sql()}) as {flag}" for flag, c in member_flags.items())
@@ -483,7 +483,7 @@ def qa_members(url=None, period_start=None, period: str = "week", tz: str = "UTC
     params: dict = {"as_of": as_of_param(plan.as_of), "tz": tz, "cell_period": _date(period_start, "period_start")}
     merged = {k: list(v) for k, v in (filters or {}).items() if v} | {k: [v] for k, v in (group or {}).items()}
     conds = _filter_sql(merged, params, alias="f.")
-    conds.append(f"{period_of('q.reviewed_at', period)} = cast(:cell_period as date)")
+    conds.append(f"{period_of('q.reviewed_at', period, tz, wh.dialect)} = cast(:cell_period as date)")
     schema = dict(ALL_FACTS_COLUMNS)
     cols = ", ".join(f"f.{c}" for c in schema)
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
