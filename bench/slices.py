@@ -58,7 +58,7 @@ def main(path: str, tries: dict[str, list[int]]) -> None:
                 log(f"{name}: done in {self.slices[name]} slices")
                 return
             except WarehouseError:
-                raw.execute(f"drop table if exists {name}_materialized")
+                raw.execute(f"drop table if exists {self.materialized_table(name)}")
         raise SystemExit(f"{name}: every slice size ran out of memory")
 
     Warehouse._materialize_chunked = trying

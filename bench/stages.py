@@ -32,7 +32,7 @@ class _TimedConnection:
         self._raw, self._explain, self.times = raw, explain, {}
 
     def execute(self, sql, params=None):
-        match = re.match(r"create or replace temp table (\w+)_materialized as ", sql)
+        match = re.match(r"create or replace (?:temp )?table (?:\w+\.)?(\w+)_materialized as ", sql)
         if match and match.group(1) == self._explain:
             plan = self._raw.execute("explain analyze " + sql[match.end():], params).fetchall()
             print(plan[0][1])

@@ -124,11 +124,9 @@ class Compute:
             bound_duckdb(self.duck, WAREHOUSE_SHARE)
 
     def close(self) -> None:
-        if self._own_session:  # the models' temp tables go with it
+        if self._own_session:  # the models' tables go with it
             with self.wh._session_lock:
-                self.wh._session.close()
-                self.wh._session = None
-                self.wh._materialized_as_of = None
+                self.wh.end_session()
         for view in self._views:  # their checkpointed rows are freed with the view
             self.spark.spark.catalog.dropTempView(view)
         self._views.clear()

@@ -8,6 +8,7 @@ zone are read as UTC (warehouse.md).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -120,6 +121,8 @@ class Warehouse:
     _session: object | None = None
     _session_lock: threading.Lock = field(default_factory=threading.Lock)
     _materialized_as_of: str | None = None
+    # the DuckDB file the session's models are written to (alias, path), deleted with the session
+    _models_db: tuple[str, Path] | None = None
 
     # -- connection -------------------------------------------------------------------
     @classmethod
@@ -147,13 +150,51 @@ class Warehouse:
     def close(self) -> None:
         """Let go of the warehouse (a replaced DuckDB file is otherwise read through the old handle)."""
         with self._session_lock:
-            if self._session is not None:
-                with contextlib.suppress(Exception):  # a connection already gone is closed enough
-                    self._session.close()
-                self._session = None
-                self._materialized_as_of = None
+            self.end_session()
         if self.engine is not None:
             self.engine.dispose()
+
+    def end_session(self) -> None:
+        """Close the held DuckDB session and delete its models' file (under _session_lock)."""
+        if self._session is not None:
+            if self._models_db is not None:
+                with contextlib.suppress(Exception):  # a connection already gone has let go of it
+                    self._session.driver_connection.execute(f"detach {self._models_db[0]}")
+            with contextlib.suppress(Exception):  # a connection already gone is closed enough
+                self._session.close()
+            self._session = None
+            self._materialized_as_of = None
+        if self._models_db is not None:
+            _delete_models_file(self._models_db[1])
+            self._models_db = None
+
+    def _slice_rows(self, name: str, limit_mb: float) -> int:
+        """Appeals per slice of a sliced model within a DuckDB limit of `limit_mb`."""
+        return self.chunk_rows or max(50_000, int(limit_mb * self.rows_per_mb.get(name, self.CHUNK_ROWS_PER_MB)))
+
+    def _events_sliced(self, raw, limit_mb: float) -> bool:
+        """Whether the events will be de-duplicated in slices: the warehouse is big for the
+        budget, and the models go to a file of their own (below). Below that the file costs
+        more than it saves: a third longer at 1M appeals in 2 GB (bench/README.md)."""
+        native_sql, native_params = _duckdb_params(f"select count(*) from ({self.source('appeals')}) as a",
+                                                   dict(self.adapter_params))
+        rows = int(raw.execute(native_sql, native_params or None).fetchone()[0])
+        return rows > self._slice_rows("events_effective", limit_mb)
+
+    def _models_database(self, raw) -> str:
+        """The alias of a DuckDB file of this session's own, in the spill folder, that the models
+        of a big warehouse are written to. As temp tables they lived uncompressed in memory and every block DuckDB
+        evicted was written to its spill file again: 13.5 GB written to build 1M appeals within
+        400 MB (bench/README.md, "Models in a file"); a file's blocks are compressed, and an
+        evicted block that did not change is dropped, not written."""
+        if self._models_db is None:
+            _sweep_models_files()
+            path = spill_folder() / f"models-{os.getpid()}-{uuid.uuid4().hex[:12]}.duckdb"
+            alias = f"appeals_models_{uuid.uuid4().hex[:12]}"  # one process may hold several sessions
+            raw.execute(f"attach {sql_literal(str(path))} as {alias} (read_write)")
+            self._models_db = (alias, path)
+            _MODELS_FILES.add(path)
+        return self._models_db[0]
 
     @property
     def dialect(self) -> str:
@@ -428,6 +469,8 @@ class Warehouse:
                 self._session = self.engine.raw_connection()
             raw = self._session.driver_connection
             limit_mb = bound_duckdb(raw, memory_share)
+            if self._models_db is None and self._events_sliced(raw, limit_mb):
+                self._models_database(raw)
             staging = self.staging_ctes()
             params = {**self.adapter_params, "as_of": as_of_param}
             done: dict[str, str] = {}
@@ -438,12 +481,12 @@ class Warehouse:
                 else:
                     sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
                                              dialect=self.dialect)
-                    _run_bounded(raw, name, f"create or replace temp table {name}_materialized as {sql}", params)
-                done[name] = f"select * from {name}_materialized"
+                    _run_bounded(raw, name, f"{self._create_table(self.materialized_table(name))} as {sql}", params)
+                done[name] = f"select * from {self.materialized_table(name)}"
                 later = " ".join(models.model_sql(self.dialect)[m] for m in order[i + 1:])
                 for step in list(done):  # free an intermediate step once no later model reads it
                     if step not in self.FINAL_MODELS and not re.search(rf"\b{step}\b", later):
-                        raw.execute(f"drop table if exists {step}_materialized")
+                        raw.execute(f"drop table if exists {self.materialized_table(step)}")
                         done[step] = models.model_sql(self.dialect)[step]
             self._materialized_as_of = key
         return True
@@ -484,10 +527,15 @@ class Warehouse:
                 break
         return done
 
-    def _materialized(self, name: str) -> str:
+    def _create_table(self, table: str) -> str:
+        """`create or replace` a table of the models: in their file, else a temp table."""
+        return f"create or replace table {table}" if self._models_db else f"create or replace temp table {table}"
+
+    def materialized_table(self, name: str) -> str:
+        """Where a model is materialized: a temp table, or a table of the models' file."""
         if self.dialect == "spark":
             return f"{name}_materialized_{id(self):x}"
-        return f"{name}_materialized"
+        return f"{self._models_db[0]}.{name}_materialized" if self._models_db else f"{name}_materialized"
 
     def _materialize_chunked(self, raw, name: str, staging: dict[str, str], done: dict[str, str], params: dict,
                              limit_mb: float) -> None:
@@ -496,41 +544,43 @@ class Warehouse:
         appeals name are read whole (their first row per id is the same in any slice)."""
         from metrics import models
 
-        n = int(raw.execute("select count(*) from appeals_base_materialized").fetchone()[0])
-        per_slice = self.chunk_rows or max(50_000, int(limit_mb * self.rows_per_mb.get(name, self.CHUNK_ROWS_PER_MB)))
-        slices = max(1, -(-n // per_slice))
+        n = int(raw.execute(f"select count(*) from {self.materialized_table('appeals_base')}").fetchone()[0])
+        slices = max(1, -(-n // self._slice_rows(name, limit_mb)))
         self.slices[name] = slices
         if slices == 1:
             sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
                                      dialect=self.dialect)
-            _run_bounded(raw, name, f"create or replace temp table {name}_materialized as {sql}", params)
+            _run_bounded(raw, name, f"{self._create_table(self.materialized_table(name))} as {sql}", params)
             return
         by_event = name == "events_effective"  # every row of an event id in one slice: de-duplication holds
+        db = self._models_db[0] if self._models_db else "temp"
         keyed = [] if by_event else [
-            m for m, body in done.items() if body == f"select * from {m}_materialized"
+            m for m, body in done.items() if body == f"select * from {self.materialized_table(m)}"
             and "appeal_id" in {c for (c,) in raw.execute(
-                "select column_name from duckdb_columns() where table_name = ?", [f"{m}_materialized"]).fetchall()}]
+                "select column_name from duckdb_columns() where database_name = ? and table_name = ?",
+                [db, f"{m}_materialized"]).fetchall()}]
         staged = "stg_appeal_events" if by_event else "stg_enforcements"  # staged once, read per slice
-        _run_bounded(raw, name, f"create or replace temp table chunk_{staged} as {staging[staged]}", params)
+        chunk = f"{db}.chunk_{staged}" if self._models_db else f"chunk_{staged}"
+        _run_bounded(raw, name, f"{self._create_table(chunk)} as {staging[staged]}", params)
         try:
             for i in range(slices):
                 overrides = dict(done)
                 for m in keyed:
-                    overrides[m] = f"select * from {m}_materialized where {in_slice('appeal_id', slices, i)}"
+                    overrides[m] = f"select * from {self.materialized_table(m)} where {in_slice('appeal_id', slices, i)}"
                 sliced = dict(staging)
                 if by_event:
-                    sliced[staged] = f"select * from chunk_{staged} where {in_slice('event_id', slices, i)}"
+                    sliced[staged] = f"select * from {chunk} where {in_slice('event_id', slices, i)}"
                 else:
                     sliced[staged] = (
-                        f"select * from chunk_{staged} where enforcement_id in (select enforcement_id "
-                        f"from appeals_base_materialized where {in_slice('appeal_id', slices, i)})")
+                        f"select * from {chunk} where enforcement_id in (select enforcement_id "
+                        f"from {self.materialized_table('appeals_base')} where {in_slice('appeal_id', slices, i)})")
                 sql = models.with_models(sliced, None, f"select * from {name}", upto=name, overrides=overrides,
                                          dialect=self.dialect)
-                verb = (f"create or replace temp table {name}_materialized as " if i == 0
-                        else f"insert into {name}_materialized ")
+                verb = (f"{self._create_table(self.materialized_table(name))} as " if i == 0
+                        else f"insert into {self.materialized_table(name)} ")
                 _run_bounded(raw, name, verb + sql, params)
         finally:
-            raw.execute(f"drop table if exists chunk_{staged}")
+            raw.execute(f"drop table if exists {chunk}")
 
     def model_overrides(self, as_of_param: str | None) -> dict[str, str]:
         """CTE bodies that read the materialized models, when they match this as_of."""
@@ -538,7 +588,7 @@ class Warehouse:
 
         if as_of_param is None or self._materialized_as_of != f"{as_of_param}|{models.taxonomy_key()}":
             return {}
-        return {name: f"select * from {self._materialized(name)}" for name in self.FINAL_MODELS}
+        return {name: f"select * from {self.materialized_table(name)}" for name in self.FINAL_MODELS}
 
     def compose(self, extra_ctes: dict[str, str] | None, select: str, params: dict | None = None) -> str:
         """The full query: staging, models (or their materialized tables), extra CTEs, select."""
@@ -671,13 +721,52 @@ def budget_mb() -> float:
     return float(size.group(1)) * {"K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[size.group(2)]
 
 
+_MODELS_FILES: set[Path] = set()  # the models' files this process made and has not deleted
+
+
+def _delete_models_file(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    _MODELS_FILES.discard(path)
+
+
+@atexit.register
+def _delete_own_models_files() -> None:  # a script that never closed its warehouse
+    for path in list(_MODELS_FILES):
+        _delete_models_file(path)
+
+
+def _sweep_models_files() -> None:
+    """Delete the models' files of processes that are gone (killed before they could)."""
+    for path in spill_folder().glob("models-*.duckdb"):
+        pid = path.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            _delete_models_file(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+def spill_folder() -> Path:
+    """The app's own scratch folder for DuckDB (spill files, the models' files)."""
+    folder = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def bound_duckdb(raw, share: float) -> float:
     """Bound one DuckDB connection to `share` of the process budget (its limit covers only
     its buffer pool: the rest is for everything else in the process), spilling to the app's
     own temp folder, never beside the warehouse. Returns the limit in MB."""
     limit_mb = max(1.0, budget_mb() * share)
-    spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
-    spill.mkdir(parents=True, exist_ok=True)
+    spill = spill_folder()
     raw.execute("set TimeZone = 'UTC'")
     # DuckDB refuses to set the folder again once it has spilled there, even to the same
     # path: a 10M refresh's fingerprints spill, then its models bound the connection again

@@ -18,7 +18,7 @@ def _prepared(url: str, as_of, chunk_rows: int | None):
     wh = api.open_warehouse(url)
     wh.chunk_rows = chunk_rows
     wh = api.prepare(wh, as_of)
-    sliced = wh.query("select count(*) as n from appeals_base_materialized")["n"][0]
+    sliced = wh.query(f"select count(*) as n from {wh.materialized_table('appeals_base')}")["n"][0]
     return wh, int(sliced)
 
 
@@ -30,6 +30,8 @@ def test_sliced_build_equals_one_statement(tmp_path, seed):
     whole, n = _prepared(url, as_of, None)
     sliced, _ = _prepared(url, as_of, 7)  # about 17 slices of 7 appeals
     assert n > 7 * 5  # the slicing path ran with many slices
+    # events in slices: the models went to a DuckDB file of their own; a small build keeps temp tables
+    assert "." in sliced.materialized_table("appeal_facts") and "." not in whole.materialized_table("appeal_facts")
     for part in ("facts", "spans"):
         a = api.facts(whole, as_of, wide=True) if part == "facts" else api.status_spans(whole, as_of)
         b = api.facts(sliced, as_of, wide=True) if part == "facts" else api.status_spans(sliced, as_of)
@@ -38,6 +40,38 @@ def test_sliced_build_equals_one_statement(tmp_path, seed):
     checks_a = [(c.name, int(c.count), c.examples) for c in api.check(whole, as_of)]
     checks_b = [(c.name, int(c.count), c.examples) for c in api.check(sliced, as_of)]
     assert checks_a == checks_b
+    models_file = sliced._models_db[1]
+    assert models_file.exists()
+    sliced.close()
+    assert not models_file.exists()  # the models' file goes with the session
+
+
+def test_models_file_of_a_gone_process_is_swept(tmp_path, monkeypatch):
+    """A build killed before it could delete its models' file leaves it in the spill folder;
+    the next build deletes it (its process is gone), never a live process's."""
+    import os
+    import subprocess
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs
+    folder = tmp_path / "tmp" / "appeals-analytics-duckdb"
+    folder.mkdir()
+    dead = folder / f"models-{gone.pid}-0123456789ab.duckdb"
+    live = folder / f"models-{os.getppid()}-0123456789ab.duckdb"  # pytest's parent: alive
+    dead.write_bytes(b"x")
+    live.write_bytes(b"x")
+    tables = random_tables(4, n_appeals=40)
+    url = make_warehouse(tmp_path, tables)
+    as_of = random_as_of(4, tables)
+    wh = api.open_warehouse(url)
+    wh.chunk_rows = 10  # events in slices: a models' file
+    api.prepare(wh, as_of)
+    assert wh._models_db[1].parent == folder
+    assert not dead.exists() and live.exists()
+    wh.close()
 
 
 def test_slices_follow_the_memory_limit(tmp_path, monkeypatch):
@@ -50,7 +84,7 @@ def test_slices_follow_the_memory_limit(tmp_path, monkeypatch):
     wh = api.prepare(url, as_of)
     assert wh.query("select current_setting('memory_limit') as m")["m"][0] == "7.0 GiB"
     assert wh.slices == {"events_effective": 1, "appeal_facts": 1, "status_spans": 1}
-    n = int(wh.query("select count(*) as n from appeals_base_materialized")["n"][0])
+    n = int(wh.query(f"select count(*) as n from {wh.materialized_table('appeals_base')}")["n"][0])
     wh2 = api.open_warehouse(url)
     wh2.chunk_rows = n // 3 + 1
     api.prepare(wh2, as_of)
