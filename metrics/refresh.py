@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from metrics import api, models
+from metrics import api, models, report_cache
 from metrics import dialect as sql_dialect
 from metrics.contract import TABLES
 from metrics.store import (
@@ -60,7 +60,7 @@ from metrics.warehouse import (
     sqla_batches,
 )
 
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
 PRIME = 4611686018427387847  # fingerprint sums are kept modulo this (no overflow on big tables)
 Progress = Callable[[float, str], None]
@@ -350,8 +350,10 @@ def _changed(db: StoreDB, new: str, old: str, key: str) -> pl.Series:
 # -- the refresh --------------------------------------------------------------------------------
 
 def refresh(warehouse=None, store_url: str | None = None, full: bool = False,
-            progress: Progress | None = None) -> RefreshResult:
-    """Build or update the store of `warehouse`. Raises RefreshError (previous store intact)."""
+            progress: Progress | None = None, report_zones: list[str] | None = None) -> RefreshResult:
+    """Build or update the store of `warehouse`. Raises RefreshError (previous store intact).
+    `report_zones`: the reporting zones whose default views are computed and kept in the store
+    (metrics.report_cache; default: APPEALS_TZ and UTC)."""
     t0 = time.perf_counter()
     phases: dict[str, float] = {}
     last = [t0, "start"]
@@ -367,7 +369,7 @@ def refresh(warehouse=None, store_url: str | None = None, full: bool = False,
     loc = location(wh, store_url)
     with _Lock(loc) as lock:
         try:
-            result = _refresh(wh, loc, full, say)
+            result = _refresh(wh, loc, full, say, report_zones)
         except (WarehouseError, RefreshError):
             raise
         except Exception as exc:  # noqa: BLE001 - one line; the previous store is still the live one
@@ -379,7 +381,7 @@ def refresh(warehouse=None, store_url: str | None = None, full: bool = False,
     return result
 
 
-def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> RefreshResult:
+def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zones: list[str] | None) -> RefreshResult:
     prev = loc.meta()
     # taken before anything is read: a file written during this refresh no longer matches it
     identity = _unchanged_file_identity(wh)
@@ -428,6 +430,10 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
             total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
                         reason=reason or "incremental")
+            say(0.9, "Computing the default views' reports")
+            kept = report_cache.warm(_reader_of(wh, db, meta, next_names), report_zones or report_cache.default_zones())
+            db.write(next_names["report_cache"], kept, create=True)
+            meta["reports_kept"] = kept.height
             db.write(next_names["store_meta"], pl.DataFrame({"meta": [json.dumps(meta)]}), create=True)
             say(0.95, "Switching to the new state")
             loc.commit(db)
@@ -439,6 +445,14 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress) -> Refresh
     say(1.0, "Done")
     recomputed = meta["recomputed"]
     return RefreshResult(mode, recomputed, total, as_of, reason or "incremental")
+
+
+def _reader_of(wh: Warehouse, db: StoreDB, meta: dict, names: dict[str, str]) -> StoreWarehouse:
+    """The state being written, read as the dashboard will read it once it is live."""
+    reader = StoreWarehouse(url=wh.url, schema=wh.schema, adapter_name=wh.adapter_name, engine=None, db=db,
+                            meta=meta, tables=names)
+    reader.adapter_params = {"store_as_of": meta["as_of"], "store_first_created_at": meta.get("first_created_at")}
+    return reader
 
 
 def _unchanged_file_identity(wh: Warehouse) -> list | None:

@@ -42,7 +42,7 @@ DEFAULT_SCHEMA = "appeals_store"
 # stored table → the model whose rows it holds (reports read these through overrides)
 MODEL_TABLES = {"appeal_facts": "facts", "status_spans": "spans", "qa_reviews_clean": "qa_reviews",
                 "enforcements_clean": "enforcements"}
-STATE_TABLES = ("fp_appeals", "fp_enforcements", "fp_specialists", "contested_events")
+STATE_TABLES = ("fp_appeals", "fp_enforcements", "fp_specialists", "contested_events", "report_cache")
 TABLE_NAMES = (*MODEL_TABLES.values(), *STATE_TABLES, "store_meta")
 
 
@@ -546,10 +546,34 @@ class StoreWarehouse(Warehouse):
     db: StoreDB | None = None
     meta: dict = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
+    # refresh: every staged answer computed, by its key, to keep in the state being written
+    recorded: dict | None = None
+    _kept: dict | None = None  # the kept answers of this state (metrics.report_cache), read once
 
     @property
     def dialect(self) -> str:
         return self.db.dialect
+
+    def query_staged(self, extra_ctes, select, params, stage):
+        """A kept answer when the store holds this very query's (a default view's report,
+        computed at refresh), else the query."""
+        from metrics import report_cache
+
+        key = report_cache.key(extra_ctes, select, params, stage)
+        kept = self._kept_answers().get(key)
+        if kept is not None:
+            return report_cache.decode(kept)
+        out = super().query_staged(extra_ctes, select, params, stage)
+        if self.recorded is not None:
+            self.recorded[key] = out
+        return out
+
+    def _kept_answers(self) -> dict[str, str]:
+        if self._kept is None:
+            table = self.tables.get("report_cache")
+            kept = self.db.query(f"select report_key, answer from {table}") if self.meta.get("reports_kept") else None
+            self._kept = {} if kept is None else dict(zip(kept["report_key"], kept["answer"], strict=True))
+        return self._kept
 
     @property
     def as_of(self) -> datetime:

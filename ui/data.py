@@ -224,7 +224,7 @@ def ensure_store(url: str) -> None:
         with st.status(f"{label}…", expanded=True) as status:
             bar = st.progress(0.0, text="Starting")
             try:
-                result = refresh.refresh(warehouse(url), store_setting(),
+                result = refresh.refresh(warehouse(url), store_setting(), report_zones=report_zones(),
                                          progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
             except refresh.RefreshError as exc:
                 status.update(label=f"The store could not be refreshed: {exc}", state="error", expanded=False)
@@ -277,14 +277,22 @@ def _refresh_in_background_if_stale(url: str) -> None:
             if not in_file or api.resolve_as_of(wh, None) > store_as_of:  # new rows arrived
                 _REFRESHING.add(url)
                 try:
-                    refresh.refresh(wh, store_url)
+                    refresh.refresh(wh, store_url, report_zones=zones)
                 finally:
                     _REFRESHING.discard(url)
 
+    zones = report_zones()  # read here: secrets are read on the script's thread
     thread = threading.Thread(target=run, args=(warehouse(url), store_setting(), reader.as_of),
                               name="appeals-store-refresh", daemon=True)
     _BACKGROUND[url] = thread
     thread.start()
+
+
+def report_zones() -> list[str]:
+    """The zones whose default views a refresh keeps in the store: the team's zone and UTC."""
+    from ui.context import default_tz
+
+    return list(dict.fromkeys([default_tz(), "UTC"]))
 
 
 def store_status(url: str) -> dict | None:
