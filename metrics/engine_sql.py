@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from metrics import dialect as sql_dialect
 from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS, OWNER_KEYS
 from metrics.report_plan import ReportPlan
 from metrics.warehouse import Warehouse
@@ -17,14 +18,8 @@ from metrics.warehouse import Warehouse
 
 def period_of(expr: str, period: str, tz: str | None = None, dialect: str | None = None) -> str:
     """The start of the period (of the zone bound as :tz) that holds the instant `expr`.
-
-    period is one of metrics.periods.PERIODS (validated), the zone is a bind parameter. In UTC
-    on DuckDB the wall clock is the instant's epoch as a plain timestamp: the same value, without
-    a time-zone conversion per row, which cost five times the rest of a grouped count at 1M
-    appeals (bench/README.md, "Period of a row")."""
-    if tz == "UTC" and dialect == "duckdb":
-        return f"cast(date_trunc('{period}', make_timestamp(epoch_us({expr}))) as date)"
-    return f"cast(date_trunc('{period}', {expr} at time zone :tz) as date)"
+    period is one of metrics.periods.PERIODS (validated)."""
+    return f"cast(date_trunc('{period}', {sql_dialect.wall_clock(expr, tz, dialect)}) as date)"
 
 
 def _metric_aggregates(cohort: str, plan: ReportPlan) -> list[str]:
