@@ -123,6 +123,17 @@ class Compute:
             self.duck = wh._session.driver_connection
             bound_duckdb(self.duck, WAREHOUSE_SHARE)
 
+    def release_models(self) -> bool:
+        """End the session this refresh opened (its models' tables, memory and file go with
+        it); False when the session is the warehouse's own (it stays)."""
+        if not self._own_session:
+            return False
+        with self.wh._session_lock:
+            self.wh.end_session()
+        self._own_session = False
+        self.duck = None
+        return True
+
     def close(self) -> None:
         if self._own_session:  # the models' tables go with it
             with self.wh._session_lock:
@@ -431,6 +442,10 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
                         reason=reason or "incremental")
             say(0.9, "Computing the default views' reports")
+            # the warehouse's models are stored: their memory goes to the reports (a 10M build
+            # ran out of the store's own 15% computing them; bench/README.md)
+            if cx.release_models() and isinstance(db, DuckStoreDB):
+                bound_duckdb(db.con, WAREHOUSE_SHARE)
             kept = report_cache.warm(_reader_of(wh, db, meta, next_names), report_zones or report_cache.default_zones())
             db.write(next_names["report_cache"], kept, create=True)
             meta["reports_kept"] = kept.height
