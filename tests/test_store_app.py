@@ -48,3 +48,50 @@ def test_dashboard_builds_reads_and_refreshes_the_store(tmp_path, monkeypatch):
     assert "10 Mar 2026 12:00 UTC" in sidebar_text(at)
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_a_store_refreshed_from_this_very_file_is_not_asked_again_on_start(tmp_path, monkeypatch):
+    """A new app process on a ready store: when the warehouse file is the one the store was
+    refreshed from (its identity), the first page starts no background look at the warehouse
+    (at 10M that look reads 59M event rows beside the first page); a file replaced since is
+    looked at on the first page, and the store brought up to date in the background."""
+    from metrics import refresh
+    from ui import data
+
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    url = make_warehouse(tmp_path, ROWS)
+    monkeypatch.setenv("APPEALS_WAREHOUSE_URL", url)
+    refresh.refresh(url)  # as `python -m metrics refresh`, before the app starts
+
+    def start_app() -> AppTest:  # as a new process: no connection of an earlier app is left open
+        import gc
+
+        for wh in data._OPEN.values():
+            wh.close()
+        data._OPEN.clear()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        gc.collect()  # DuckDB keeps a file's instance (the replaced file) while any connection to it lives
+        data._LAST_CHECK.clear()
+        data._BACKGROUND.clear()
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    start_app()
+    assert url not in data._BACKGROUND  # nothing asked: the store describes this file
+
+    # a4 decided at 12:00 on 10 Mar, in a file that replaces the warehouse while the app is down
+    rows = {"appeals": ROWS["appeals"], "appeal_events": ROWS["appeal_events"] + [
+        {"event_id": "e8", "appeal_id": "a4", "occurred_at": "2026-03-10T12:00:00", "event_type": "decided",
+         "actor_type": "specialist", "actor_id": "s1", "outcome": "upheld"}]}
+    new = make_warehouse(tmp_path / "next", rows)
+    os.replace(new.split("///", 1)[1], url.split("///", 1)[1])
+    start_app()
+    thread = data._BACKGROUND[url]  # asked on the first page, in the background
+    thread.join(timeout=120)
+    assert refresh.refresh(url).mode == "unchanged"  # the background refresh brought it up to date
+    assert refresh.source(url).as_of.isoformat().startswith("2026-03-10T12:00")
+    st.cache_data.clear()
+    st.cache_resource.clear()

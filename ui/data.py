@@ -265,6 +265,10 @@ def _refresh_in_background_if_stale(url: str) -> None:
     in_file = duckdb_path(url) is not None
     if in_file:
         now = time.monotonic()
+        if url not in _LAST_CHECK and _refreshed_from_this_file(url, reader):
+            # the store was refreshed from the file as it is now: nothing to ask until the next
+            # look (a first page at 10M otherwise shared the two cores with that 59M-row scan)
+            _LAST_CHECK[url] = now
         if now - _LAST_CHECK.get(url, float("-inf")) < TTL_SECONDS:
             return
         _LAST_CHECK[url] = now
@@ -286,6 +290,16 @@ def _refresh_in_background_if_stale(url: str) -> None:
                               name="appeals-store-refresh", daemon=True)
     _BACKGROUND[url] = thread
     thread.start()
+
+
+def _refreshed_from_this_file(url: str, reader) -> bool:
+    """Whether the warehouse file's identity (path, size, modification time) is the one the
+    store's last refresh read, or noted as unchanged since."""
+    identity = file_identity(url)
+    if identity is None:
+        return False
+    seen = [reader.meta.get("file_identity"), _location(url, store_setting()).noted_identity()]
+    return list(identity) in seen
 
 
 def report_zones() -> list[str]:
