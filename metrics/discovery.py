@@ -104,18 +104,9 @@ def notes(url, lo: date, hi: date, as_of=None, tz: str = "UTC", unclassified_onl
     params = {"as_of": api.as_of_param(api.resolve_as_of(wh, as_of)), "notes_from": _instant(lo, zone),
               "notes_to": _instant(hi + timedelta(days=1), zone), "unclassified": themes.UNCLASSIFIED}
     only = "and f.theme = :unclassified" if unclassified_only else ""
-    # the store keeps the note of each overturned appeal beside its facts (store_decision_note):
-    # read there, discovery needs no model computed from the raw events (at 10M appeals the
-    # Root causes page computed every model in the dashboard's process: minutes and 2.4 GB)
-    from metrics.store import StoreWarehouse
-
-    if isinstance(wh, StoreWarehouse):
-        note, source = "f.store_decision_note as decision_note", "appeal_facts as f"
-    else:
-        note, source = "l.decision_note", "appeal_facts as f inner join appeal_lifecycle as l on l.appeal_id = f.appeal_id"
     sql = wh.compose(None, (
-        f"select f.appeal_id, f.resolved_at, f.queue, f.theme, {note} "
-        f"from {source} "
+        "select f.appeal_id, f.resolved_at, f.queue, f.theme, l.decision_note "
+        "from appeal_facts as f inner join appeal_lifecycle as l on l.appeal_id = f.appeal_id "
         "where f.is_overturned and f.resolved_at >= cast(:notes_from as timestamp with time zone) "
         f"and f.resolved_at < cast(:notes_to as timestamp with time zone) {only} "
         'order by f.appeal_id collate "C"'), params)

@@ -60,7 +60,7 @@ from metrics.warehouse import (
     sqla_batches,
 )
 
-LAYOUT_VERSION = "3"
+LAYOUT_VERSION = "2"
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
 PRIME = 4611686018427387847  # fingerprint sums are kept modulo this (no overflow on big tables)
 Progress = Callable[[float, str], None]
@@ -278,7 +278,7 @@ def _staging_with(wh: Warehouse, scope: str | None, shared: str | None) -> dict[
 
 
 FACTS_SELECT_TEMPLATE = """
-select f.*, a.enforcement_id as store_enforcement_id, n.decision_note as store_decision_note,
+select f.*, a.enforcement_id as store_enforcement_id,
     (f.status = 'open' or f.ftr_sla = 'pending' or f.ttr_sla = 'pending'
      or coalesce(w.is_wait_running, false)
      or (f.sla_clock = 'business' and ((f.ftr_target_hours > 0 and f.ftr_deadline_at is null)
@@ -296,11 +296,7 @@ left join (
     from events_effective
     where event_type in ('evidence_requested', 'evidence_received', 'decided', 'withdrawn'){events_slice}
     group by appeal_id
-) as w on w.appeal_id = f.appeal_id
-left join (
-    -- the final decision note, kept for overturned appeals: what theme discovery reads
-    select appeal_id, decision_note from appeal_lifecycle where decision_note is not null{events_slice}
-) as n on n.appeal_id = f.appeal_id and f.is_overturned{facts_slice}
+) as w on w.appeal_id = f.appeal_id{facts_slice}
 """
 FACTS_SELECT = FACTS_SELECT_TEMPLATE.format(events_slice="", facts_slice="")
 

@@ -91,30 +91,6 @@ def test_small_warehouse_end_to_end(tmp_path):
     assert frame.row(0, named=True)["example_appeal_ids"] == "p00,p01,p02,p03,p04"
 
 
-def test_discovery_from_the_store_equals_the_warehouse(tmp_path, monkeypatch):
-    """The store keeps each overturned appeal's final note (store_decision_note): discovery read
-    there finds what it finds on the raw warehouse, the hand-derived counts above included."""
-    from polars.testing import assert_frame_equal
-
-    from metrics import refresh
-
-    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
-    url = _warehouse(tmp_path)
-    refresh.refresh(url)
-    reader = refresh.source(url)
-    for only in (True, False):
-        for lo, hi in (("2026-03-30", "2026-04-05"), ("2026-02-02", "2026-03-29")):
-            assert_frame_equal(discovery.notes(reader, discovery.date.fromisoformat(lo), discovery.date.fromisoformat(hi),
-                                               unclassified_only=only),
-                               discovery.notes(url, discovery.date.fromisoformat(lo), discovery.date.fromisoformat(hi),
-                                               unclassified_only=only))
-        assert discovery.discover(reader, "2026-03-30", "2026-04-05", unclassified_only=only) == \
-            discovery.discover(url, "2026-03-30", "2026-04-05", unclassified_only=only)
-    found = discovery.discover(reader, "2026-03-30", "2026-04-05")
-    assert (found.notes_in_period, found.notes_in_baseline) == (12, 20)
-    assert found.candidates[0].appeals == 8
-
-
 def test_bad_arguments(tmp_path):
     url = _warehouse(tmp_path)
     with pytest.raises(discovery.WarehouseError, match="--baseline-from/--baseline-to"):

@@ -468,8 +468,7 @@ def theme_candidates(url: str, as_of: datetime, date_from: date, date_to: date, 
     version is part of the key: an edited taxonomy changes what is unclassified."""
     from metrics import discovery
 
-    # the store keeps the overturned appeals' notes: read there when ready (decision 80)
-    found = discovery.discover(source(url), date_from, date_to, as_of=as_of, unclassified_only=unclassified_only)
+    found = discovery.discover(warehouse(url), date_from, date_to, as_of=as_of, unclassified_only=unclassified_only)
     info = {"baseline": found.baseline, "notes_in_period": found.notes_in_period,
             "notes_in_baseline": found.notes_in_baseline}
     return discovery.detail_frame(found), info
