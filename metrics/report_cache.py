@@ -1,6 +1,6 @@
 """Reports computed at refresh and kept in the store: the dashboard's first view and the CLI's
 default report read them instead of grouping every stored fact again (at 10M appeals a report
-over the store groups 10M facts eight times; bench/README.md, "Reports kept in the store").
+over the store groups 10M facts eight times; bench/README.md, "10M end to end, evening session").
 
 A kept answer is keyed by the report's own SQL (its CTEs and final select, before the stored
 tables are named) and its bind parameters: the same question over the same stored state. A
