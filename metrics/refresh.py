@@ -49,6 +49,7 @@ from metrics.store import (
     StoreWarehouse,
     location,
     open_store,
+    reader_of,
 )
 from metrics.warehouse import (
     Warehouse,
@@ -135,9 +136,7 @@ class Compute:
         return True
 
     def close(self) -> None:
-        if self._own_session:  # the models' tables go with it
-            with self.wh._session_lock:
-                self.wh.end_session()
+        self.release_models()
         for view in self._views:  # their checkpointed rows are freed with the view
             self.spark.spark.catalog.dropTempView(view)
         self._views.clear()
@@ -446,7 +445,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             # ran out of the store's own 15% computing them; bench/README.md)
             if cx.release_models() and isinstance(db, DuckStoreDB):
                 bound_duckdb(db.con, WAREHOUSE_SHARE)
-            kept = report_cache.warm(_reader_of(wh, db, meta, next_names), report_zones or report_cache.default_zones())
+            zones = report_zones or report_cache.default_zones()
+            kept = report_cache.warm(reader_of(wh, db, meta, next_names), zones)  # the state being written
             db.write(next_names["report_cache"], kept, create=True)
             meta["reports_kept"] = kept.height
             db.write(next_names["store_meta"], pl.DataFrame({"meta": [json.dumps(meta)]}), create=True)
@@ -460,14 +460,6 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
     say(1.0, "Done")
     recomputed = meta["recomputed"]
     return RefreshResult(mode, recomputed, total, as_of, reason or "incremental")
-
-
-def _reader_of(wh: Warehouse, db: StoreDB, meta: dict, names: dict[str, str]) -> StoreWarehouse:
-    """The state being written, read as the dashboard will read it once it is live."""
-    reader = StoreWarehouse(url=wh.url, schema=wh.schema, adapter_name=wh.adapter_name, engine=None, db=db,
-                            meta=meta, tables=names)
-    reader.adapter_params = {"store_as_of": meta["as_of"], "store_first_created_at": meta.get("first_created_at")}
-    return reader
 
 
 def _unchanged_file_identity(wh: Warehouse) -> list | None:

@@ -23,7 +23,8 @@ import polars as pl
 from metrics import dashboard
 
 # The Overview's reports (pages/overview.py), in the dashboard's default view: no filter, the
-# default range of weeks, the reporting zone. One definition, read by the page and by `warm`.
+# default range of weeks, the reporting zone. tests/test_report_cache.py proves that the
+# Overview's first load on a ready store asks exactly these (it computes no report).
 SLA_METRICS: tuple[str, ...] = ("ttr_sla_attainment", "ftr_sla_attainment")
 OVERVIEW_REPORTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     ((), dashboard.GROUP_TABLE_METRICS),  # headline KPIs (the same call as the Queues total row)
@@ -53,9 +54,9 @@ def decode(text: str) -> pl.DataFrame:
     return pl.read_parquet(io.BytesIO(base64.b64decode(text)))
 
 
-def default_zones() -> list[str]:
-    """The reporting zones the dashboard opens in: APPEALS_TZ (the team's zone) and UTC."""
-    zone = os.environ.get("APPEALS_TZ", "").strip()
+def default_zones(team_zone: str | None = None) -> list[str]:
+    """The reporting zones the dashboard opens in: the team's (given, else APPEALS_TZ) and UTC."""
+    zone = team_zone or os.environ.get("APPEALS_TZ", "").strip()
     return list(dict.fromkeys([z for z in (zone, "UTC") if z]))
 
 

@@ -647,7 +647,12 @@ def open_store(wh: Warehouse, loc: Location) -> StoreWarehouse | None:
     if meta is None:
         db.close()
         return None
+    return reader_of(wh, db, meta, {t: loc.names("current")[t] for t in TABLE_NAMES})
+
+
+def reader_of(wh: Warehouse, db: StoreDB, meta: dict, tables: dict[str, str]) -> StoreWarehouse:
+    """A stored state (`tables` of `db`, described by `meta`) read as a warehouse."""
     reader = StoreWarehouse(url=wh.url, schema=wh.schema, adapter_name=wh.adapter_name, engine=None, db=db,
-                            meta=meta, tables={t: loc.names("current")[t] for t in TABLE_NAMES})
+                            meta=meta, tables=tables)
     reader.adapter_params = {"store_as_of": meta["as_of"], "store_first_created_at": meta.get("first_created_at")}
     return reader

@@ -183,10 +183,10 @@ class Warehouse:
 
     def _models_database(self, raw) -> str:
         """The alias of a DuckDB file of this session's own, in the spill folder, that the models
-        of a big warehouse are written to. As temp tables they lived uncompressed in memory and every block DuckDB
-        evicted was written to its spill file again: 13.5 GB written to build 1M appeals within
-        400 MB (bench/README.md, "Models in a file"); a file's blocks are compressed, and an
-        evicted block that did not change is dropped, not written."""
+        of a big warehouse are written to. As temp tables they lived uncompressed in memory and
+        every block DuckDB evicted was written to its spill file again: 13.5 GB written to build
+        1M appeals within 400 MB (bench/README.md, "10M end to end, evening session"); a file's
+        blocks are compressed, and an evicted block that did not change is dropped, not written."""
         if self._models_db is None:
             _sweep_models_files()
             path = spill_folder() / f"models-{os.getpid()}-{uuid.uuid4().hex[:12]}.duckdb"

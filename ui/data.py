@@ -304,9 +304,10 @@ def _refreshed_from_this_file(url: str, reader) -> bool:
 
 def report_zones() -> list[str]:
     """The zones whose default views a refresh keeps in the store: the team's zone and UTC."""
+    from metrics import report_cache
     from ui.context import default_tz
 
-    return list(dict.fromkeys([default_tz(), "UTC"]))
+    return report_cache.default_zones(default_tz())
 
 
 def store_status(url: str) -> dict | None:
