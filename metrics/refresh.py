@@ -42,6 +42,7 @@ from metrics import api, models, report_cache
 from metrics import dialect as sql_dialect
 from metrics.contract import TABLES
 from metrics.store import (
+    APPEAL_TABLES,
     MODEL_TABLES,
     DuckStoreDB,
     Location,
@@ -61,7 +62,7 @@ from metrics.warehouse import (
     sqla_batches,
 )
 
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "3"
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
 PRIME = 4611686018427387847  # fingerprint sums are kept modulo this (no overflow on big tables)
 Progress = Callable[[float, str], None]
@@ -588,7 +589,7 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     if scope_ids is not None:
         sp: dict = {}
         kept = _store_id_set(db, scope_ids.to_list(), sp)
-        for t in ("facts", "spans"):
+        for t in APPEAL_TABLES:
             db.execute(f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})", sp)
     say(0.35, "Computing facts" + ("" if scope_ids is None else f" for {len(scope_ids):,} appeals"))
     built: dict[str, str] = {}
@@ -611,6 +612,10 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans",
                                                         overrides=built or scoped, dialect=wh.dialect), p),
              create=scope_ids is None)
+    say(0.75, "Keeping the decision notes of overturns")
+    db.write(nxt["notes"], cx.stream(models.with_models(staging, None, "select * from overturn_notes",
+                                                        overrides=built or scoped, dialect=wh.dialect), p),
+             create=scope_ids is None)
     say(0.8, "QA reviews and enforcements")
     full_staging = wh.staging_ctes()
     overrides: dict[str, str] = dict(built)
@@ -620,7 +625,7 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         ids = db.query(f"select appeal_id from {nxt['facts']}")["appeal_id"]
         overrides["appeals_base"] = f"select id as appeal_id from ({cx.id_set(ids, qp)}) as ids"
     for model, table in MODEL_TABLES.items():
-        if table in ("facts", "spans"):
+        if table in APPEAL_TABLES:
             continue
         if "appeals_base" in overrides and not built:
             # the model over staging and the id-only appeals_base, no other model: Spark

@@ -43,6 +43,10 @@ def test_scoring_and_clusters_by_hand():
 
 
 def _warehouse(tmp_path):
+    return make_warehouse(tmp_path, _tables())
+
+
+def _tables() -> dict[str, list[dict]]:
     appeals, events = [], []
     plan = []
     # baseline 2026-03-02..03-29: 20 unclassified overturns "Reinstated after review."
@@ -63,7 +67,7 @@ def _warehouse(tmp_path):
         events.append({"event_id": f"d_{aid}", "appeal_id": aid, "occurred_at": decided, "event_type": "decided",
                        "actor_id": "s1", "actor_type": "specialist", "outcome": "overturned", "root_cause": rc,
                        "note": note})
-    return make_warehouse(tmp_path, {"appeals": appeals, "appeal_events": events})
+    return {"appeals": appeals, "appeal_events": events}
 
 
 def test_small_warehouse_end_to_end(tmp_path):
@@ -89,6 +93,60 @@ def test_small_warehouse_end_to_end(tmp_path):
     frame = pl.read_csv(out)
     assert frame.columns == ["rank", "terms", "appeals", "baseline_appeals", "example_appeal_ids"]
     assert frame.row(0, named=True)["example_appeal_ids"] == "p00,p01,p02,p03,p04"
+
+
+def test_discovery_from_the_store_equals_the_warehouse(tmp_path, monkeypatch):
+    """The store keeps each overturned appeal's final note (the overturn_notes model): discovery
+    read there finds what it finds on the raw warehouse, before and after an incremental refresh."""
+    from polars.testing import assert_frame_equal
+
+    from metrics import api, refresh
+
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    tables = _tables()
+
+    def both_agree(url):
+        import gc
+
+        reader = refresh.source(url)
+        url = api.open_warehouse(url)  # one connection, closed below: the file is written again
+        for only in (True, False):
+            for lo, hi in ((discovery.date(2026, 3, 30), discovery.date(2026, 4, 5)),
+                           (discovery.date(2026, 2, 2), discovery.date(2026, 3, 29))):
+                assert_frame_equal(discovery.notes(reader, lo, hi, unclassified_only=only),
+                                   discovery.notes(url, lo, hi, unclassified_only=only))
+            assert discovery.discover(reader, "2026-03-30", "2026-04-05", unclassified_only=only) == \
+                discovery.discover(url, "2026-03-30", "2026-04-05", unclassified_only=only)
+        assert type(reader).__name__ == "StoreWarehouse"
+        found = discovery.discover(reader, "2026-03-30", "2026-04-05")
+        reader.db.close()
+        if url._session is not None:
+            url._session.close()
+        url.engine.dispose()
+        gc.collect()
+        return found
+
+    url = make_warehouse(tmp_path, tables)
+    assert refresh.refresh(url).mode == "full"
+    found = both_agree(url)
+    assert (found.notes_in_period, found.notes_in_baseline) == (12, 20)  # as on the warehouse above
+    assert found.candidates[0].appeals == 8
+    # a day later: one more "storefront badge missing" overturn (p08), an overturn with no note
+    # (n00: a note read, no term) and an upheld appeal with the wording (u00: not an overturn, not
+    # read). By hand: 12 + 2 = 14 notes in the period; the wording in 8 + 1 = 9 appeals.
+    for aid, outcome, note in (("p08", "overturned", "Storefront badge missing."), ("n00", "overturned", None),
+                               ("u00", "upheld", "Storefront badge missing.")):
+        tables["appeals"].append({"appeal_id": aid, "queue": "account_suspension", "priority": "P1",
+                                  "created_at": "2026-04-03 08:00"})
+        tables["appeal_events"].append({"event_id": f"d_{aid}", "appeal_id": aid, "occurred_at": "2026-04-03 10:00",
+                                        "event_type": "decided", "actor_id": "s1", "actor_type": "specialist",
+                                        "outcome": outcome, "root_cause": None, "note": note})
+    url = make_warehouse(tmp_path, tables)
+    result = refresh.refresh(url)
+    assert result.mode == "incremental" and result.recomputed < result.total, result.line()
+    found = both_agree(url)
+    assert (found.notes_in_period, found.notes_in_baseline) == (14, 20)
+    assert found.candidates[0].appeals == 9
 
 
 def test_bad_arguments(tmp_path):

@@ -469,7 +469,8 @@ def theme_candidates(url: str, as_of: datetime, date_from: date, date_to: date, 
     version is part of the key: an edited taxonomy changes what is unclassified."""
     from metrics import discovery
 
-    found = discovery.discover(warehouse(url), date_from, date_to, as_of=as_of, unclassified_only=unclassified_only)
+    # the store keeps the overturns' notes (overturn_notes): no model is computed here (decision 80)
+    found = discovery.discover(source(url), date_from, date_to, as_of=as_of, unclassified_only=unclassified_only)
     info = {"baseline": found.baseline, "notes_in_period": found.notes_in_period,
             "notes_in_baseline": found.notes_in_baseline}
     return discovery.detail_frame(found), info
