@@ -244,16 +244,20 @@ def report_inputs(url, as_of=None) -> dict[str, pl.DataFrame]:
     return {"facts": facts(wh, as_of_dt, wide=True), "spans": status_spans(wh, as_of_dt), "qa": qa, "enforcements": enf}
 
 
-def check(url=None, as_of=None, max_age_hours: float | None = None, now: datetime | None = None):
+def check(url=None, as_of=None, max_age_hours: float | None = None, now: datetime | None = None, kept=None):
     """Run every data check; returns the checks that found something (CheckResult list).
-    With `max_age_hours`, also `warehouse_stale` when the latest event is older than that."""
+    With `max_age_hours`, also `warehouse_stale` when the latest event is older than that.
+    With `kept` (the store's state, refreshed from this warehouse at this as_of), the
+    per-appeal checks are read from the hits the store keeps instead of the models."""
     from metrics import checks
     from metrics.importlog.summary import skip_checks
 
     wh = open_warehouse(url)
     as_of_dt = resolve_as_of(wh, as_of)
+    if kept is not None and kept.as_of != as_of_dt:
+        raise WarehouseError(f"--as-of: the store holds as_of {kept.as_of.isoformat()}, not {as_of_dt.isoformat()}")
     # rows an import left out of this warehouse (import_skipped_rows), after the data checks
-    found = checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)}) + skip_checks(wh)
+    found = checks.run_checks(wh, {"as_of": as_of_param(as_of_dt)}, kept=kept) + skip_checks(wh)
     stale = checks.freshness(default_as_of(wh), max_age_hours, now)
     return found + ([stale] if stale else [])
 

@@ -27,6 +27,10 @@ class Check:
     kind: str  # "excluded", "corrected", "flagged", "control"
     effect: str
     sql: str  # returns example_id rows, one per affected row
+    # the sql returns (example_id, appeal_id): each hit belongs to one appeal of the facts, so
+    # the store keeps these hits per appeal and a refresh recomputes the changed appeals' only
+    # (they read the models; over raw 10M appeals one such check ran out of memory)
+    per_appeal: bool = False
 
 
 @dataclass
@@ -72,8 +76,8 @@ CHECKS: tuple[Check, ...] = (
           "(select 1 from stg_appeals a where a.appeal_id = e.appeal_id)"),
     Check("appeal_without_events", "flagged", "open with no usable event up to as_of (no touch, no decision): often "
           "cases imported as appeals that are not appeals",
-          "select a.appeal_id from appeals_base a where not exists "
-          "(select 1 from events_effective e where e.appeal_id = a.appeal_id)"),
+          "select a.appeal_id, a.appeal_id from appeals_base a where not exists "
+          "(select 1 from events_effective e where e.appeal_id = a.appeal_id)", per_appeal=True),
     Check("required_table_empty", "flagged", "a required table has no rows: every metric that reads it is empty",
           "select 'appeals' where not exists (select 1 from stg_appeals) union all "
           "select 'appeal_events' where not exists (select 1 from stg_appeal_events)"),
@@ -87,21 +91,22 @@ CHECKS: tuple[Check, ...] = (
           "select e.event_id from stg_appeal_events e join appeals_base a on a.appeal_id = e.appeal_id "
           "where e.occurred_at < a.created_at"),
     Check("decided_without_outcome", "flagged", "the appeal is resolved with a null outcome (not in overturn rate)",
-          "select event_id from events_effective where event_type = 'decided' and recorded_outcome is null"),
+          "select event_id, appeal_id from events_effective where event_type = 'decided' and recorded_outcome is null",
+          per_appeal=True),
     Check("unknown_outcome", "flagged", f"the decision counts with a null outcome (known: {', '.join(OUTCOMES)})",
           f"select event_id from stg_appeal_events where event_type = 'decided' and outcome is not null "
           f"and outcome not in ({sql_list(OUTCOMES)})"),
     Check("decided_by_non_specialist", "control", "a decision not made by a specialist (no solely automated decisions)",
-          "select appeal_id from events_effective where event_type = 'decided' "
-          "and (actor_type is null or actor_type <> 'specialist')"),
+          "select appeal_id, appeal_id from events_effective where event_type = 'decided' "
+          "and (actor_type is null or actor_type <> 'specialist')", per_appeal=True),
     Check("self_review", "control", "the final decider also made the enforcement (conflict of interest)",
-          "select appeal_id from appeal_facts where status = 'resolved' and specialist_id is not null "
-          "and specialist_id = enforced_by"),
+          "select appeal_id, appeal_id from appeal_facts where status = 'resolved' and specialist_id is not null "
+          "and specialist_id = enforced_by", per_appeal=True),
     Check("no_sla_policy", "flagged", "SLA metrics n/a for the appeal: no (queue, priority) or ('*', priority) policy",
-          "select appeal_id from appeal_policy where not has_policy"),
+          "select appeal_id, appeal_id from appeal_policy where not has_policy", per_appeal=True),
     Check("sla_schedule_without_hours", "flagged",
           "SLA n/a: business clock without a schedule that has open hours in a week (or unknown clock)",
-          "select appeal_id from appeal_policy where has_policy and not is_clock_usable"),
+          "select appeal_id, appeal_id from appeal_policy where has_policy and not is_clock_usable", per_appeal=True),
     Check("duplicate_sla_policy", "excluded", "extra (queue, priority) rows ignored",
           _extra_rows("stg_sla_policies", "queue || '/' || priority", "clock", partition="queue, priority")),
     Check("business_hours_row_opens_nothing", "excluded", "row ignored: end_time not after start_time (and not 00:00)",
@@ -131,7 +136,28 @@ def compile_check(wh, check: Check, params: dict) -> str:
 
     Checks run one by one: DuckDB planned the union of all of them far worse than the parts.
     """
-    return wh.compose(None, _hits(check.sql), params)
+    return wh.compose(None, _hits(check.sql, check.per_appeal), params)
+
+
+PER_APPEAL_HITS = "per_appeal_check_hits"  # the relation below, as a CTE name
+
+
+def per_appeal_hits() -> dict[str, str]:
+    """Every hit of the per-appeal checks with its appeal, as one CTE (name → body) over the
+    models: what the store keeps, so that `kept_hits` reads a check's count and examples."""
+    body = "\nunion all\n".join(
+        f"select '{c.name}' as check_name, cast(appeal_id as varchar) as appeal_id, "
+        f"cast(example_id as varchar) as example_id from ({c.sql}) as h(example_id, appeal_id)"
+        for c in CHECKS if c.per_appeal)
+    return {PER_APPEAL_HITS: body}
+
+
+def kept_hits(table: str) -> str:
+    """A per-appeal check's count and first five examples from the kept hits in `table` (bind
+    :check_name): the same rows, count and order as the check's own query (_hits)."""
+    return ("select example_id, count(*) over () as n\n"
+            f"from {table} where check_name = :check_name\n"
+            'order by example_id collate "C"\nlimit 5')
 
 
 # Checks of raw values that staging reads as null or leaves out; their SQL depends on how the
@@ -167,17 +193,23 @@ def run_adapter_checks(wh, params: dict, kinds: tuple[str, ...] | None = None) -
     return out
 
 
-def _hits(sql: str) -> str:
+def _hits(sql: str, per_appeal: bool = False) -> str:
     """The count of a check's example rows and the first five, in code-point order."""
+    names = "example_id, appeal_id" if per_appeal else "example_id"
     return ("select example_id, count(*) over () as n\n"
-            f"from (select cast(example_id as varchar) as example_id from ({sql}) as h(example_id)) as hits\n"
+            f"from (select cast(example_id as varchar) as example_id from ({sql}) as h({names})) as hits\n"
             'order by example_id collate "C"\nlimit 5')
 
 
-def run_checks(wh, params: dict) -> list[CheckResult]:
+def run_checks(wh, params: dict, kept=None) -> list[CheckResult]:
+    """Every check on the warehouse `wh`; with `kept` (a store's state at this as-of), the
+    per-appeal checks are read from the hits it keeps (kept.check_hits(name))."""
     out = []
     for check in CHECKS:
-        rows = wh.query(compile_check(wh, check, params), params)
+        if kept is not None and check.per_appeal:
+            rows = kept.check_hits(check.name)
+        else:
+            rows = wh.query(compile_check(wh, check, params), params)
         if rows.height:
             out.append(CheckResult(check.name, check.kind, check.effect, int(rows["n"][0]),
                                    [str(x) for x in rows["example_id"].to_list()]))

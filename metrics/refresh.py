@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from metrics import api, models, report_cache
+from metrics import api, checks, models, report_cache
 from metrics import dialect as sql_dialect
 from metrics.contract import TABLES
 from metrics.store import (
@@ -615,6 +615,11 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     say(0.75, "Keeping the decision notes of overturns")
     db.write(nxt["notes"], cx.stream(models.with_models(staging, None, "select * from overturn_notes",
                                                         overrides=built or scoped, dialect=wh.dialect), p),
+             create=scope_ids is None)
+    say(0.77, "Keeping the per-appeal data checks")
+    db.write(nxt["check_hits"], cx.stream(models.with_models(staging, checks.per_appeal_hits(),
+                                                             f"select * from {checks.PER_APPEAL_HITS}",
+                                                             overrides=built or scoped, dialect=wh.dialect), p),
              create=scope_ids is None)
     say(0.8, "QA reviews and enforcements")
     full_staging = wh.staging_ctes()

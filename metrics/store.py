@@ -42,10 +42,11 @@ DEFAULT_SCHEMA = "appeals_store"
 # stored table → the model whose rows it holds (reports read these through overrides)
 MODEL_TABLES = {"appeal_facts": "facts", "status_spans": "spans", "qa_reviews_clean": "qa_reviews",
                 "enforcements_clean": "enforcements", "overturn_notes": "notes"}
-# stored per appeal: an incremental refresh keeps the rows of unchanged appeals, recomputes the rest
-APPEAL_TABLES = ("facts", "spans", "notes")
+# stored per appeal: an incremental refresh keeps the rows of unchanged appeals, recomputes the
+# rest; check_hits: the hits of the per-appeal data checks (metrics.checks.per_appeal_hits)
+APPEAL_TABLES = ("facts", "spans", "notes", "check_hits")
 STATE_TABLES = ("fp_appeals", "fp_enforcements", "fp_specialists", "contested_events", "report_cache")
-TABLE_NAMES = (*MODEL_TABLES.values(), *STATE_TABLES, "store_meta")
+TABLE_NAMES = (*MODEL_TABLES.values(), "check_hits", *STATE_TABLES, "store_meta")
 
 
 def store_dir() -> Path:
@@ -542,7 +543,8 @@ class StoreWarehouse(Warehouse):
 
     The staging relations are stand-ins: the one thing reports read from staging is the
     earliest `created_at` (where the list of backlog periods starts) and the as-of time,
-    both recorded at refresh. Data checks need the raw rows: they run on the warehouse.
+    both recorded at refresh. Data checks need the raw rows: they run on the warehouse, except
+    the per-appeal ones, whose hits the store keeps (`check_hits`).
     """
 
     db: StoreDB | None = None
@@ -569,6 +571,13 @@ class StoreWarehouse(Warehouse):
         if self.recorded is not None:
             self.recorded[key] = out
         return out
+
+    def check_hits(self, name: str) -> pl.DataFrame:
+        """A per-appeal data check's count and first five examples, from the hits kept at
+        refresh (metrics.checks.run_checks reads them instead of the models)."""
+        from metrics import checks
+
+        return self.db.query(checks.kept_hits(self.tables["check_hits"]), {"check_name": name})
 
     def _kept_answers(self) -> dict[str, str]:
         if self._kept is None:

@@ -82,6 +82,52 @@ def test_bad_rows_are_counted_by_name(tmp_path):
     assert (a2["status"], a2["reopen_count"], a2["specialist_id"]) == ("resolved", 0, "bot")
 
 
+def test_per_appeal_checks_read_from_the_store(tmp_path, monkeypatch):
+    """The store keeps the hits of the per-appeal checks (they read the models); read there they
+    equal the checks run on the warehouse, at the store's as-of (the latest instant)."""
+    from metrics import refresh
+
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    rows = {
+        "appeals": [
+            {"appeal_id": "a1", "enforcement_id": "e1", "queue": "q", "priority": "P1", "created_at": "2026-03-02 09:00"},
+            {"appeal_id": "a2", "enforcement_id": "e2", "queue": "q", "priority": "P9", "created_at": "2026-03-02 10:00"},
+            {"appeal_id": "a4", "queue": "q", "priority": "P1", "created_at": "2026-03-06 10:00"},
+        ],
+        "appeal_events": [
+            ev("x2", "a1", "2026-03-02 11:00", "decided", outcome="overturned"),
+            ev("x3", "a2", "2026-03-02 11:00", "decided", actor_id="bot", actor_type="system"),
+            ev("x8", "a2", "2026-03-07 12:00", "internal_note"),
+        ],
+        "enforcements": [
+            {"enforcement_id": "e1", "action": "q", "policy": "p", "source": "human", "enforced_by": "s1",
+             "enforced_at": "2026-03-01 09:00"},
+            {"enforcement_id": "e2", "action": "q", "policy": "p", "source": "automated", "enforced_by": "m1",
+             "enforced_at": "2026-03-01 09:00"},
+        ],
+        "sla_policies": [{"queue": "*", "priority": "P1", "first_touch_target_hours": 1,
+                          "resolution_target_hours": 8, "clock": "calendar"}],
+    }
+    url = make_warehouse(tmp_path, rows)
+    assert refresh.refresh(url).mode == "full"
+    reader = refresh.source(url)
+    assert type(reader).__name__ == "StoreWarehouse"
+    # as_of is the latest instant, 2026-03-07 12:00 (x8), so a4 (created 03-06) is in the facts
+    assert reader.as_of.isoformat() == "2026-03-07T12:00:00+00:00"
+    kept = {c.name: (c.count, c.examples) for c in api.check(url, kept=reader)}
+    # by hand: x3 is a decision with no outcome, made by a system (a2's); s1 decided a1 and made
+    # e1; a2 is P9 (no (q, P9) or (*, P9) policy); a4 has no event at all
+    assert {k: v for k, v in kept.items() if k in {"decided_without_outcome", "decided_by_non_specialist",
+                                                   "self_review", "no_sla_policy", "appeal_without_events",
+                                                   "sla_schedule_without_hours"}} == {
+        "decided_without_outcome": (1, ["x3"]), "decided_by_non_specialist": (1, ["a2"]),
+        "self_review": (1, ["a1"]), "no_sla_policy": (1, ["a2"]), "appeal_without_events": (1, ["a4"])}
+    assert api.check(url, kept=reader) == api.check(url)
+    with pytest.raises(api.WarehouseError, match="the store holds as_of"):
+        api.check(url, as_of="2026-03-05T00:00:00Z", kept=reader)
+    reader.db.close()
+
+
 def test_clean_warehouse_reports_nothing(tmp_path):
     url = make_warehouse(tmp_path, {
         "appeals": [{"appeal_id": "a1", "queue": "q", "priority": "P1", "created_at": "2026-03-02 09:00"}],

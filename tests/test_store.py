@@ -130,6 +130,8 @@ def assert_store_matches(src, url) -> None:
     assert_frame_equal(api.facts(src, wide=True), api.facts(url, wide=True), check_exact=True)
     assert_frame_equal(api.status_spans(src), api.status_spans(url), check_exact=True)
     assert_frame_equal(_overturn_notes(src), _overturn_notes(url), check_exact=True)
+    # the per-appeal data checks read from the hits the store keeps: what they find on the models
+    assert api.check(url, kept=src) == api.check(url)
     for by, period, tz in REPORTS:
         stored = api.report(src, by=by, period=period, tz=tz)
         assert_frame_equal(stored, api.report(url, by=by, period=period, tz=tz), check_exact=True)

@@ -412,9 +412,14 @@ def open_appeals(url: str, as_of: datetime, filters: Filters, limit: int = api.D
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Running the data checks…")
 def checks(url: str, as_of: datetime) -> list[dict]:
+    # the store keeps the hits of the per-appeal checks (they read every model: over the raw
+    # rows of 10M appeals, minutes and more memory than the app has); the others read raw rows
+    kept = store_reader(url)
+    if kept is not None and kept.as_of != as_of:
+        kept = None
     return [
         {"name": c.name, "kind": c.kind, "effect": c.effect, "count": c.count, "examples": list(c.examples)}
-        for c in api.check(warehouse(url), as_of=as_of, max_age_hours=max_data_age_hours())
+        for c in api.check(warehouse(url), as_of=as_of, max_age_hours=max_data_age_hours(), kept=kept)
     ]
 
 
