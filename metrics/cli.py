@@ -246,10 +246,23 @@ def _run(args) -> int:
         args.warehouse = refresh.source(args.warehouse, args.store, args.no_store, args.as_of, notes)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-    elif args.command in ("check", "wbr") and args.store:
+    elif args.command == "check" and not args.no_store:
+        from metrics import refresh
+        from metrics.store import StoreWarehouse
+
+        # the checks read the raw rows on the warehouse, except the per-appeal ones, read from
+        # the hits the store keeps (refreshed first) when it holds this as-of; a store that
+        # cannot be refreshed leaves every check on the warehouse (which names what is wrong)
+        try:
+            src = refresh.source(args.warehouse, args.store, False, args.as_of)
+        except refresh.RefreshError as exc:
+            print(f"note: the store was not used: {exc}", file=sys.stderr)
+            src = None
+        args.kept = src if isinstance(src, StoreWarehouse) else None
+    elif args.command == "wbr" and args.store:
         from metrics import refresh
 
-        # the checks read the raw rows, the review computes as of its week's end: the warehouse
+        # the review computes as of its week's end: the warehouse
         refresh.refresh(args.warehouse, args.store)
 
     if args.command == "facts":
@@ -263,7 +276,8 @@ def _run(args) -> int:
                            engine=args.engine)
         write_frame(frame, args.out)
     elif args.command == "check":
-        results = api.check(args.warehouse, args.as_of, max_age_hours=args.max_age_hours)
+        results = api.check(args.warehouse, args.as_of, max_age_hours=args.max_age_hours,
+                            kept=getattr(args, "kept", None))
         for r in results:
             print(f"{r.name}\t{r.count}\t{', '.join(r.examples)}")
         if not results:

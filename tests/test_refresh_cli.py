@@ -74,11 +74,13 @@ def test_refresh_full_then_incremental_counts(tmp_path, capsys):
     assert out.strip().splitlines()[-1] == "refresh: incremental, 3 appeals recomputed of 4, as_of 2026-03-02T15:00:00+00:00"
 
     # the store's answers are the warehouse's answers (byte for byte)
-    for cmd in (["facts", "--wide"], ["spans"], ["report", "--by", "queue", "--period", "day"]):
+    for cmd in (["facts", "--wide"], ["spans"], ["report", "--by", "queue", "--period", "day"], ["check"]):
         a, b = tmp_path / f"{cmd[0]}_store.csv", tmp_path / f"{cmd[0]}_plain.csv"
         assert run(capsys, *cmd[:1], "--warehouse", url, *cmd[1:], "--out", str(a))[0] == 0
         assert run(capsys, *cmd[:1], "--warehouse", url, *cmd[1:], "--no-store", "--out", str(b))[0] == 0
         assert a.read_text() == b.read_text()
+    # D has no event at all (a per-appeal check, read from the hits the store keeps)
+    assert "appeal_without_events,flagged,1,D," in (tmp_path / "check_store.csv").read_text()
     report = (tmp_path / "report_store.csv").read_text().splitlines()
     header = report[0].split(",")
     row = dict(zip(header, report[1].split(","), strict=True))

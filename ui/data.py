@@ -410,7 +410,10 @@ def open_appeals(url: str, as_of: datetime, filters: Filters, limit: int = api.D
                        order_by="created_at", limit=limit)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner="Running the data checks…")
+# a spinner with the time it has run, not a progress bar: a cached function must not draw on
+# the page (Streamlit replays its elements), and at 10M appeals the checks take about 2 minutes
+@st.cache_data(ttl=TTL_SECONDS, show_time=True,
+               show_spinner="Running the data checks over the warehouse's raw rows (minutes on tens of millions)…")
 def checks(url: str, as_of: datetime) -> list[dict]:
     # the store keeps the hits of the per-appeal checks (they read every model: over the raw
     # rows of 10M appeals, minutes and more memory than the app has); the others read raw rows
@@ -547,7 +550,8 @@ def backlog_members(url: str, as_of: datetime, period_start: date, period: str,
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading decision notes…")
 def decision_notes(url: str, as_of: datetime, appeal_ids: tuple[str, ...]) -> pl.DataFrame:
-    """Redacted final decision notes (read from the warehouse's models: the store keeps no notes)."""
+    """Redacted final decision notes (read from the warehouse's models: the store keeps the
+    overturns' notes only, for theme discovery)."""
     from metrics import workload as wl
 
     return wl.decision_notes(warehouse(url), as_of=as_of, appeal_ids=appeal_ids)
