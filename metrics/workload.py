@@ -118,7 +118,7 @@ def clock_age_hours(url=None, as_of=None, appeal_ids=()) -> pl.DataFrame:
     # the days from their first creation (an age is a difference of two readings of one clock,
     # whatever day the clock starts counting from). Over the whole warehouse this computed every
     # appeal's lifecycle first: 32 s of the Overview's 44 s first load at 1M (bench/README.md).
-    staging = wh.staging_ctes(src_filter={"appeals": f"{wh.staged_text('src.appeal_id')} in ({id_list})",
+    staging = wh.staging_ctes(src_filter={"appeals": wh.staged_text_in("src.appeal_id", id_list),
                                           "appeal_events": "1 = 0"})
     now_epoch = "cast(extract(epoch from cast(:as_of as timestamp with time zone)) as double precision)"
     now_day = "cast(cast(:as_of as timestamp with time zone) at time zone 'UTC' as date)"

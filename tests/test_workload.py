@@ -98,6 +98,23 @@ def test_business_clock_age_counts_open_hours_only(tmp_path):
     assert ages["A1"] == pytest.approx(2.0)
 
 
+def test_clock_age_of_an_appeal_whose_raw_id_is_padded(tmp_path):
+    """The listed ids are staged ids; a raw id padded with spaces ("  A1 ") is the same appeal
+    (Warehouse.staged_text_in compares the raw text first, then the trimmed one)."""
+    hours = [{"schedule_id": "uk", "timezone": "UTC", "weekday": d, "start_time": "09:00", "end_time": "17:00"}
+             for d in range(1, 6)]
+    url = make_warehouse(tmp_path, {
+        "appeals": [appeal("  A1 ", "2026-03-02 16:00:00"), appeal("A2 ", "2026-03-02 16:00:00", priority="P1"),
+                    appeal("A3", "2026-03-03 08:00:00")],
+        "appeal_events": [],
+        "sla_policies": [policy("*", "P2", 4, 16, clock="business", schedule_id="uk"), policy("*", "P1", 4, 16)],
+        "business_hours": hours})
+    ages = dict(workload.clock_age_hours(url, T("2026-03-03 10:00"), ["A1", "A2", "A3"]).iter_rows())
+    # A1: Mon 16-17 + Tue 09-10 = 2 business hours; A2 (P1, calendar): Mon 16:00 to Tue 10:00 = 18 h;
+    # A3: Tue 08:00 to 10:00, before opening at 09:00 = 1 business hour
+    assert ages == pytest.approx({"A1": 2.0, "A2": 18.0, "A3": 1.0})
+
+
 def test_bad_hours_and_keys_are_refused(case_url):
     with pytest.raises(WarehouseError, match="--hours"):
         workload.by_group(case_url, AS_OF, hours=0)
