@@ -106,8 +106,8 @@ def notes(url, lo: date, hi: date, as_of=None, tz: str = "UTC", unclassified_onl
     only = "and f.theme = :unclassified" if unclassified_only else ""
     sql = wh.compose(None, (
         "select f.appeal_id, f.resolved_at, f.queue, f.theme, n.decision_note "
-        "from appeal_facts as f inner join overturn_notes as n on n.appeal_id = f.appeal_id "
-        "where f.resolved_at >= cast(:notes_from as timestamp with time zone) "
+        "from appeal_facts as f left join decision_notes as n on n.appeal_id = f.appeal_id "
+        "where f.is_overturned and f.resolved_at >= cast(:notes_from as timestamp with time zone) "
         f"and f.resolved_at < cast(:notes_to as timestamp with time zone) {only} "
         'order by f.appeal_id collate "C"'), params)
     schema = {"appeal_id": pl.Utf8, "resolved_at": pl.Datetime("us", "UTC"), "queue": pl.Utf8, "theme": pl.Utf8,

@@ -612,8 +612,8 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans",
                                                         overrides=built or scoped, dialect=wh.dialect), p),
              create=scope_ids is None)
-    say(0.75, "Keeping the decision notes of overturns")
-    db.write(nxt["notes"], cx.stream(models.with_models(staging, None, "select * from overturn_notes",
+    say(0.75, "Keeping the decision notes")
+    db.write(nxt["notes"], cx.stream(models.with_models(staging, None, "select * from decision_notes",
                                                         overrides=built or scoped, dialect=wh.dialect), p),
              create=scope_ids is None)
     say(0.77, "Keeping the per-appeal data checks")

@@ -2,7 +2,7 @@
 
 It holds, for one as-of (the warehouse's latest instant when it was refreshed), the rows of
 the final models reports read (`appeal_facts` wide, `status_spans`, `qa_reviews_clean`,
-`enforcements_clean`, and `overturn_notes` for theme discovery) plus what `metrics.refresh` needs to bring it up to date cheaply:
+`enforcements_clean`, and `decision_notes` for theme discovery and drill-downs) plus what `metrics.refresh` needs to bring it up to date cheaply:
 per-appeal fingerprints of the warehouse rows, per-id fingerprints of enforcements and
 specialists, event ids shared by several appeals, and one row of metadata.
 
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA = "appeals_store"
 # stored table → the model whose rows it holds (reports read these through overrides)
 MODEL_TABLES = {"appeal_facts": "facts", "status_spans": "spans", "qa_reviews_clean": "qa_reviews",
-                "enforcements_clean": "enforcements", "overturn_notes": "notes"}
+                "enforcements_clean": "enforcements", "decision_notes": "notes"}
 # stored per appeal: an incremental refresh keeps the rows of unchanged appeals, recomputes the
 # rest; check_hits: the hits of the per-appeal data checks (metrics.checks.per_appeal_hits)
 APPEAL_TABLES = ("facts", "spans", "notes", "check_hits")

@@ -441,7 +441,7 @@ class Warehouse:
     # -- queries --------------------------------------------------------------------------
     # what reports, drill-downs, exports and the data checks read; other steps are freed
     FINAL_MODELS = ("appeals_base", "events_effective", "schedule_hours", "appeal_policy", "appeal_facts",
-                    "status_spans", "qa_reviews_clean", "enforcements_clean", "overturn_notes")
+                    "status_spans", "qa_reviews_clean", "enforcements_clean", "decision_notes")
 
     # models over every event, or joining several appeal-grain relations: above
     # CHUNK_ROWS_PER_MB appeals per MB of DuckDB's memory limit they run in slices (by a hash

@@ -166,6 +166,6 @@ def decision_notes(url=None, as_of=None, appeal_ids=()) -> pl.DataFrame:
     if bound is None:
         return pl.DataFrame(schema=schema)
     wh, params, id_list = bound
-    sql = wh.compose(None, f"select appeal_id, decision_note from appeal_lifecycle where appeal_id in ({id_list})",
+    sql = wh.compose(None, f"select appeal_id, decision_note from decision_notes where appeal_id in ({id_list})",
                      params)
     return redact_frame_texts(api.conform(wh.query(sql, params), schema))

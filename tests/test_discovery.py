@@ -96,7 +96,7 @@ def test_small_warehouse_end_to_end(tmp_path):
 
 
 def test_discovery_from_the_store_equals_the_warehouse(tmp_path, monkeypatch):
-    """The store keeps each overturned appeal's final note (the overturn_notes model): discovery
+    """The store keeps each overturned appeal's final note (the decision_notes model): discovery
     read there finds what it finds on the raw warehouse, before and after an incremental refresh."""
     from polars.testing import assert_frame_equal
 

@@ -118,18 +118,18 @@ def mutate(rng: random.Random, tables: dict, step: int) -> str:
     return kind
 
 
-def _overturn_notes(src):
-    """Every overturned appeal's final note (what theme discovery reads), in one order."""
+def _decision_notes(src):
+    """Every appeal's final decision note (what theme discovery and drill-downs read), in one order."""
     wh = api.open_warehouse(src)
     params = {"as_of": api.as_of_param(api.default_as_of(wh))}
-    return wh.query(wh.compose(None, 'select appeal_id, decision_note from overturn_notes order by appeal_id collate "C"',
+    return wh.query(wh.compose(None, 'select appeal_id, decision_note from decision_notes order by appeal_id collate "C"',
                                params), params)
 
 
 def assert_store_matches(src, url) -> None:
     assert_frame_equal(api.facts(src, wide=True), api.facts(url, wide=True), check_exact=True)
     assert_frame_equal(api.status_spans(src), api.status_spans(url), check_exact=True)
-    assert_frame_equal(_overturn_notes(src), _overturn_notes(url), check_exact=True)
+    assert_frame_equal(_decision_notes(src), _decision_notes(url), check_exact=True)
     # the per-appeal data checks read from the hits the store keeps: what they find on the models
     assert api.check(url, kept=src) == api.check(url)
     for by, period, tz in REPORTS:

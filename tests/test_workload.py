@@ -131,6 +131,27 @@ def test_decision_notes_are_redacted(tmp_path):
     assert notes["decision_note"][0] == "Overturned ap_0000001 on 2026-03-02; reach [email] or [phone]"
 
 
+def test_decision_notes_from_the_store(tmp_path, monkeypatch):
+    """The store keeps the final decision notes (decision_notes): a drill-down's page reads them
+    there, redacted the same; an appeal whose decision was reopened has no final note."""
+    from metrics import refresh
+
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    url = make_warehouse(tmp_path, {
+        "appeals": [appeal("A1"), appeal("A2"), appeal("A3")],
+        "appeal_events": [ev("A1-1", "A1", "2026-03-02 12:00:00", "decided", outcome="upheld",
+                             note="Upheld; call +44 7700 900123"),
+                          ev("A2-1", "A2", "2026-03-02 12:00:00", "decided", outcome="overturned", note="Wrong policy"),
+                          ev("A2-2", "A2", "2026-03-02 13:00:00", "reopened")]})
+    assert refresh.refresh(url).mode == "full"
+    reader = refresh.source(url)
+    assert type(reader).__name__ == "StoreWarehouse"
+    stored = workload.decision_notes(reader, reader.as_of, ["A1", "A2", "A3"])
+    assert stored.to_dicts() == [{"appeal_id": "A1", "decision_note": "Upheld; call [phone]"}]
+    assert stored.equals(workload.decision_notes(url, reader.as_of, ["A1", "A2", "A3"]))
+    reader.db.close()
+
+
 # -- the sample: every drill-down's row count equals the number it opens ------------------------
 
 

@@ -477,7 +477,7 @@ def theme_candidates(url: str, as_of: datetime, date_from: date, date_to: date, 
     version is part of the key: an edited taxonomy changes what is unclassified."""
     from metrics import discovery
 
-    # the store keeps the overturns' notes (overturn_notes): no model is computed here (decision 80)
+    # the store keeps the decision notes (decision_notes): no model is computed here (decision 80)
     found = discovery.discover(source(url), date_from, date_to, as_of=as_of, unclassified_only=unclassified_only)
     info = {"baseline": found.baseline, "notes_in_period": found.notes_in_period,
             "notes_in_baseline": found.notes_in_baseline}
@@ -550,11 +550,11 @@ def backlog_members(url: str, as_of: datetime, period_start: date, period: str,
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading decision notes…")
 def decision_notes(url: str, as_of: datetime, appeal_ids: tuple[str, ...]) -> pl.DataFrame:
-    """Redacted final decision notes (read from the warehouse's models: the store keeps the
-    overturns' notes only, for theme discovery)."""
+    """Redacted final decision notes (the store keeps them: at 10M appeals a page of notes read
+    from the warehouse computed every appeal's lifecycle, over 10 minutes)."""
     from metrics import workload as wl
 
-    return wl.decision_notes(warehouse(url), as_of=as_of, appeal_ids=appeal_ids)
+    return wl.decision_notes(source(url), as_of=as_of, appeal_ids=appeal_ids)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the policy clocks…")
