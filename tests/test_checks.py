@@ -15,6 +15,17 @@ def ev(event_id, appeal_id, at, event_type, actor_id="s1", actor_type=SPEC, **ex
             "actor_id": actor_id, "actor_type": actor_type, **extra}
 
 
+# e1 made by specialist s1 (who decides a1: self review), e2 by a model; one calendar policy for P1
+ENFORCEMENTS = [
+    {"enforcement_id": "e1", "action": "q", "policy": "p", "source": "human", "enforced_by": "s1",
+     "enforced_at": "2026-03-01 09:00"},
+    {"enforcement_id": "e2", "action": "q", "policy": "p", "source": "automated", "enforced_by": "m1",
+     "enforced_at": "2026-03-01 09:00"},
+]
+POLICIES = [{"queue": "*", "priority": "P1", "first_touch_target_hours": 1, "resolution_target_hours": 8,
+             "clock": "calendar"}]
+
+
 def test_bad_rows_are_counted_by_name(tmp_path):
     rows = {
         "appeals": [
@@ -37,14 +48,8 @@ def test_bad_rows_are_counted_by_name(tmp_path):
             ev("x7", "a2", "2026-03-07 12:00", "reopened"),  # after as_of
             ev("x7", "a2", "2026-03-02 13:00", "internal_note"),  # duplicate event id (this one is earlier: kept)
         ],
-        "enforcements": [
-            {"enforcement_id": "e1", "action": "q", "policy": "p", "source": "human", "enforced_by": "s1",
-             "enforced_at": "2026-03-01 09:00"},
-            {"enforcement_id": "e2", "action": "q", "policy": "p", "source": "automated", "enforced_by": "m1",
-             "enforced_at": "2026-03-01 09:00"},
-        ],
-        "sla_policies": [{"queue": "*", "priority": "P1", "first_touch_target_hours": 1,
-                          "resolution_target_hours": 8, "clock": "calendar"}],
+        "enforcements": ENFORCEMENTS,
+        "sla_policies": POLICIES,
     }
     url = make_warehouse(tmp_path, rows)
     results = {c.name: c for c in api.check(url, as_of="2026-03-05T00:00:00Z")}
@@ -99,14 +104,8 @@ def test_per_appeal_checks_read_from_the_store(tmp_path, monkeypatch):
             ev("x3", "a2", "2026-03-02 11:00", "decided", actor_id="bot", actor_type="system"),
             ev("x8", "a2", "2026-03-07 12:00", "internal_note"),
         ],
-        "enforcements": [
-            {"enforcement_id": "e1", "action": "q", "policy": "p", "source": "human", "enforced_by": "s1",
-             "enforced_at": "2026-03-01 09:00"},
-            {"enforcement_id": "e2", "action": "q", "policy": "p", "source": "automated", "enforced_by": "m1",
-             "enforced_at": "2026-03-01 09:00"},
-        ],
-        "sla_policies": [{"queue": "*", "priority": "P1", "first_touch_target_hours": 1,
-                          "resolution_target_hours": 8, "clock": "calendar"}],
+        "enforcements": ENFORCEMENTS,
+        "sla_policies": POLICIES,
     }
     url = make_warehouse(tmp_path, rows)
     assert refresh.refresh(url).mode == "full"
