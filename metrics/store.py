@@ -86,11 +86,18 @@ class StoreDB:
         pass
 
 
-def reader_settings() -> dict[str, str]:
-    """DuckDB settings of a read-only connection in the dashboard: half the process budget
-    (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), spilling to the app's temp folder past it.
-    The dashboard's Python side (Streamlit, Polars frames, charts) needs the other half, and
-    the store's reads are narrow aggregates that need little (bench/README.md: app peak RSS)."""
+# A reading process (the dashboard, the CLI) holds two DuckDB instances, the store's and the
+# warehouse's, and each one's limit is its own: together they get half of the process budget
+# (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), the Python side (Streamlit, Polars frames, charts)
+# the other half. Each taking half, the 10M Data quality page (raw rows on the warehouse's)
+# after the report pages (the store's) took the app to 2.4 GB (bench/README.md).
+STORE_READER_SHARE = 0.3  # the store's reports group millions of stored facts
+WAREHOUSE_READER_SHARE = 0.2  # beside a store: data checks over raw rows, bounded lists
+
+
+def reader_settings(share: float = 0.5) -> dict[str, str]:
+    """DuckDB settings of a reading connection: `share` of the process budget
+    (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), spilling to the app's temp folder past it."""
     import re
     import tempfile
 
@@ -101,11 +108,11 @@ def reader_settings() -> dict[str, str]:
     budget_mb = float(size.group(1)) * {"K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[size.group(2)]
     spill = Path(tempfile.gettempdir()) / "appeals-analytics-duckdb"
     spill.mkdir(parents=True, exist_ok=True)
-    return {"memory_limit": f"{max(64, int(budget_mb * 0.5))}MiB", "temp_directory": str(spill)}
+    return {"memory_limit": f"{max(64, int(budget_mb * share))}MiB", "temp_directory": str(spill)}
 
 
-def bound_reader_memory(con) -> None:
-    for name, value in reader_settings().items():
+def bound_reader_memory(con, share: float = 0.5) -> None:
+    for name, value in reader_settings(share).items():
         con.execute(f"set {name} = '{value.replace(chr(39), chr(39) * 2)}'")
 
 
@@ -130,7 +137,7 @@ class DuckStoreDB(StoreDB):
 
             bound_memory(self.con)
         else:
-            bound_reader_memory(self.con)
+            bound_reader_memory(self.con, STORE_READER_SHARE)
         self.lock = threading.Lock()  # one DuckDB connection is not for concurrent use
         self._idle: list = []  # read-only: cursors not running a query
         self._pool_lock = threading.Lock()

@@ -77,15 +77,15 @@ _OPEN: dict[str, Warehouse] = {}  # the warehouses cached below, to close them o
 
 
 def _bound_memory(engine) -> None:
-    """The warehouse's DuckDB instance gets the bound of the store's readers (half the
-    process budget): the data checks read the raw tables, which at 10M appeals would
-    otherwise take DuckDB's default of 80% of the machine (bench/README.md: app peak RSS).
+    """The warehouse's DuckDB instance gets a bound (store.WAREHOUSE_READER_SHARE of the process
+    budget beside a store, else half): the data checks read the raw tables, which at 10M
+    appeals would otherwise take DuckDB's default of 80% of the machine (bench/README.md).
     Set on the instance (a global setting), not as connect-time configuration: another
     connection to the same file in this process must not see a different configuration."""
-    from metrics.store import bound_reader_memory
+    from metrics.store import WAREHOUSE_READER_SHARE, bound_reader_memory
 
-    with engine.connect() as conn:
-        bound_reader_memory(conn.connection.driver_connection)
+    with engine.connect() as conn:  # beside a store the two instances share the reading half
+        bound_reader_memory(conn.connection.driver_connection, WAREHOUSE_READER_SHARE if store_enabled() else 0.5)
 
 
 @st.cache_resource(show_spinner="Connecting to the warehouse…")
