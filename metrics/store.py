@@ -2,8 +2,9 @@
 
 It holds, for one as-of (the warehouse's latest instant when it was refreshed), the rows of
 the final models reports read (`appeal_facts` wide, `status_spans`, `qa_reviews_clean`,
-`enforcements_clean`, and `decision_notes` for theme discovery and drill-downs) plus what `metrics.refresh` needs to bring it up to date cheaply:
-per-appeal fingerprints of the warehouse rows, per-id fingerprints of enforcements and
+`enforcements_clean`, and `decision_notes` for theme discovery and drill-downs), the hits
+of the per-appeal data checks, plus what `metrics.refresh` needs to bring it up to date
+cheaply: per-appeal fingerprints of the warehouse rows, per-id fingerprints of enforcements and
 specialists, event ids shared by several appeals, and one row of metadata.
 
 Two places, one layout:
