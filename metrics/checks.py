@@ -144,20 +144,12 @@ PER_APPEAL_HITS = "per_appeal_check_hits"  # the relation below, as a CTE name
 
 def per_appeal_hits() -> dict[str, str]:
     """Every hit of the per-appeal checks with its appeal, as one CTE (name → body) over the
-    models: what the store keeps, so that `kept_hits` reads a check's count and examples."""
+    models: what the store keeps, so that run_checks reads a check's count and examples there."""
     body = "\nunion all\n".join(
         f"select '{c.name}' as check_name, cast(appeal_id as varchar) as appeal_id, "
         f"cast(example_id as varchar) as example_id from ({c.sql}) as h(example_id, appeal_id)"
         for c in CHECKS if c.per_appeal)
     return {PER_APPEAL_HITS: body}
-
-
-def kept_hits(table: str) -> str:
-    """A per-appeal check's count and first five examples from the kept hits in `table` (bind
-    :check_name): the same rows, count and order as the check's own query (_hits)."""
-    return ("select example_id, count(*) over () as n\n"
-            f"from {table} where check_name = :check_name\n"
-            'order by example_id collate "C"\nlimit 5')
 
 
 # Checks of raw values that staging reads as null or leaves out; their SQL depends on how the
@@ -203,11 +195,12 @@ def _hits(sql: str, per_appeal: bool = False) -> str:
 
 def run_checks(wh, params: dict, kept=None) -> list[CheckResult]:
     """Every check on the warehouse `wh`; with `kept` (a store's state at this as-of), the
-    per-appeal checks are read from the hits it keeps (kept.check_hits(name))."""
+    per-appeal checks are read from the hits it keeps (its table `check_hits`)."""
     out = []
     for check in CHECKS:
-        if kept is not None and check.per_appeal:
-            rows = kept.check_hits(check.name)
+        if kept is not None and check.per_appeal:  # the same count and order as on the models
+            kept_sql = f"select example_id, appeal_id from {kept.tables['check_hits']} where check_name = :check_name"
+            rows = kept.query(_hits(kept_sql, per_appeal=True), {"check_name": check.name})
         else:
             rows = wh.query(compile_check(wh, check, params), params)
         if rows.height:

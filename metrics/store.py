@@ -87,8 +87,8 @@ class StoreDB:
         pass
 
 
-# A reading process (the dashboard, the CLI) holds two DuckDB instances, the store's and the
-# warehouse's, and each one's limit is its own: together they get half of the process budget
+# The dashboard holds two DuckDB instances, the store's and the warehouse's, and each one's
+# limit is its own: together they get half of the process budget
 # (APPEALS_DUCKDB_MEMORY_LIMIT, default 2GB), the Python side (Streamlit, Polars frames, charts)
 # the other half. Each taking half, the 10M Data quality page (raw rows on the warehouse's)
 # after the report pages (the store's) took the app to 2.4 GB (bench/README.md).
@@ -579,13 +579,6 @@ class StoreWarehouse(Warehouse):
         if self.recorded is not None:
             self.recorded[key] = out
         return out
-
-    def check_hits(self, name: str) -> pl.DataFrame:
-        """A per-appeal data check's count and first five examples, from the hits kept at
-        refresh (metrics.checks.run_checks reads them instead of the models)."""
-        from metrics import checks
-
-        return self.db.query(checks.kept_hits(self.tables["check_hits"]), {"check_name": name})
 
     def _kept_answers(self) -> dict[str, str]:
         if self._kept is None:

@@ -236,7 +236,8 @@ def ensure_store(url: str) -> None:
     token = _token(url)
     if _SEEN.get(url, token) != token:
         for fn in (filter_options, report, _report_tz, _members_tz, members, specialist_names, at_risk, open_appeals,
-                   checks, row_counts, _warehouse_as_of, workload, needs_action, workload_appeals, backlog_members):
+                   checks, row_counts, _warehouse_as_of, workload, needs_action, workload_appeals, backlog_members,
+                   theme_candidates, decision_notes):
             fn.clear()
     _SEEN[url] = token
 
@@ -411,7 +412,7 @@ def open_appeals(url: str, as_of: datetime, filters: Filters, limit: int = api.D
 
 
 # a spinner with the time it has run, not a progress bar: a cached function must not draw on
-# the page (Streamlit replays its elements), and at 10M appeals the checks take about 2 minutes
+# the page (Streamlit replays its elements), and at 10M appeals the checks take 2-3 minutes
 @st.cache_data(ttl=TTL_SECONDS, show_time=True,
                show_spinner="Running the data checks over the warehouse's raw rows (minutes on tens of millions)…")
 def checks(url: str, as_of: datetime) -> list[dict]:
