@@ -11,7 +11,9 @@ from __future__ import annotations
 import polars as pl
 
 from metrics import dialect as sql_dialect
-from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS, OWNER_KEYS
+from metrics.catalog import COHORTS, ENFORCEMENT_KEYS, METRICS, OWNER_KEYS, CohortName
+from metrics.conditions import Always, IsTrue
+from metrics.kinds import Count
 from metrics.report_plan import ReportPlan
 from metrics.warehouse import Warehouse
 
@@ -103,8 +105,13 @@ def _report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str,
             ctes["backlog_facts"], ctes["backlog_spans"] = _backlog_sources(plan, filter_sql, params)
             # owner-following keys come from the stretch open at E, the rest from facts
             fk = "".join(f", {'s' if k in OWNER_KEYS else 'f'}.{k}" for k in keys)
-            ctes["backlog_rows"] = f"select p.period_start{fk},\n        {BACKLOG_IS_BREACHED} as is_breached\n{BACKLOG_FROM}"
-            sql = f"select period_start{key_cols}, {', '.join(aggs)}\n    from backlog_rows\n    group by {group_by}"
+            counted = _backlog_intervals(plan)
+            if counted is None or "period_0" not in params:
+                # a backlog metric that is not a count of open stretches, or no period: row by row
+                ctes["backlog_rows"] = f"select p.period_start{fk},\n        {BACKLOG_IS_BREACHED} as is_breached\n{BACKLOG_FROM}"
+                sql = f"select period_start{key_cols}, {', '.join(aggs)}\n    from backlog_rows\n    group by {group_by}"
+            else:
+                sql = _backlog_steps(wh, plan, ctes, fk, counted)
         ctes[f"part_{cohort_name}"] = sql
         partials.append(cohort_name)
 
@@ -154,12 +161,92 @@ def _report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str,
 # of its open stretches holds E; breached when its resolution deadline is before the earlier of E
 # and as_of. The report counts these rows; api.backlog_members lists them.
 BACKLOG_IS_BREACHED = "coalesce(f.ttr_deadline_at < least(p.period_end, cast(:as_of as timestamp with time zone)), false)"
-BACKLOG_FROM = (
+BACKLOG_SPANS = (
     "    from backlog_spans as s\n"
-    "    inner join backlog_facts as f on f.appeal_id = s.appeal_id\n"
+    "    inner join backlog_facts as f on f.appeal_id = s.appeal_id"
+)
+BACKLOG_FROM = (
+    f"{BACKLOG_SPANS}\n"
     "    inner join periods as p\n"
     "        on s.open_from < p.period_end and (s.open_to is null or p.period_end <= s.open_to)"
 )
+
+
+def _backlog_intervals(plan: ReportPlan) -> dict[str, str] | None:
+    """Each backlog metric asked for, and the stretch it counts at a period end: "open" (every
+    open stretch) or "breached" (open past its deadline). None when a metric reads the backlog's
+    rows otherwise: the report then counts them row by row."""
+    counted: dict[str, str] = {}
+    for name in plan.metrics:
+        m = METRICS[name]
+        if not m.kind.sql_aggregates(m, CohortName.BACKLOG):
+            continue
+        if not isinstance(m.kind, Count) or m.cohort != CohortName.BACKLOG:
+            return None
+        if isinstance(m.kind.where, Always):
+            counted[name] = "open"
+        elif m.kind.where == IsTrue("is_breached"):
+            counted[name] = "breached"
+        else:
+            return None
+    return counted
+
+
+def _backlog_steps(wh: Warehouse, plan: ReportPlan, ctes: dict[str, str], fk: str, counted: dict[str, str]) -> str:
+    """The backlog counts at each period end, from where each stretch starts and stops counting.
+
+    A stretch open from F to T (T null while open) is counted at the ends E with F < E <= T:
+    from the end of the period holding F, up to the end of the period before the one holding T.
+    It is breached at E when also its deadline D is before E and before as_of: from the end of
+    the period holding the later of F and D. So each stretch adds one at a period and takes it
+    back at a later one, and the count at E is the running sum of these steps; exactly the
+    rows BACKLOG_FROM joins (the drill-down lists them), without making one row per stretch
+    and period end: a day grain over eight weeks made 22M rows from 6.5M stretches at 10M
+    appeals (4 s of a 5 s report; bench/README.md). Steps before the first period are counted
+    at it, steps after the last are never reached."""
+    keys = plan.keys
+    key_cols = "".join(f", {k}" for k in keys)
+
+    def bucket(ts: str) -> str:
+        return f"greatest({period_of(ts, plan.period, plan.tz, wh.dialect)}, cast(:period_0 as date))"
+
+    opened, closed = bucket("s.open_from"), bucket("s.open_to")
+    breached_from = bucket("greatest(s.open_from, f.ttr_deadline_at)")
+    ctes["backlog_marks"] = (
+        f"select {opened} as opened_in,\n"
+        f"        case when s.open_to is not null then {closed} end as closed_in,\n"
+        f"        case when f.ttr_deadline_at < cast(:as_of as timestamp with time zone) then {breached_from} end"
+        f" as breached_in{fk}\n"
+        f"{BACKLOG_SPANS}"
+    )
+    last = "cast(:period_to as date)"
+    is_breached = "breached_in is not null and (closed_in is null or breached_in < closed_in)"
+    ctes["backlog_deltas"] = (
+        f"select opened_in as period_start{key_cols}, 1 as open_step, 0 as breached_step from backlog_marks\n"
+        f"    union all select closed_in{key_cols}, -1, 0 from backlog_marks where closed_in <= {last}\n"
+        f"    union all select breached_in{key_cols}, 0, 1 from backlog_marks where {is_breached} and breached_in <= {last}\n"
+        f"    union all select closed_in{key_cols}, 0, -1 from backlog_marks where {is_breached} and closed_in <= {last}"
+    )
+    group_by = ", ".join(str(i) for i in range(1, len(keys) + 2))
+    ctes["backlog_steps"] = (f"select period_start{key_cols}, sum(open_step) as open_step, "
+                             f"sum(breached_step) as breached_step\n    from backlog_deltas group by {group_by}")
+    if keys:
+        ctes["backlog_groups"] = f"select distinct {', '.join(keys)} from backlog_steps"
+        grid = "periods as p cross join backlog_groups as g"
+        on = " and ".join(["d.period_start = p.period_start"] + [f"d.{k} is not distinct from g.{k}" for k in keys])
+        partition = f"partition by {', '.join(f'g.{k}' for k in keys)} "
+    else:
+        grid, on, partition = "periods as p", "d.period_start = p.period_start", ""
+    window = f"over ({partition}order by p.period_start rows between unbounded preceding and current row)"
+    ctes["backlog_counts"] = (
+        f"select p.period_start{''.join(f', g.{k}' for k in keys)},\n"
+        f"        sum(coalesce(d.open_step, 0)) {window} as open_count,\n"
+        f"        sum(coalesce(d.breached_step, 0)) {window} as breached_count\n"
+        f"    from {grid}\n    left join backlog_steps as d on {on}"
+    )
+    outputs = ", ".join(f"{'open_count' if c == 'open' else 'breached_count'} as {name}" for name, c in counted.items())
+    # a cell is there when a stretch is open at its end, as when its rows are counted
+    return f"select period_start{key_cols}, {outputs}\n    from backlog_counts\n    where open_count > 0"
 
 
 def compile_backlog_members(wh: Warehouse, plan: ReportPlan, breached_only: bool, columns: list[str],
