@@ -27,6 +27,7 @@ optional tables changes, or when as_of moved backwards (rows deleted at the end)
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -43,6 +44,7 @@ from metrics import dialect as sql_dialect
 from metrics.contract import TABLES
 from metrics.store import (
     APPEAL_TABLES,
+    FACTS_ORDER,
     MODEL_TABLES,
     DuckStoreDB,
     Location,
@@ -446,6 +448,9 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             # ran out of the store's own 15% computing them; bench/README.md)
             if cx.release_models() and isinstance(db, DuckStoreDB):
                 bound_duckdb(db.con, WAREHOUSE_SHARE)
+            if scope_ids is None and isinstance(db, DuckStoreDB):
+                say(0.88, "Ordering the facts by queue and creation time")
+                order_facts(db, next_names["facts"])
             zones = report_zones or report_cache.default_zones()
             kept = report_cache.warm(reader_of(wh, db, meta, next_names), zones)  # the state being written
             db.write(next_names["report_cache"], kept, create=True)
@@ -558,6 +563,33 @@ def _contested_of(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.join(shared, on="event_id").select("event_id", "appeal_id")
 
 
+def order_facts(db: DuckStoreDB, table: str) -> None:
+    """Rewrite the stored facts in FACTS_ORDER (a full build writes them slice by slice, in
+    hash order). The old table's blocks are free for what the refresh writes next."""
+    ordered = _sibling(table, "_ordered")
+    db.execute(f"create table {ordered} as select * from {table} order by {', '.join(FACTS_ORDER)}")
+    db.execute(f"drop table {table}")
+    db.execute(f"alter table {ordered} rename to {table.rpartition('.')[2]}")
+
+
+def _sibling(table: str, suffix: str) -> str:
+    """A working table beside `table` (schema-qualified, its name quoted or not)."""
+    head, dot, name = table.rpartition(".")
+    name = f'{name[:-1]}{suffix}"' if name.endswith('"') else name + suffix
+    return f"{head}{dot}{name}"
+
+
+@contextlib.contextmanager
+def _insertion_order_kept(db: DuckStoreDB):
+    """The store's connection may reorder rows it copies (preserve_insertion_order is off for
+    memory); the facts' copies keep their order, so that their row groups stay narrow."""
+    db.execute("set preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        db.execute("set preserve_insertion_order = false")
+
+
 def _store_id_set(db: StoreDB, ids: list[str], params: dict) -> str:
     if isinstance(db, DuckStoreDB):
         name = f"store_ids_{len(params)}_{id(ids)}"
@@ -586,11 +618,17 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
                 {**wh.adapter_params, **p})
             cx.duck.execute(native, np_ or None)
             staging[name] = f"select * from refresh_{name}"
+    ordered = isinstance(db, DuckStoreDB)  # a server store's tables have no row-group min and max
     if scope_ids is not None:
         sp: dict = {}
         kept = _store_id_set(db, scope_ids.to_list(), sp)
         for t in APPEAL_TABLES:
-            db.execute(f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})", sp)
+            copy = f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})"
+            if t == "facts" and ordered:  # the unchanged facts stay in the order they were kept in
+                with _insertion_order_kept(db):
+                    db.execute(copy, sp)
+            else:
+                db.execute(copy, sp)
     say(0.35, "Computing facts" + ("" if scope_ids is None else f" for {len(scope_ids):,} appeals"))
     built: dict[str, str] = {}
     scoped: dict[str, str] = {}  # Spark, incremental: the models over the scoped rows
@@ -605,9 +643,17 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     elif cx.spark is not None:
         scoped = cx.checkpoint_scoped(staging, scope, p)
     slices = wh.slices.get("appeal_facts", 1) if built and cx.duck is not None else 1
+    # recomputed facts are appended in FACTS_ORDER (a full build orders them all once the
+    # warehouse's models are released: order_facts)
+    into = nxt["facts"] if scope_ids is None or not ordered else _sibling(nxt["facts"], "_recomputed")
     for i, select in enumerate(facts_slices(slices)):
-        db.write(nxt["facts"], cx.stream(models.with_models(staging, None, select, overrides=built or scoped,
-                                                            dialect=wh.dialect), p), create=scope_ids is None and i == 0)
+        db.write(into, cx.stream(models.with_models(staging, None, select, overrides=built or scoped,
+                                                    dialect=wh.dialect), p),
+                 create=(scope_ids is None or into != nxt["facts"]) and i == 0)
+    if into != nxt["facts"]:
+        with _insertion_order_kept(db):
+            db.execute(f"insert into {nxt['facts']} select * from {into} order by {', '.join(FACTS_ORDER)}")
+        db.execute(f"drop table {into}")
     say(0.65, "Computing open stretches")
     db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans",
                                                         overrides=built or scoped, dialect=wh.dialect), p),
