@@ -44,8 +44,8 @@ from metrics import dialect as sql_dialect
 from metrics.contract import TABLES
 from metrics.store import (
     APPEAL_TABLES,
-    FACTS_ORDER,
     MODEL_TABLES,
+    STORED_ORDER,
     DuckStoreDB,
     Location,
     StoreDB,
@@ -449,8 +449,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             if cx.release_models() and isinstance(db, DuckStoreDB):
                 bound_duckdb(db.con, WAREHOUSE_SHARE)
             if scope_ids is None and isinstance(db, DuckStoreDB):
-                say(0.88, "Ordering the facts by queue and creation time")
-                order_facts(db, next_names["facts"])
+                say(0.88, "Ordering the facts and open stretches for the reports' filters")
+                order_tables(db, next_names)
             zones = report_zones or report_cache.default_zones()
             kept = report_cache.warm(reader_of(wh, db, meta, next_names), zones)  # the state being written
             db.write(next_names["report_cache"], kept, create=True)
@@ -563,13 +563,14 @@ def _contested_of(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.join(shared, on="event_id").select("event_id", "appeal_id")
 
 
-def order_facts(db: DuckStoreDB, table: str) -> None:
-    """Rewrite the stored facts in FACTS_ORDER (a full build writes them slice by slice, in
-    hash order). The old table's blocks are free for what the refresh writes next."""
-    ordered = _sibling(table, "_ordered")
-    db.execute(f"create table {ordered} as select * from {table} order by {', '.join(FACTS_ORDER)}")
-    db.execute(f"drop table {table}")
-    db.execute(f"alter table {ordered} rename to {table.rpartition('.')[2]}")
+def order_tables(db: DuckStoreDB, nxt: dict[str, str]) -> None:
+    """Rewrite the stored per-appeal tables in STORED_ORDER (a full build writes them slice by
+    slice, in hash order). The old tables' blocks are free for what the refresh writes next."""
+    for t, order in STORED_ORDER.items():
+        ordered = _sibling(nxt[t], "_ordered")
+        db.execute(f"create table {ordered} as select * from {nxt[t]} order by {', '.join(order)}")
+        db.execute(f"drop table {nxt[t]}")
+        db.execute(f"alter table {ordered} rename to {nxt[t].rpartition('.')[2]}")
 
 
 def _sibling(table: str, suffix: str) -> str:
@@ -624,7 +625,7 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         kept = _store_id_set(db, scope_ids.to_list(), sp)
         for t in APPEAL_TABLES:
             copy = f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})"
-            if t == "facts" and ordered:  # the unchanged facts stay in the order they were kept in
+            if t in STORED_ORDER and ordered:  # the unchanged rows stay in the order they were kept in
                 with _insertion_order_kept(db):
                     db.execute(copy, sp)
             else:
@@ -643,21 +644,29 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     elif cx.spark is not None:
         scoped = cx.checkpoint_scoped(staging, scope, p)
     slices = wh.slices.get("appeal_facts", 1) if built and cx.duck is not None else 1
-    # recomputed facts are appended in FACTS_ORDER (a full build orders them all once the
-    # warehouse's models are released: order_facts)
-    into = nxt["facts"] if scope_ids is None or not ordered else _sibling(nxt["facts"], "_recomputed")
+
+    def target(t: str) -> str:
+        """Where a table's rows are written: a refresh's recomputed rows first beside it, then
+        appended in STORED_ORDER (settle); a full build orders them all once the warehouse's
+        models are released (order_tables)."""
+        return _sibling(nxt[t], "_recomputed") if scope_ids is not None and ordered and t in STORED_ORDER else nxt[t]
+
+    def settle(t: str) -> None:
+        if target(t) != nxt[t]:
+            with _insertion_order_kept(db):
+                db.execute(f"insert into {nxt[t]} select * from {target(t)} order by {', '.join(STORED_ORDER[t])}")
+            db.execute(f"drop table {target(t)}")
+
     for i, select in enumerate(facts_slices(slices)):
-        db.write(into, cx.stream(models.with_models(staging, None, select, overrides=built or scoped,
-                                                    dialect=wh.dialect), p),
-                 create=(scope_ids is None or into != nxt["facts"]) and i == 0)
-    if into != nxt["facts"]:
-        with _insertion_order_kept(db):
-            db.execute(f"insert into {nxt['facts']} select * from {into} order by {', '.join(FACTS_ORDER)}")
-        db.execute(f"drop table {into}")
+        db.write(target("facts"), cx.stream(models.with_models(staging, None, select, overrides=built or scoped,
+                                                               dialect=wh.dialect), p),
+                 create=(scope_ids is None or target("facts") != nxt["facts"]) and i == 0)
+    settle("facts")
     say(0.65, "Computing open stretches")
-    db.write(nxt["spans"], cx.stream(models.with_models(staging, None, "select * from status_spans",
-                                                        overrides=built or scoped, dialect=wh.dialect), p),
-             create=scope_ids is None)
+    db.write(target("spans"), cx.stream(models.with_models(staging, None, "select * from status_spans",
+                                                           overrides=built or scoped, dialect=wh.dialect), p),
+             create=scope_ids is None or target("spans") != nxt["spans"])
+    settle("spans")
     say(0.75, "Keeping the decision notes")
     db.write(nxt["notes"], cx.stream(models.with_models(staging, None, "select * from decision_notes",
                                                         overrides=built or scoped, dialect=wh.dialect), p),

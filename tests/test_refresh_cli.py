@@ -279,37 +279,43 @@ def test_a_store_in_spark_is_refused_in_one_line(tmp_path, capsys):
     assert "--store: a store lives in DuckDB or PostgreSQL" in line and "not in Spark" in line
 
 
-def test_stored_facts_are_kept_by_queue_then_creation_time(tmp_path, capsys):
-    """metrics.store.FACTS_ORDER: a full build stores the facts ordered by queue, then
-    created_at; an incremental refresh keeps the unchanged ones in their order and appends the
-    recomputed ones in that order. (Reports read the same rows in any order: this is for
-    DuckDB's row-group skipping, measured in bench/README.md.)
+def test_stored_facts_and_spans_keep_their_order(tmp_path, capsys):
+    """metrics.store.STORED_ORDER: a full build stores the facts ordered by queue, then
+    created_at, and the open stretches by open_to (open ones last); an incremental refresh keeps
+    the unchanged rows in their order and appends the recomputed ones in that order. (Reports
+    read the same rows in any order: this is for DuckDB's row-group skipping, bench/README.md.)
 
-    Full build over A (q2, 09:00, decided), B (q1, 10:00, open), C (q1, 08:00, decided),
-    D (q2, 07:00, decided): C, B, D, A. Then E (q1, 11:00) arrives and B is claimed: B and E are
-    recomputed (B is open, E is new), A, C and D are kept. Stored order: C, D, A, then B, E."""
+    A (q2, created 09:00, decided 12:00), B (q1, 10:00, open), C (q1, 08:00, decided 11:30),
+    D (q2, 07:00, decided 12:30): facts C, B, D, A; each has one stretch, open from creation to
+    its decision, so spans C (11:30), A (12:00), D (12:30), B (open). Then E (q1, 11:00) arrives
+    and B is claimed: B and E are recomputed (B is open, E is new), A, C and D are kept. Facts:
+    C, D, A, then B, E; spans: C, A, D, then B and E (both open: either order)."""
     import duckdb
 
     from metrics import api, store
 
     appeals = [{"appeal_id": a, "queue": q, "priority": "P1", "created_at": f"2026-03-02T{h}:00:00Z"}
                for a, q, h in (("A", "q2", "09"), ("B", "q1", "10"), ("C", "q1", "08"), ("D", "q2", "07"))]
-    events = [{"event_id": f"{a}1", "appeal_id": a, "occurred_at": "2026-03-02T12:00:00Z", "event_type": "decided",
-               "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"} for a in ("A", "C", "D")]
+    events = [{"event_id": f"{a}1", "appeal_id": a, "occurred_at": f"2026-03-02T{t}:00Z", "event_type": "decided",
+               "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"}
+              for a, t in (("A", "12:00"), ("C", "11:30"), ("D", "12:30"))]
     url = make_warehouse(tmp_path, {"appeals": appeals, "appeal_events": events, "sla_policies": POLICIES})
 
-    def stored_order() -> list[str]:
+    def stored_order(table: str) -> list[str]:
         loc = store.location(api.open_warehouse(url))
         path = loc.folder / (loc.folder / "CURRENT").read_text().strip()
         with duckdb.connect(str(path), read_only=True) as con:
-            return [r[0] for r in con.execute("select appeal_id from facts order by rowid").fetchall()]
+            return [r[0] for r in con.execute(f"select appeal_id from {table} order by rowid").fetchall()]
 
     assert run(capsys, "refresh", "--warehouse", url, "--quiet")[1].startswith("refresh: full, 4 appeals")
-    assert stored_order() == ["C", "B", "D", "A"]
+    assert stored_order("facts") == ["C", "B", "D", "A"]
+    assert stored_order("spans") == ["C", "A", "D", "B"]
     appeals.append({"appeal_id": "E", "queue": "q1", "priority": "P1", "created_at": "2026-03-02T11:00:00Z"})
     events.append({"event_id": "B2", "appeal_id": "B", "occurred_at": "2026-03-02T13:00:00Z", "event_type": "claimed",
                    "actor_id": "s1", "actor_type": "specialist"})
     rewrite(tmp_path, {"appeals": appeals, "appeal_events": events, "sla_policies": POLICIES})
     out = run(capsys, "refresh", "--warehouse", url, "--quiet")[1]
     assert out.startswith("refresh: incremental, 2 appeals recomputed of 5")
-    assert stored_order() == ["C", "D", "A", "B", "E"]
+    assert stored_order("facts") == ["C", "D", "A", "B", "E"]
+    spans = stored_order("spans")
+    assert spans[:3] == ["C", "A", "D"] and sorted(spans[3:]) == ["B", "E"]
