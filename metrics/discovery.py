@@ -18,9 +18,11 @@ question ("what is this note about" rather than "what is new this period").
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,12 +53,20 @@ def redact(text: str | None) -> str:
 
 def terms_of(text: str | None) -> set[str]:
     """The words and two-word phrases of a note (redacted first, lower case)."""
+    return set(_terms(text))
+
+
+# Notes repeat (templates, macros): a recent text is redacted and split once, however often the
+# passes below read its terms again (they keep no appeal's terms). Small: unique notes gain
+# nothing from it, and it lives as long as the app.
+@functools.lru_cache(maxsize=4096)
+def _terms(text: str | None) -> frozenset[str]:
     words = _WORD.findall(_MASKS.sub(" . ", redact(text).lower()))  # a mask ends a phrase
     out = {w for w in words if len(w) > 2 and w not in STOP_WORDS}  # "." is too short: never a term
     for a, b in zip(words, words[1:], strict=False):
         if a not in STOP_WORDS and b not in STOP_WORDS and len(a) > 1 and len(b) > 1:
             out.add(f"{a} {b}")
-    return out
+    return frozenset(out)
 
 
 @dataclass
@@ -125,19 +135,32 @@ def _z(y1: int, n1: int, y0: int, n0: int) -> float:
 def score_terms(period_docs: dict[str, set[str]], baseline_docs: dict[str, set[str]],
                 min_appeals: int = MIN_APPEALS) -> list[tuple[str, float, set[str], int]]:
     """(term, z, period appeal ids, baseline appeals) for terms over-represented in the period, best first."""
-    n1, n0 = len(period_docs), len(baseline_docs)
-    where: dict[str, set[str]] = {}
-    for aid, ts in period_docs.items():
-        for t in ts:
-            where.setdefault(t, set()).add(aid)
     base = Counter(t for ts in baseline_docs.values() for t in ts)
-    out = []
-    for t, ids in where.items():
-        if len(ids) < min_appeals:
-            continue
-        z = _z(len(ids), n1, base.get(t, 0), n0)
-        if z >= MIN_Z:
-            out.append((t, z, ids, base.get(t, 0)))
+    return _scored(lambda: iter(period_docs.items()), base, len(baseline_docs), min_appeals)
+
+
+def _scored(period: Callable[[], Iterator[tuple[str, frozenset[str] | set[str]]]], base: Counter, n0: int,
+            min_appeals: int) -> list[tuple[str, float, set[str], int]]:
+    """score_terms over (appeal id, terms) read twice from `period`: counted first, then the appeals
+    of the scored terms alone collected. Holding every appeal's terms took 2.3 GB for the 840k
+    overturns of a 10M warehouse's period and baseline (bench/README.md)."""
+    counts: Counter = Counter()
+    n1 = 0
+    for _aid, ts in period():
+        n1 += 1
+        counts.update(ts)
+    z_of = {}
+    for t, c in counts.items():
+        if c >= min_appeals:
+            z = _z(c, n1, base.get(t, 0), n0)
+            if z >= MIN_Z:
+                z_of[t] = z
+    del counts
+    where: dict[str, set[str]] = {t: set() for t in z_of}
+    for aid, ts in period():
+        for t in ts & where.keys():
+            where[t].add(aid)
+    out = [(t, z, where[t], base.get(t, 0)) for t, z in z_of.items()]
     # ties: the longer phrase (more specific), then alphabetical, so runs are reproducible
     out.sort(key=lambda r: (-round(r[1], 9), -len(r[0].split()), r[0]))
     return out
@@ -183,32 +206,39 @@ def discover(url=None, date_from=None, date_to=None, baseline_from=None, baselin
         if b_hi < b_lo:
             raise WarehouseError(f"--baseline-to: {b_hi} is before --baseline-from {b_lo}")
     wh = api.prepare(url, as_of)
-    now = notes(wh, lo, hi, as_of, tz, unclassified_only)
-    before = notes(wh, b_lo, b_hi, as_of, tz, unclassified_only)
-    period_docs = {r["appeal_id"]: terms_of(r["decision_note"]) for r in now.iter_rows(named=True)}
-    baseline_docs = {r["appeal_id"]: terms_of(r["decision_note"]) for r in before.iter_rows(named=True)}
-    groups = cluster(score_terms(period_docs, baseline_docs, min_appeals), max_candidates)
-    rows = {r["appeal_id"]: r for r in now.iter_rows(named=True)}
+    now = notes(wh, lo, hi, as_of, tz, unclassified_only).select("appeal_id", "resolved_at", "queue", "decision_note")
+    before = notes(wh, b_lo, b_hi, as_of, tz, unclassified_only).select("appeal_id", "resolved_at", "decision_note")
+
+    def docs(frame: pl.DataFrame) -> Iterator[tuple[str, frozenset[str]]]:
+        return ((aid, _terms(note)) for aid, note in frame.select("appeal_id", "decision_note").iter_rows())
+
+    base: Counter = Counter()
+    for _aid, ts in docs(before):
+        base.update(ts)
+    groups = cluster(_scored(lambda: docs(now), base, before.height, min_appeals), max_candidates)
+    labels = [_label(group) for group in groups]
     zone = ZoneInfo(tz)
+    # each candidate's weekly count over the baseline and the period (zeros included), one pass
+    weekly = {term: Counter({w: 0 for w in _week_starts(b_lo, hi)}) for term, *_ in labels}
+    for frame in (before, now):
+        for resolved_at, note in frame.select("resolved_at", "decision_note").iter_rows():
+            found = _terms(note) & weekly.keys()
+            if found:
+                local = resolved_at.astimezone(zone).date()
+                for term in found:
+                    weekly[term][local - timedelta(days=local.weekday())] += 1
     candidates = []
-    for rank, group in enumerate(groups, start=1):
-        term, z, ids, base = _label(group)
+    for rank, (group, (term, z, ids, base_n)) in enumerate(zip(groups, labels, strict=True), start=1):
         ids = sorted(ids)
-        weekly = Counter({w: 0 for w in _week_starts(b_lo, hi)})  # baseline and period, zeros included
-        queues = Counter()
-        for aid in ids:
-            queues[rows[aid]["queue"]] += 1
-        for frame, docs in ((before, baseline_docs), (now, period_docs)):
-            for r in frame.iter_rows(named=True):
-                if term in docs[r["appeal_id"]]:
-                    local = r["resolved_at"].astimezone(zone).date()
-                    weekly[local - timedelta(days=local.weekday())] += 1
+        mine = now.filter(pl.col("appeal_id").is_in(ids))
+        queues = Counter(mine["queue"].to_list())
+        shown = dict(mine.select("appeal_id", "decision_note").iter_rows())
         candidates.append(Candidate(
-            rank, term, len(ids), base, ids[:MAX_EXAMPLES], round(z, 3),
-            [g[0] for g in group if g[0] != term][:8], dict(sorted(weekly.items())),
-            [redact(rows[a]["decision_note"]) for a in ids[:MAX_EXAMPLES]], dict(queues.most_common()),
+            rank, term, len(ids), base_n, ids[:MAX_EXAMPLES], round(z, 3),
+            [g[0] for g in group if g[0] != term][:8], dict(sorted(weekly[term].items())),
+            [redact(shown[a]) for a in ids[:MAX_EXAMPLES]], dict(queues.most_common()),
         ))
-    return Discovery((lo, hi), (b_lo, b_hi), len(period_docs), len(baseline_docs), unclassified_only, candidates)
+    return Discovery((lo, hi), (b_lo, b_hi), now.height, before.height, unclassified_only, candidates)
 
 
 def _week_starts(lo: date, hi: date) -> list[date]:
