@@ -443,7 +443,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
                         reason=reason or "incremental")
-            say(0.9, "Computing the default views' reports")
+            say(0.86, "Releasing the computed models")
             # the warehouse's models are stored: their memory goes to the reports (a 10M build
             # ran out of the store's own 15% computing them; bench/README.md)
             if cx.release_models() and isinstance(db, DuckStoreDB):
@@ -451,6 +451,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             if scope_ids is None and isinstance(db, DuckStoreDB):
                 say(0.88, "Ordering the facts and open stretches for the reports' filters")
                 order_tables(db, next_names)
+            say(0.9, "Computing the default views' reports")
             zones = report_zones or report_cache.default_zones()
             kept = report_cache.warm(reader_of(wh, db, meta, next_names), zones)  # the state being written
             db.write(next_names["report_cache"], kept, create=True)
@@ -697,7 +698,7 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
             sql = models.with_models(full_staging, None, f"select * from {model}", overrides=overrides,
                                      dialect=wh.dialect)
         db.write(nxt[table], cx.stream(sql, qp), create=True)
-    say(0.9, "Saving the shared event ids")
+    say(0.82, "Saving the shared event ids")
     if scope_ids is None:
         st = wh.staging_ctes()
         # in the slices of events_effective (by event id: all rows of an id in one): grouping

@@ -319,3 +319,19 @@ def test_stored_facts_and_spans_keep_their_order(tmp_path, capsys):
     assert stored_order("facts") == ["C", "D", "A", "B", "E"]
     spans = stored_order("spans")
     assert spans[:3] == ["C", "A", "D"] and sorted(spans[3:]) == ["B", "E"]
+
+
+def test_progress_only_moves_forward_and_names_each_phase(tmp_path):
+    """The dashboard's progress bar and the CLI's lines follow these fractions: they never go
+    back, and a full build names the ordering of the stored tables between releasing the
+    models and computing the default views' reports (its seconds are measured apart)."""
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS, "sla_policies": POLICIES})
+    seen: list[tuple[float, str]] = []
+    refresh.refresh(url, progress=lambda fraction, message: seen.append((fraction, message)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions)
+    names = [m for _, m in seen]
+    assert names.index("Releasing the computed models") + 1 == names.index(
+        "Ordering the facts and open stretches for the reports' filters")
+    assert names.index("Ordering the facts and open stretches for the reports' filters") + 1 == names.index(
+        "Computing the default views' reports")
