@@ -569,6 +569,7 @@ def order_tables(db: DuckStoreDB, nxt: dict[str, str]) -> None:
     slice, in hash order). The old tables' blocks are free for what the refresh writes next."""
     for t, order in STORED_ORDER.items():
         ordered = _sibling(nxt[t], "_ordered")
+        db.execute(f"drop table if exists {ordered}")  # left by a refresh that was killed (a schema store)
         db.execute(f"create table {ordered} as select * from {nxt[t]} order by {', '.join(order)}")
         db.execute(f"drop table {nxt[t]}")
         db.execute(f"alter table {ordered} rename to {nxt[t].rpartition('.')[2]}")
@@ -584,7 +585,8 @@ def _sibling(table: str, suffix: str) -> str:
 @contextlib.contextmanager
 def _insertion_order_kept(db: DuckStoreDB):
     """The store's connection may reorder rows it copies (preserve_insertion_order is off for
-    memory); the facts' copies keep their order, so that their row groups stay narrow."""
+    memory); the copies of the ordered tables keep their order, so that their row groups stay
+    narrow."""
     db.execute("set preserve_insertion_order = true")
     try:
         yield
@@ -658,6 +660,9 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
                 db.execute(f"insert into {nxt[t]} select * from {target(t)} order by {', '.join(STORED_ORDER[t])}")
             db.execute(f"drop table {target(t)}")
 
+    for t in STORED_ORDER:
+        if target(t) != nxt[t]:
+            db.execute(f"drop table if exists {target(t)}")  # left by a refresh that was killed (a schema store)
     for i, select in enumerate(facts_slices(slices)):
         db.write(target("facts"), cx.stream(models.with_models(staging, None, select, overrides=built or scoped,
                                                                dialect=wh.dialect), p),

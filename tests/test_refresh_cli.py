@@ -335,3 +335,28 @@ def test_progress_only_moves_forward_and_names_each_phase(tmp_path):
         "Ordering the facts and open stretches for the reports' filters")
     assert names.index("Ordering the facts and open stretches for the reports' filters") + 1 == names.index(
         "Computing the default views' reports")
+
+
+def test_a_killed_refresh_s_working_tables_do_not_stop_the_next(tmp_path, capsys):
+    """A store in a named schema keeps its tables across refreshes; the working tables a
+    refresh orders rows through (facts__next_recomputed, spans__next_ordered, ...) are left
+    there when it is killed. The next refresh, incremental or full, replaces them."""
+    import gc
+
+    import duckdb
+
+    url = make_warehouse(tmp_path, {"appeals": APPEALS, "appeal_events": EVENTS, "sla_policies": POLICIES})
+    path = tmp_path / "mine.duckdb"
+    store = f"duckdb:///{path}?schema=team_store"
+    assert run(capsys, "refresh", "--warehouse", url, "--store", store, "--quiet")[0] == 0
+    gc.collect()
+    with duckdb.connect(str(path)) as con:
+        for t in ("facts__next_recomputed", "spans__next_recomputed", "facts__next_ordered", "spans__next_ordered"):
+            con.execute(f'create table team_store."{t}" as select 1 as leftover')
+    events = [*EVENTS, {"event_id": "b2", "appeal_id": "B", "occurred_at": "2026-03-02T15:00:00Z",
+                        "event_type": "decided", "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"}]
+    rewrite(tmp_path, {"appeals": APPEALS, "appeal_events": events, "sla_policies": POLICIES})
+    code, out, _ = run(capsys, "refresh", "--warehouse", url, "--store", store, "--quiet")
+    assert code == 0 and out.startswith("refresh: incremental, 1 appeals recomputed of 3")
+    code, out, _ = run(capsys, "refresh", "--warehouse", url, "--store", store, "--full", "--quiet")
+    assert code == 0 and out.startswith("refresh: full, 3 appeals recomputed of 3")
