@@ -428,7 +428,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             "unknown_timezones": wh.unknown_timezones(), "warehouse": _redacted(wh), "file_identity": identity,
             "refreshed_at": datetime.now(UTC).isoformat(),
         }
-        db = loc.begin()
+        db = loc.begin(keep=() if reason else APPEAL_TABLES)
         try:
             prev_names, next_names = loc.names("prev"), loc.names("next")
             say(0.12, "Fingerprinting appeals and events")
@@ -439,7 +439,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
                 mode = "incremental"
                 say(0.25, "Finding the appeals that changed")
                 scope_ids = _scope(cx, db, prev_names, next_names, prev)
-            n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say)
+            n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say, loc.kept)
             total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
                         reason=reason or "incremental")
@@ -605,7 +605,7 @@ def _store_id_set(db: StoreDB, ids: list[str], params: dict) -> str:
 
 
 def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope_ids: pl.Series | None,
-           fps: dict, params: dict, meta: dict, say: Progress) -> int:
+           fps: dict, params: dict, meta: dict, say: Progress, kept_tables: tuple[str, ...] = ()) -> int:
     p = dict(params)
     scope = None if scope_ids is None else cx.id_set(scope_ids, p)
     shared = None
@@ -627,6 +627,9 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         sp: dict = {}
         kept = _store_id_set(db, scope_ids.to_list(), sp)
         for t in APPEAL_TABLES:
+            if t in kept_tables:  # next already holds the previous rows, in their order
+                db.execute(f"delete from {nxt[t]} where appeal_id in ({kept})", sp)
+                continue
             copy = f"create table {nxt[t]} as select * from {prev[t]} where appeal_id not in ({kept})"
             if t in STORED_ORDER and ordered:  # the unchanged rows stay in the order they were kept in
                 with _insertion_order_kept(db):

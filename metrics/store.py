@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -291,6 +292,9 @@ class Location:
     "prev" (the state a refresh starts from) and "next" (the state it builds)."""
 
     label: str
+    # the tables of the state being built that already hold the previous state's rows (begin's
+    # `keep`, where the place can copy them cheaply): the refresh deletes what it recomputes
+    kept: tuple[str, ...] = ()
 
     def meta(self) -> dict | None:
         raise NotImplementedError
@@ -298,7 +302,9 @@ class Location:
     def open_reader(self) -> StoreDB | None:
         raise NotImplementedError
 
-    def begin(self) -> StoreDB:
+    def begin(self, keep: tuple[str, ...] = ()) -> StoreDB:
+        """A writable state to build "next" in; `keep`: tables it may start from the previous
+        state's rows (self.kept says which it did)."""
         raise NotImplementedError
 
     def names(self, which: str) -> dict[str, str]:
@@ -355,7 +361,7 @@ class GenerationsLocation(Location):
         current = self._current_file()
         return DuckStoreDB(str(current), read_only=True) if current else None
 
-    def begin(self):
+    def begin(self, keep=()):
         self.folder.mkdir(parents=True, exist_ok=True)
         current = self._current_file()
         for path in self.folder.glob("store-*.duckdb"):  # a killed refresh's file (we hold the lock)
@@ -364,9 +370,25 @@ class GenerationsLocation(Location):
                 Path(str(path) + ".wal").unlink(missing_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         self._next_path = self.folder / f"store-{stamp}-{os.getpid()}.duckdb"
+        self.kept = ()
+        # the live file's bytes are its whole state once checkpointed (no WAL beside it): copying
+        # them costs a fraction of re-inserting the unchanged rows (bench/README.md)
+        copy = bool(keep) and current is not None and not Path(str(current) + ".wal").exists()
+        if copy:
+            shutil.copyfile(current, self._next_path)
         db = DuckStoreDB(str(self._next_path))
-        if current is not None:
-            db.execute(f"attach '{str(current).replace(chr(39), chr(39) * 2)}' as prev (read_only)")
+        try:
+            if copy:
+                present = db.query("select table_name from information_schema.tables where table_schema = 'main'")
+                for t in present["table_name"].to_list():
+                    if t not in keep:
+                        db.execute(f"drop table main.{_qi(t)}")
+                self.kept = tuple(t for t in keep if t in present["table_name"].to_list())
+            if current is not None:
+                db.execute(f"attach '{str(current).replace(chr(39), chr(39) * 2)}' as prev (read_only)")
+        except BaseException:
+            self.abort(db)
+            raise
         self._has_prev = current is not None
         return db
 
@@ -464,7 +486,7 @@ class SchemaLocation(Location):
             return None
         return db
 
-    def begin(self):
+    def begin(self, keep=()):
         db = self._db()
         db.execute(f"create schema if not exists {_qi(self.schema)}")
         for t in TABLE_NAMES:  # leftovers of a refresh that was killed
