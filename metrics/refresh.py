@@ -115,6 +115,8 @@ class Compute:
         self._n = 0
         self._own_session = False
         self._views: list[str] = []  # Spark temp views this refresh made (dropped at close)
+        # an incremental refresh's enforcement ids whose enforcements_clean row may differ (_scope)
+        self.enforcement_ids: pl.Series | None = None
         if wh.dialect == "spark":
             self.spark = wh.engine
         if wh.dialect == "duckdb":
@@ -467,7 +469,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             "unknown_timezones": wh.unknown_timezones(), "warehouse": _redacted(wh), "file_identity": identity,
             "refreshed_at": datetime.now(UTC).isoformat(),
         }
-        db = loc.begin(keep=() if reason else APPEAL_TABLES)
+        db = loc.begin(keep=() if reason else (*APPEAL_TABLES, "enforcements"))
         try:
             prev_names, next_names = loc.names("prev"), loc.names("next")
             say(0.12, "Fingerprinting appeals and events")
@@ -580,6 +582,8 @@ def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], nxt: dict[str, str], 
     # targeted side tables, and what moves with as_of
     for table, col in (("enforcements", "store_enforcement_id"), ("specialists", "specialist_id")):
         moved = _changed(db, nxt["fp_" + table], prev["fp_" + table], "id")
+        if table == "enforcements":
+            cx.enforcement_ids = pl.concat([moved.rename("id"), _enforced_since(cx, meta_prev["as_of"])]).unique()
         if len(moved):
             sp: dict = {}
             sset = _store_id_set(db, moved.to_list(), sp)
@@ -594,6 +598,19 @@ def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], nxt: dict[str, str], 
         ids |= set(volatile["appeal_id"].to_list())
     ids.discard("")
     return pl.Series("id", sorted(ids), dtype=pl.Utf8)
+
+
+def _enforced_since(cx: Compute, prev_as_of: str) -> pl.Series:
+    """Enforcement ids with a row enforced after the last refresh's as_of, up to this one's: an
+    id's row reaches enforcements_clean once as_of passes its first enforced_at (a superset:
+    an id whose first row was already in recomputes to the same row)."""
+    p = {"prev_as_of": prev_as_of, "as_of": cx.as_of_p}
+    rows = cx.frame(
+        f"with stg_enforcements as ({cx.wh.staging_ctes()['stg_enforcements']}) "
+        "select distinct enforcement_id as id from stg_enforcements where enforcement_id is not null "
+        "and enforced_at > cast(:prev_as_of as timestamp with time zone) "
+        "and enforced_at <= cast(:as_of as timestamp with time zone)", p)
+    return rows["id"].cast(pl.Utf8)
 
 
 def _contested_of(rows: pl.DataFrame) -> pl.DataFrame:
@@ -735,6 +752,9 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
     for model, table in MODEL_TABLES.items():
         if table in APPEAL_TABLES:
             continue
+        if table == "enforcements" and table in kept_tables:
+            _refresh_enforcements(cx, db, wh, nxt[table], params)
+            continue
         if "appeals_base" in overrides and not built:
             # the model over staging and the id-only appeals_base, no other model: Spark
             # resolves every CTE of a query, and the later ones read appeals_base's columns
@@ -767,6 +787,23 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         contested = cx.contested
     db.write(nxt["contested_events"], contested.select(pl.col("event_id", "appeal_id").cast(pl.Utf8)), create=True)
     return 0 if scope_ids is None else len(scope_ids)
+
+
+def _refresh_enforcements(cx: Compute, db: StoreDB, wh: Warehouse, table: str, params: dict) -> None:
+    """enforcements_clean, kept from the previous state: the rows of the ids that may have
+    moved are recomputed from their warehouse rows alone (the model ranks each id's own rows)."""
+    ids = cx.enforcement_ids
+    if ids is None or not len(ids):
+        return
+    sp: dict = {}
+    db.execute(f"delete from {table} where enforcement_id in ({_store_id_set(db, ids.to_list(), sp)})", sp)
+    p = dict(params)
+    scope = cx.id_set(ids, p)
+    staging = wh.staging_ctes(src_filter={
+        "enforcements": f"{wh.staged_text('src.enforcement_id')} in (select id from refresh_enforcement_ids)"})
+    sql = models.with_models({"refresh_enforcement_ids": scope, **staging}, None, "select * from enforcements_clean",
+                             dialect=wh.dialect)
+    db.write(table, cx.stream(sql, p), create=False)
 
 
 # -- one refresh at a time per store -----------------------------------------------------------

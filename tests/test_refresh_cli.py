@@ -202,6 +202,45 @@ def test_a_changed_specialist_row_reaches_the_stretches_they_owned(tmp_path, cap
     assert pods == ["", "p9", "p2"]
 
 
+def test_an_enforcement_reaches_the_store_when_as_of_passes_it(tmp_path, capsys):
+    """An incremental refresh keeps the stored enforcements and recomputes the ids whose rows
+    changed or that as_of has just passed (metrics.refresh._enforced_since): EF's row never
+    changes, but it counts in appeal_rate's denominator only once as_of reaches 15:00.
+
+    A created 09:00 (enforcement EA 08:00), decided 12:00: as_of 12:00, so day 03-02 is
+    1 appeal (A) / 1 enforcement (EA); EF (15:00) and EG (03-03 10:00) are after as_of.
+    Then B is created at 16:00: as_of 16:00, day 03-02 is 2 appeals (A, B) / 2 enforcements
+    (EA, EF); EG is still after as_of."""
+    def enf(eid, at):
+        return {"enforcement_id": eid, "action": "listing_removal", "policy": "counterfeit", "source": "automated",
+                "enforced_by": "model-v1", "enforced_at": at}
+
+    appeals = [{"appeal_id": "A", "enforcement_id": "EA", "queue": "q", "priority": "P1",
+                "created_at": "2026-03-02T09:00:00Z"}]
+    events = [{"event_id": "a1", "appeal_id": "A", "occurred_at": "2026-03-02T12:00:00Z", "event_type": "decided",
+               "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"}]
+    enforcements = [enf("EA", "2026-03-02T08:00:00Z"), enf("EF", "2026-03-02T15:00:00Z"),
+                    enf("EG", "2026-03-03T10:00:00Z")]
+    url = make_warehouse(tmp_path, {"appeals": appeals, "appeal_events": events, "enforcements": enforcements})
+
+    def day_rate(no_store: bool) -> tuple[str, str]:
+        out = tmp_path / f"report_{no_store}.csv"
+        argv = ["report", "--warehouse", url, "--period", "day", "--tz", "UTC", "--out", str(out)]
+        assert run(capsys, *argv, *(["--no-store"] if no_store else []))[0] == 0
+        lines = out.read_text().splitlines()
+        header = lines[0].split(",")
+        row = next(dict(zip(header, line.split(","), strict=True)) for line in lines[1:] if "2026-03-02" in line)
+        return row["appeal_rate_numerator"], row["appeal_rate_denominator"]
+
+    assert run(capsys, "refresh", "--warehouse", url, "--quiet")[1].startswith("refresh: full, 1 appeals")
+    assert day_rate(False) == ("1", "1")
+    appeals.append({"appeal_id": "B", "enforcement_id": "EF", "queue": "q", "priority": "P1",
+                    "created_at": "2026-03-02T16:00:00Z"})
+    rewrite(tmp_path, {"appeals": appeals, "appeal_events": events, "enforcements": enforcements})
+    assert run(capsys, "refresh", "--warehouse", url, "--quiet")[1].startswith("refresh: incremental")
+    assert day_rate(False) == ("2", "2") == day_rate(True)
+
+
 def test_an_untouched_warehouse_file_is_not_read_again(tmp_path, capsys, monkeypatch):
     """The file's identity (inode, size, mtime, ctime, WAL) recorded by the last refresh says
     "unchanged" without a query; anything that touches the file falls back to fingerprints."""
