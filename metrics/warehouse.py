@@ -380,8 +380,13 @@ class Warehouse:
 
     @staticmethod
     def staged_text(ref: str) -> str:
-        """A text column as staging reads it: spaces trimmed, empty as null."""
-        return f"nullif(trim(both ' ' from cast({ref} as varchar)), '')"  # spaces only, as on every dialect
+        """A text column as staging reads it: spaces trimmed, empty as null. Trimmed only when
+        it starts or ends with a space (the same text): trimming every value took about 0.3 s per
+        column of 5.9M event rows in DuckDB, and kept a filter on the column from becoming a
+        semi-join (bench/README.md)."""
+        raw = f"cast({ref} as varchar)"
+        # spaces only, as on every dialect
+        return f"nullif(case when {raw} like ' %' or {raw} like '% ' then trim(both ' ' from {raw}) else {raw} end, '')"
 
     @staticmethod
     def staged_text_in(ref: str, values: str) -> str:
