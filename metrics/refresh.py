@@ -142,8 +142,6 @@ class Compute:
 
     def close(self) -> None:
         self.release_models()
-        if self.duck is not None:  # the warehouse's own session stays: what this refresh left in it goes
-            self.duck.execute(f"drop table if exists {STAGED_FINGERPRINTS}")
         for view in self._views:  # their checkpointed rows are freed with the view
             self.spark.spark.catalog.dropTempView(view)
         self._views.clear()
@@ -185,11 +183,6 @@ class Compute:
         built = self.wh.checkpoint_models(staged, params, self._view_name("refresh"), upto="status_spans")
         self._views.extend(body.split()[-1] for body in built.values())
         return built
-
-    def execute(self, sql: str, params: dict) -> None:
-        """DuckDB: a statement in the warehouse's session (a temp table of this refresh)."""
-        native, p = _duckdb_params(sql, {**self.wh.adapter_params, **params})
-        self.duck.execute(native, p or None)
 
     def frame(self, sql: str, params: dict) -> pl.DataFrame:
         params = {**self.wh.adapter_params, **params}
@@ -342,33 +335,24 @@ def _whole(cx: Compute, wh: Warehouse, tables=TABLES) -> dict[str, list]:
     return {r["t"]: [r["fp"], r["n"]] for r in whole.iter_rows(named=True)}
 
 
-# a DuckDB warehouse's per-appeal fingerprints, kept in its session until the store is written
-STAGED_FINGERPRINTS = "refresh_fp_appeals"
-
-
-def _appeal_fingerprints_sql(wh: Warehouse, shares: bool) -> str:
-    """Per appeal key: the fingerprint of its appeals and appeal_events rows together (fp, n),
-    and with `shares`, of each table's share (fp_a, n_a; fp_e, n_e)."""
+def _appeal_fingerprints_sql(wh: Warehouse) -> str:
+    """Per appeal key: the fingerprint of its appeals and appeal_events rows together."""
     d = wh.dialect
-    share = "".join(f", {_hash_sum(d, f'case when t = {tag!r} then h else 0 end')} as fp_{tag}, "
-                    f"sum(case when t = {tag!r} then 1 else 0 end) as n_{tag}" for tag in ("a", "e") if shares)
     return _with_staging(wh) + (
-        f"select k as appeal_id, {_hash_sum(d, 'h')} as fp, count(*) as n{share} from ("
-        f" select coalesce(appeal_id, '') as k, 'a' as t, {_row_hash(d, 'a', _cols('appeals'))} as h from stg_appeals"
+        f"select k as appeal_id, {_hash_sum(d, 'h')} as fp, count(*) as n from ("
+        f" select coalesce(appeal_id, '') as k, {_row_hash(d, 'a', _cols('appeals'))} as h from stg_appeals"
         " union all"
-        f" select coalesce(appeal_id, ''), 'e', {_row_hash(d, 'e', _cols('appeal_events'))} from stg_appeal_events"
+        f" select coalesce(appeal_id, ''), {_row_hash(d, 'e', _cols('appeal_events'))} from stg_appeal_events"
         ") as r group by k")
 
 
-def _stage_appeal_fingerprints(cx: Compute, wh: Warehouse) -> dict[str, list]:
-    """DuckDB: the per-appeal fingerprints into a temp table of the warehouse's session, and
-    from it the whole fingerprints of appeals and appeal_events (the sums of their shares): one
-    pass over the events where a whole pass and a grouped pass took two (bench/README.md)."""
-    cx.execute(f"create or replace temp table {STAGED_FINGERPRINTS} as {_appeal_fingerprints_sql(wh, shares=True)}", {})
-    sums = cx.frame(f"select cast(sum(fp_a) % {PRIME} as bigint) as fp_a, sum(n_a) as n_a, "
-                    f"cast(sum(fp_e) % {PRIME} as bigint) as fp_e, sum(n_e) as n_e from {STAGED_FINGERPRINTS}", {})
-    r = sums.row(0, named=True)
-    return {"appeals": [r["fp_a"] or 0, int(r["n_a"] or 0)], "appeal_events": [r["fp_e"] or 0, int(r["n_e"] or 0)]}
+def _whole_of_appeals(db: StoreDB, fp_appeals: str) -> dict[str, list]:
+    """The whole fingerprint of appeals and appeal_events together: the sum of the stored
+    per-appeal ones (a DuckDB warehouse: one pass over the events where a whole pass and a
+    grouped pass took two, bench/README.md)."""
+    row = db.query(f"select cast(coalesce(sum(fp), 0) % {PRIME} as bigint) as fp, "
+                   f"coalesce(sum(n), 0) as n from {fp_appeals}").row(0)
+    return {"appeals+appeal_events": [int(row[0]), int(row[1])]}
 
 
 def _fingerprints(cx: Compute, wh: Warehouse, db: StoreDB, nxt: dict[str, str]) -> None:
@@ -377,11 +361,7 @@ def _fingerprints(cx: Compute, wh: Warehouse, db: StoreDB, nxt: dict[str, str]) 
     compared there, in SQL, not held in Python)."""
     d = wh.dialect
     with_st = _with_staging(wh)
-    staged = cx.duck is not None  # by _stage_appeal_fingerprints
-    per_appeal = f"select appeal_id, fp, n from {STAGED_FINGERPRINTS}" if staged else _appeal_fingerprints_sql(wh, False)
-    db.write(nxt["fp_appeals"], cx.stream(per_appeal, {}), create=True)
-    if staged:
-        cx.duck.execute(f"drop table if exists {STAGED_FINGERPRINTS}")
+    db.write(nxt["fp_appeals"], cx.stream(_appeal_fingerprints_sql(wh), {}), create=True)
     for table, key in (("enforcements", "enforcement_id"), ("specialists", "specialist_id")):
         db.write(nxt["fp_" + table], cx.stream(with_st + (
             f"select {key} as id, {_hash_sum(d, _row_hash(d, 't', _cols(table)))} as fp, "
@@ -447,18 +427,25 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
     cx.as_of_p = as_of_p
     try:
         say(0.05, "Fingerprinting the warehouse tables")
-        if cx.duck is not None:
-            whole = {**_whole(cx, wh, [t for t in TABLES if t not in ("appeals", "appeal_events")]),
-                     **_stage_appeal_fingerprints(cx, wh)}
-        else:
-            whole = _whole(cx, wh)
+        # A DuckDB warehouse's appeals and events are read once, for the per-appeal fingerprints
+        # in the store, whose sum is their whole one. Other warehouses take a whole pass first, so
+        # that finding nothing changed (the CLI's every call) writes nothing. (A DuckDB file that
+        # did not change is not read at all: _unchanged_file_identity.)
+        per_appeal_first = cx.duck is not None
+        whole = _whole(cx, wh, [t for t in TABLES if not (per_appeal_first and t in ("appeals", "appeal_events"))])
         present = sorted(t for t in TABLES if wh.has_table(t))
         version = engine_version()
         reason = _full_reason(full, prev, version, present, whole, as_of)
-        if not reason and prev["as_of"] == as_of_p and prev["whole"] == whole:
+
+        def unchanged() -> RefreshResult | None:
+            if reason or prev["as_of"] != as_of_p or prev["whole"] != whole:
+                return None
             if identity is not None:
                 loc.note_identity(identity)  # the next look needs no reading while the file stays as it is
             return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), as_of, "nothing changed")
+
+        if not per_appeal_first and (result := unchanged()) is not None:
+            return result
         fps = {"whole": whole}
         first = cx.frame(
             models.with_models(wh.staging_ctes(), None, "select min(created_at) as first_at from stg_appeals "
@@ -474,6 +461,11 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             prev_names, next_names = loc.names("prev"), loc.names("next")
             say(0.12, "Fingerprinting appeals and events")
             _fingerprints(cx, wh, db, next_names)
+            if per_appeal_first:
+                whole.update(_whole_of_appeals(db, next_names["fp_appeals"]))
+                if (result := unchanged()) is not None:
+                    loc.abort(db)
+                    return result
             if reason:
                 mode, scope_ids = "full", None
             else:
