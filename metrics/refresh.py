@@ -17,8 +17,10 @@ What is recomputed, and why (metrics.md):
   of one of their open stretches (spans carry the stretch owner's pod, site, lead), and appeals
   whose `enforcements` row changed (policy, source, enforced_by): targeted by per-id
   fingerprints;
-- QA reviews and enforcements (the appeal-rate denominator) are whole tables filtered by
-  as_of: recomputed whenever anything changed.
+- QA reviews are a whole table filtered by as_of: recomputed whenever anything changed;
+- enforcements (the appeal-rate denominator): in the default store, the ids whose per-id
+  fingerprint moved or with a row enforced after the last as_of, up to this one (an id enters
+  once as_of passes its first row); a schema store (`--store`) recomputes the whole table.
 A full rebuild happens with --full, on a new store, and when `sla_policies`,
 `business_hours` or `holidays` change (every clock and deadline may move), when the engine
 version changes (the model SQL, the catalog's fills, DuckDB's hash), when the set of
