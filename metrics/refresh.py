@@ -686,6 +686,10 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
                     db.execute(copy, sp)
             else:
                 db.execute(copy, sp)
+        if kept_tables:
+            # the deletes' row versions are held in memory until a checkpoint writes them: at 10M
+            # they took most of the store's share, and ordering the recomputed rows ran out
+            db.execute("checkpoint")
     say(0.35, "Computing facts" + ("" if scope_ids is None else f" for {len(scope_ids):,} appeals"))
     built: dict[str, str] = {}
     scoped: dict[str, str] = {}  # Spark, incremental: the models over the scoped rows
