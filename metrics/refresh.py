@@ -473,7 +473,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             else:
                 mode = "incremental"
                 say(0.25, "Finding the appeals that changed")
-                scope_ids = _scope(cx, db, prev_names, next_names, prev)
+                scope_ids = _scope(cx, db, prev_names, next_names, prev, loc.kept)
             n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say, loc.kept)
             total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
@@ -549,7 +549,8 @@ def _full_reason(full: bool, prev: dict | None, version: str, present: list[str]
     return ""
 
 
-def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], nxt: dict[str, str], meta_prev: dict) -> pl.Series:
+def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], nxt: dict[str, str], meta_prev: dict,
+           kept_tables: tuple[str, ...] = ()) -> pl.Series:
     """Every appeal id whose stored rows may differ from a recomputation now."""
     changed = _changed(db, nxt["fp_appeals"], prev["fp_appeals"], "appeal_id")
     ids: set[str] = set(changed.to_list())
@@ -576,7 +577,7 @@ def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], nxt: dict[str, str], 
     # targeted side tables, and what moves with as_of
     for table, col in (("enforcements", "store_enforcement_id"), ("specialists", "specialist_id")):
         moved = _changed(db, nxt["fp_" + table], prev["fp_" + table], "id")
-        if table == "enforcements":
+        if table == "enforcements" and table in kept_tables:  # else the whole table is recomputed
             cx.enforcement_ids = pl.concat([moved.rename("id"), _enforced_since(cx, meta_prev["as_of"])]).unique()
         if len(moved):
             sp: dict = {}
