@@ -11,6 +11,7 @@ number on the mark is read from the chart's own data as the page sent it; the br
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -198,6 +199,7 @@ def test_every_clickable_chart_compiles_in_vega():
     # each selectable spec here, with annotations, targets, the focus point and small-n points.
     import vl_convert as vlc
 
+    from tests.helpers import chart_spec
     from ui import charts, drilldown
 
     starts = [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
@@ -210,7 +212,7 @@ def test_every_clickable_chart_compiles_in_vega():
     notes = pl.DataFrame({"period_start": [date(2026, 11, 9)], "day": [date(2026, 11, 10)], "text": ["10 Nov: x"],
                           "kind": ["Holiday"]})
     built = [
-        charts.sparkline(one, "appeals_created", "week", date(2026, 11, 16), selection=charts.click_selection(["period_iso"])),
+        charts.sparkline(one, "appeals_created", "week", date(2026, 11, 16), selectable=True),
         charts.metric_lines(one, ["appeals_created", "appeals_resolved"], "week", targets={"SLA": 12.0},
                             annotations=notes, selection=charts.click_selection(["period_iso", "metric"])),
         charts.rate_band(f, "overturn_rate", "week", series="enforcement_source", annotations=notes,
@@ -219,4 +221,4 @@ def test_every_clickable_chart_compiles_in_vega():
                                                    annotations=notes), ["period_iso", "priority"]),
     ]
     for chart in built:
-        assert "<svg" in vlc.vegalite_to_svg(chart.to_json())
+        assert "<svg" in vlc.vegalite_to_svg(json.dumps(chart_spec(chart)))

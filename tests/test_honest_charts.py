@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from metrics import api, dashboard
+from tests.helpers import chart_spec
 from ui import charts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,7 @@ def _frame() -> pl.DataFrame:
 
 
 def _data(chart) -> list[dict]:
-    spec = chart.to_dict()
+    spec = chart_spec(chart)
     return [row for rows in spec.get("datasets", {}).values() for row in rows]
 
 
@@ -99,7 +100,7 @@ def test_no_smoothed_curves_and_n_on_every_point():
              charts.metric_lines(f, ["ttr_p50_hours", "ttr_p90_hours"], "week"),
              charts.rate_band(f, "overturn_rate", "week")]
     for chart in built:
-        text = json.dumps(chart.to_dict())
+        text = json.dumps(chart_spec(chart))
         assert "monotone" not in text and "basis" not in text and "cardinal" not in text
         assert '"field": "n"' in text or '"title": "Denominator"' in text  # n in the tooltip
     # n of a TTR percentile = appeals_resolved (same cohort, counts every row); FTR has none here
@@ -111,3 +112,20 @@ def test_no_smoothed_curves_and_n_on_every_point():
     # the note explains the hollow points
     assert charts.SMALL_N_NOTE in json.dumps(built[1].to_dict())
     assert charts.SMALL_N_NOTE in json.dumps(built[2].to_dict())
+
+
+def test_a_sparkline_sends_its_rows_with_the_focus_flag_and_n():
+    # _frame(): weeks of 2, 9 and 16 Nov, overturn_rate 0.1 / 0.5 / 0.2 over 30 / 2 / 40 decided.
+    # The focus is 16 Nov: only that row is flagged (the orange point). n is the rate's
+    # denominator (30, 2, 40); 2 < MIN_GROUP_SIZE (20) makes the middle point hollow.
+    spec = charts.sparkline(_frame(), "overturn_rate", "week", date(2026, 11, 16), selectable=True)
+    rows = spec["datasets"][charts.SPARK_ROWS]
+    assert rows["period_iso"].to_list() == ["2026-11-02", "2026-11-09", "2026-11-16"]
+    assert rows["is_focus"].to_list() == [False, False, True]
+    assert rows["n"].to_list() == [30, 2, 40] and rows["small_n"].to_list() == [False, True, False]
+    # the template is shared between calls, never the rows: a second card gets its own
+    other = charts.sparkline(_frame().head(2), "overturn_rate", "week", None, selectable=True)
+    assert other["datasets"][charts.SPARK_ROWS]["is_focus"].to_list() == [False, False]
+    assert spec["datasets"][charts.SPARK_ROWS].height == 3
+    text = json.dumps({k: v for k, v in spec.items() if k != "datasets"})
+    assert '"name": "pick"' in text and '"datum.is_focus"' in text

@@ -9,6 +9,8 @@ to compare", metrics.md "Rates")."""
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import date
 
 import altair as alt
@@ -145,25 +147,37 @@ def _tip(metric: str, field: str | None = None, title: str | None = None) -> alt
     return alt.Tooltip(f"{field or metric}:Q", title=title or m.label, format=m.fmt)
 
 
-def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None = None, selection=None) -> alt.Chart:
-    """A small trend line of one metric, the focus period marked; with `selection`
-    (click_selection(["period_iso"])) a click picks a period."""
-    frame = _with_n(with_period_labels(frame, grain), [metric])
-    tips = [_period_tip(grain), _tip(metric), alt.Tooltip("n:Q", title="n", format=",d")]
-    base = alt.Chart(frame).encode(
-        x=alt.X("period:O", axis=None, sort=_period_order(frame)),
+SPARK_ROWS = "rows"  # the dataset name a sparkline's template reads
+
+
+@functools.lru_cache(maxsize=64)
+def _sparkline_template(metric: str, selectable: bool) -> str:
+    """A sparkline's Vega-Lite spec without its rows, as JSON: built by Altair and validated
+    against the schema once per metric. Building and validating it for every card cost about
+    0.1 s each, 12 cards a render (bench/README.md, "Dashboard CPU"). Nothing in it depends on
+    the rows: the periods sort by their ISO date, the focus point is a flag in the rows."""
+    base = alt.Chart(alt.NamedData(SPARK_ROWS)).encode(
+        x=alt.X("period_iso:O", axis=None, sort="ascending"),
         y=alt.Y(f"{metric}:Q", axis=None, scale=alt.Scale(zero=False, nice=False)),
-        tooltip=tips,
+        tooltip=[_period_tip(), _tip(metric), alt.Tooltip("n:Q", title="n", format=",d")],
     )
-    layers = [base.mark_line(strokeWidth=2, interpolate="linear"), _points(base, size=28)]
-    if focus is not None:
-        layers.append(
-            alt.Chart(frame.filter(pl.col("period_start") == focus)).mark_point(size=90, filled=True, color=ORANGE)
-            .encode(x=alt.X("period:O", axis=None, sort=_period_order(frame)), y=alt.Y(f"{metric}:Q", axis=None),
-                    tooltip=tips)  # no axes, like the line's (Vega-Lite cannot merge them with a selection)
-        )
-    layers += _hit_layer(base, metric, selection)
-    return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0)
+    layers = [base.mark_line(strokeWidth=2, interpolate="linear"), _points(base, size=28),
+              base.transform_filter("datum.is_focus").mark_point(size=90, filled=True, color=ORANGE)]
+    layers += _hit_layer(base, metric, click_selection(["period_iso"]) if selectable else None)
+    return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0).to_json()
+
+
+def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None = None,
+              selectable: bool = False) -> dict:
+    """A small trend line of one metric, the focus period marked, as a Vega-Lite spec for
+    st.vega_lite_chart (its rows a frame in `datasets`, sent as Arrow); with `selectable`, a
+    click picks a period (click_selection(["period_iso"]))."""
+    rows = _with_n(with_period_labels(frame, grain), [metric]).with_columns(
+        (pl.col("period_start") == focus).fill_null(False).alias("is_focus") if focus is not None
+        else pl.lit(False).alias("is_focus"))
+    spec = json.loads(_sparkline_template(metric, selectable))
+    spec["datasets"] = {SPARK_ROWS: rows}
+    return spec
 
 
 def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str | None = None,

@@ -67,14 +67,13 @@ def kpi_card(kpi: Kpi, trend: pl.DataFrame | None, ctx: Context, on_list=None) -
             st.caption("appeals" if kpi.name != "backlog_open" else "open at period end")
         if trend is not None and trend.height > 1 and trend[kpi.name].drop_nulls().len() > 0:
             if on_list is None:
-                st.altair_chart(charts.sparkline(trend, kpi.name, ctx.grain, ctx.focus), width="stretch")
+                st.vega_lite_chart(charts.sparkline(trend, kpi.name, ctx.grain, ctx.focus), width="stretch")
             else:  # a point of the sparkline lists that period's appeals, as the button lists the headline's
                 from ui import drilldown
 
                 key = f"kpi_spark_{kpi.name}"
-                event = st.altair_chart(charts.sparkline(trend, kpi.name, ctx.grain, ctx.focus,
-                                                         selection=charts.click_selection(["period_iso"])),
-                                        width="stretch", on_select="rerun", key=key)
+                event = st.vega_lite_chart(charts.sparkline(trend, kpi.name, ctx.grain, ctx.focus, selectable=True),
+                                           width="stretch", on_select="rerun", key=key)
                 point = drilldown.picked_point(event, key)
                 if point and point.get("period_iso"):
                     on_list(kpi, date.fromisoformat(str(point["period_iso"])))
