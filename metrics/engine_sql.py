@@ -102,16 +102,21 @@ def _report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str,
             )
         else:  # backlog at each period end
             ctes["periods"] = _periods_values(wh, plan, params)
-            ctes["backlog_facts"], ctes["backlog_spans"] = _backlog_sources(plan, filter_sql, params)
-            # owner-following keys come from the stretch open at E, the rest from facts
-            fk = "".join(f", {'s' if k in OWNER_KEYS else 'f'}.{k}" for k in keys)
             counted = _backlog_intervals(plan)
-            if counted is None or "period_0" not in params:
+            stepped = counted is not None and "period_0" in params
+            carried = wh.span_facts() if stepped else ()
+            facts_sql, ctes["backlog_spans"] = _backlog_sources(plan, filter_sql, params, carried)
+            if facts_sql is not None:
+                ctes["backlog_facts"] = facts_sql
+            # owner-following keys come from the stretch open at E, the rest from facts (or
+            # from the facts columns the stretch carries, when it carries every one read)
+            fk = "".join(f", {'s' if k in OWNER_KEYS or facts_sql is None else 'f'}.{k}" for k in keys)
+            if not stepped:
                 # a backlog metric that is not a count of open stretches, or no period: row by row
                 ctes["backlog_rows"] = f"select p.period_start{fk},\n        {BACKLOG_IS_BREACHED} as is_breached\n{BACKLOG_FROM}"
                 sql = f"select period_start{key_cols}, {', '.join(aggs)}\n    from backlog_rows\n    group by {group_by}"
             else:
-                sql = _backlog_steps(wh, plan, ctes, fk, counted)
+                sql = _backlog_steps(wh, plan, ctes, fk, counted, joined=facts_sql is not None)
         ctes[f"part_{cohort_name}"] = sql
         partials.append(cohort_name)
 
@@ -192,7 +197,8 @@ def _backlog_intervals(plan: ReportPlan) -> dict[str, str] | None:
     return counted
 
 
-def _backlog_steps(wh: Warehouse, plan: ReportPlan, ctes: dict[str, str], fk: str, counted: dict[str, str]) -> str:
+def _backlog_steps(wh: Warehouse, plan: ReportPlan, ctes: dict[str, str], fk: str, counted: dict[str, str],
+                   joined: bool = True) -> str:
     """The backlog counts at each period end, from where each stretch starts and stops counting.
 
     A stretch open from F to T (T null while open) is counted at the ends E with F < E <= T:
@@ -203,21 +209,23 @@ def _backlog_steps(wh: Warehouse, plan: ReportPlan, ctes: dict[str, str], fk: st
     rows BACKLOG_FROM joins (the drill-down lists them), without making one row per stretch
     and period end: a day grain over eight weeks made 22M rows from 6.5M stretches at 10M
     appeals (4 s of a 5 s report; bench/README.md). Steps before the first period are counted
-    at it, steps after the last are never reached."""
+    at it, steps after the last are never reached. With `joined` false the stretches carry
+    the deadline and every facts column the report reads (see _backlog_sources)."""
     keys = plan.keys
+    deadline = "f.ttr_deadline_at" if joined else "s.ttr_deadline_at"
     key_cols = "".join(f", {k}" for k in keys)
 
     def bucket(ts: str) -> str:
         return f"greatest({period_of(ts, plan.period, plan.tz, wh.dialect)}, cast(:period_0 as date))"
 
     opened, closed = bucket("s.open_from"), bucket("s.open_to")
-    breached_from = bucket("greatest(s.open_from, f.ttr_deadline_at)")
+    breached_from = bucket(f"greatest(s.open_from, {deadline})")
     ctes["backlog_marks"] = (
         f"select {opened} as opened_in,\n"
         f"        case when s.open_to is not null then {closed} end as closed_in,\n"
-        f"        case when f.ttr_deadline_at < cast(:as_of as timestamp with time zone) then {breached_from} end"
+        f"        case when {deadline} < cast(:as_of as timestamp with time zone) then {breached_from} end"
         f" as breached_in{fk}\n"
-        f"{BACKLOG_SPANS}"
+        f"{BACKLOG_SPANS if joined else '    from backlog_spans as s'}"
     )
     last = "cast(:period_to as date)"
     is_breached = "breached_in is not null and (closed_in is null or breached_in < closed_in)"
@@ -281,17 +289,26 @@ def compile_backlog_members(wh: Warehouse, plan: ReportPlan, breached_only: bool
     return wh.compose(ctes, select, params), params
 
 
-def _backlog_sources(plan: ReportPlan, filter_sql: list[str], params: dict) -> tuple[str, str]:
+def _backlog_sources(plan: ReportPlan, filter_sql: list[str], params: dict,
+                     carried: tuple[str, ...] = ()) -> tuple[str | None, str]:
     """Facts and spans behind backlog: a filter on an owner-following key selects the open
     stretches whose owner matches (metrics.md, report rows), every other filter the appeals.
 
     Only the stretches the join to the periods can keep are read: opened before the last
     period end and not closed before the first (the join's own test, as the ends increase).
     A dashboard's nine weeks joined every stretch of history: the costliest part of its
-    reports at 1M (bench/README.md)."""
+    reports at 1M (bench/README.md).
+
+    When the stretches carry (`carried`) the deadline and every other facts column the plan
+    filters or groups by, the facts are not read (None): each stretch already holds its
+    appeal's values, and the join to the appeal's facts row cost half of a dashboard backlog
+    report at 10M (0.55 s → 0.27 s; bench/README.md, "Dashboard CPU")."""
     ends = sorted((k for k in params if k.startswith("period_end_")), key=lambda k: int(k.rsplit("_", 1)[1]))
     window = [f"open_from < cast(:{ends[-1]} as timestamp with time zone)",
               f"(open_to is null or open_to >= cast(:{ends[0]} as timestamp with time zone))"] if ends else []
+    read = {c for c in (*plan.filters, *plan.keys) if c not in OWNER_KEYS} | {"ttr_deadline_at"}
+    if carried and read <= set(carried):
+        return None, f"select * from status_spans where {' and '.join(window + filter_sql) or '1 = 1'}"
     on_spans = window + [c for col, c in zip(plan.filters, filter_sql, strict=True) if col in OWNER_KEYS]
     on_facts = [c for col, c in zip(plan.filters, filter_sql, strict=True) if col not in OWNER_KEYS]
     return (

@@ -47,6 +47,7 @@ from metrics.contract import TABLES
 from metrics.store import (
     APPEAL_TABLES,
     MODEL_TABLES,
+    SPAN_FACTS,
     STORED_ORDER,
     DuckStoreDB,
     Location,
@@ -66,7 +67,7 @@ from metrics.warehouse import (
     sqla_batches,
 )
 
-LAYOUT_VERSION = "3"
+LAYOUT_VERSION = "4"  # 4: the spans carry SPAN_FACTS
 WHOLE_TABLES = ("sla_policies", "business_hours", "holidays")  # a change rebuilds everything
 PRIME = 4611686018427387847  # fingerprint sums are kept modulo this (no overflow on big tables)
 Progress = Callable[[float, str], None]
@@ -618,12 +619,20 @@ def _contested_of(rows: pl.DataFrame) -> pl.DataFrame:
 def order_tables(db: DuckStoreDB, nxt: dict[str, str]) -> None:
     """Rewrite the stored per-appeal tables in STORED_ORDER (a full build writes them slice by
     slice, in hash order). The old tables' blocks are free for what the refresh writes next."""
-    for t, order in STORED_ORDER.items():
+    for t, order in STORED_ORDER.items():  # facts first: the spans take their SPAN_FACTS from them
         ordered = _sibling(nxt[t], "_ordered")
         db.execute(f"drop table if exists {ordered}")  # left by a refresh that was killed (a schema store)
-        db.execute(f"create table {ordered} as select * from {nxt[t]} order by {', '.join(order)}")
+        rows = _with_span_facts(nxt[t], nxt["facts"]) if t == "spans" else f"select * from {nxt[t]}"
+        db.execute(f"create table {ordered} as {rows} order by {', '.join(order)}")
         db.execute(f"drop table {nxt[t]}")
         db.execute(f"alter table {ordered} rename to {nxt[t].rpartition('.')[2]}")
+
+
+def _with_span_facts(spans: str, facts: str) -> str:
+    """The stretches of `spans` with their appeal's SPAN_FACTS (the inner join a backlog
+    report makes: every stretch's appeal has its facts row)."""
+    carried = ", ".join(f"f.{c}" for c in SPAN_FACTS)
+    return f"select s.*, {carried} from {spans} as s inner join {facts} as f on f.appeal_id = s.appeal_id"
 
 
 def _sibling(table: str, suffix: str) -> str:
@@ -714,8 +723,9 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
 
     def settle(t: str) -> None:
         if target(t) != nxt[t]:
+            rows = _with_span_facts(target(t), nxt["facts"]) if t == "spans" else f"select * from {target(t)}"
             with _insertion_order_kept(db):
-                db.execute(f"insert into {nxt[t]} select * from {target(t)} order by {', '.join(STORED_ORDER[t])}")
+                db.execute(f"insert into {nxt[t]} {rows} order by {', '.join(STORED_ORDER[t])}")
             db.execute(f"drop table {target(t)}")
 
     for t in STORED_ORDER:

@@ -57,6 +57,11 @@ APPEAL_TABLES = ("facts", "spans", "notes", "check_hits")
 # facts ordered (bench/README.md). A full build orders them all; a refresh appends its
 # recomputed appeals' rows in this order after the unchanged ones, kept in theirs.
 STORED_ORDER = {"facts": ("queue", "created_at"), "spans": ("open_to",)}
+# The facts columns a DuckDB store's spans carry beside the model's own: the deadline and the
+# dashboard's appeal-level filter keys. A backlog report that reads no other facts column
+# then counts the stretches alone, without joining each to its appeal's facts row
+# (metrics.engine_sql._backlog_sources). Written where the spans are put in STORED_ORDER.
+SPAN_FACTS = ("queue", "priority", "market", "ttr_deadline_at")
 STATE_TABLES = ("fp_appeals", "fp_enforcements", "fp_specialists", "contested_events", "report_cache")
 TABLE_NAMES = (*MODEL_TABLES.values(), "check_hits", *STATE_TABLES, "store_meta")
 
@@ -593,6 +598,7 @@ class StoreWarehouse(Warehouse):
     # refresh: every staged answer computed, by its key, to keep in the state being written
     recorded: dict | None = None
     _kept: dict | None = None  # the kept answers of this state (metrics.report_cache), read once
+    _span_facts: tuple[str, ...] | None = None
 
     @property
     def dialect(self) -> str:
@@ -611,6 +617,13 @@ class StoreWarehouse(Warehouse):
         if self.recorded is not None:
             self.recorded[key] = out
         return out
+
+    def span_facts(self) -> tuple[str, ...]:
+        """The SPAN_FACTS the stored spans carry (a server store's spans carry none)."""
+        if self._span_facts is None:
+            columns = self.db.query(f"select * from {self.tables['spans']} where 1 = 0").columns
+            self._span_facts = tuple(c for c in SPAN_FACTS if c in columns)
+        return self._span_facts
 
     def _kept_answers(self) -> dict[str, str]:
         if self._kept is None:

@@ -596,6 +596,11 @@ class Warehouse:
         finally:
             raw.execute(f"drop table if exists {chunk}")
 
+    def span_facts(self) -> tuple[str, ...]:
+        """The facts columns that `status_spans` rows carry beside the model's own (a store's
+        spans keep the backlog's filter keys and deadline: metrics.store.SPAN_FACTS); none here."""
+        return ()
+
     def model_overrides(self, as_of_param: str | None) -> dict[str, str]:
         """CTE bodies that read the materialized models, when they match this as_of."""
         from metrics import models
