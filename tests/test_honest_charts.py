@@ -129,3 +129,44 @@ def test_a_sparkline_sends_its_rows_with_the_focus_flag_and_n():
     assert spec["datasets"][charts.SPARK_ROWS].height == 3
     text = json.dumps({k: v for k, v in spec.items() if k != "datasets"})
     assert '"name": "pick"' in text and '"datum.is_focus"' in text
+
+
+def _named_alike(spec: dict) -> tuple[str, dict]:
+    """A spec's JSON with its dataset names and Altair's view names numbered in order of use,
+    and its datasets as frames (st.altair_chart hands them over as Arrow bytes)."""
+    import io
+    import re
+
+    import pyarrow as pa
+
+    datasets = spec.pop("datasets")
+    text = json.dumps(spec, sort_keys=True)
+    names = [n for n in dict.fromkeys(re.findall(r'"(view_[0-9a-f_]+|[^"]+)"', text)) if n in datasets or n.startswith("view_")]
+    for i, name in enumerate(names):
+        text = text.replace(f'"{name}"', f'"n{i}"')
+    frames = {names.index(n): pl.from_arrow(pa.ipc.open_stream(io.BytesIO(v)).read_all()) if isinstance(v, bytes) else v
+              for n, v in datasets.items() if n in names}
+    return text, frames
+
+
+def test_a_chart_spec_is_the_one_streamlit_would_build():
+    # ui.charts.vega_spec skips the schema validation st.altair_chart runs on every render;
+    # the spec and the rows sent must stay the same (Streamlit renames the views itself)
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    f = _frame()
+    notes = pl.DataFrame({"period_start": [date(2026, 11, 9)], "day": [date(2026, 11, 10)], "text": ["10 Nov: x"],
+                          "kind": ["Holiday"]})
+    built = [charts.metric_lines(f, ["ttr_p50_hours", "ttr_p90_hours"], "week", targets={"SLA": 4.0}, annotations=notes,
+                                 selection=charts.click_selection(["period_iso", "metric"])),
+             charts.rate_band(f, "overturn_rate", "week", title="Overturns", annotations=notes)]
+    for chart in built:
+        theirs, their_rows = _named_alike(_convert_altair_to_vega_lite_spec(chart))
+        ours, our_rows = _named_alike(charts.vega_spec(chart))
+        assert ours == theirs
+        assert sorted(our_rows) == sorted(their_rows) and len(our_rows) >= 2
+        for key, rows in our_rows.items():
+            assert rows.equals(their_rows[key])
+        # the chart keeps its own frames (its PNG and SVG downloads render it later)
+        assert {r["period_start"][:10] for r in _data(chart) if "period_start" in r} == {"2026-11-02", "2026-11-09",
+                                                                                          "2026-11-16"}

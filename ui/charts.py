@@ -147,6 +147,46 @@ def _tip(metric: str, field: str | None = None, title: str | None = None) -> alt
     return alt.Tooltip(f"{field or metric}:Q", title=title or m.label, format=m.fmt)
 
 
+def vega_spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite spec of an Altair chart for st.vega_lite_chart, its frames named datasets
+    (Streamlit sends them as Arrow, as st.altair_chart does). Not validated against the schema
+    here: st.altair_chart's validation took about 30 ms of a chart's 50 ms conversion, and each
+    report page draws four to six; every chart builder is validated and compiled by Vega in the
+    tests (tests/test_honest_charts.py, tests/test_chart_drilldown.py)."""
+    frames: dict[int, tuple[str, pl.DataFrame]] = {}
+    swapped: list[tuple[alt.SchemaBase, pl.DataFrame]] = []
+
+    def name_frames(node) -> None:
+        data = getattr(node, "data", None)
+        if isinstance(data, pl.DataFrame):
+            name = frames.setdefault(id(data), (f"frame_{len(frames)}", data))[0]
+            swapped.append((node, data))
+            node.data = alt.NamedData(name)
+        for attr in ("layer", "hconcat", "vconcat", "concat"):
+            children = getattr(node, attr, None)
+            for child in children if isinstance(children, list) else ():
+                name_frames(child)
+        inner = getattr(node, "spec", None)
+        if isinstance(inner, alt.SchemaBase):
+            name_frames(inner)
+
+    try:
+        name_frames(chart)
+        spec = chart.to_dict(validate=False)
+    finally:
+        for node, data in reversed(swapped):
+            node.data = data
+    config = spec.get("config", {})
+    for size in ("continuousWidth", "continuousHeight"):  # Altair's default theme; Streamlit sizes the chart
+        config.get("view", {}).pop(size, None)
+    if config.get("view") == {}:
+        del config["view"]
+    if config == {}:
+        spec.pop("config", None)
+    spec["datasets"] = {**spec.get("datasets", {}), **dict(frames.values())}
+    return spec
+
+
 SPARK_ROWS = "rows"  # the dataset name a sparkline's template reads
 
 

@@ -22,6 +22,7 @@ import streamlit as st
 
 from metrics.catalog import METRICS
 from metrics.output import _text_safe
+from ui import charts
 from ui.context import Context
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -156,6 +157,6 @@ def chart(chart_obj: alt.TopLevelMixin, name: str, key: str, **altair_args):
     selection event is returned."""
     if "chart_key" in altair_args:
         altair_args["key"] = altair_args.pop("chart_key")
-    event = st.altair_chart(chart_obj, width="stretch", **altair_args)
+    event = st.vega_lite_chart(charts.vega_spec(chart_obj), width="stretch", **altair_args)
     chart_downloads(chart_obj, name, key)
     return event
