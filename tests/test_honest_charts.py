@@ -170,3 +170,18 @@ def test_a_chart_spec_is_the_one_streamlit_would_build():
         # the chart keeps its own frames (its PNG and SVG downloads render it later)
         assert {r["period_start"][:10] for r in _data(chart) if "period_start" in r} == {"2026-11-02", "2026-11-09",
                                                                                           "2026-11-16"}
+
+
+@pytest.mark.parametrize("selectable", [False, True])
+def test_every_kpi_sparkline_template_is_valid_vega_lite(selectable):
+    # the templates skip validation when built (once per metric, in the app): here every KPI's is
+    # checked against the Vega-Lite schema, and its one dataset is the rows the card sends
+    import altair as alt
+
+    from metrics.dashboard import KPI_METRICS
+
+    for metric in KPI_METRICS:
+        text = charts._sparkline_template(metric, selectable)
+        alt.LayerChart.from_json(text, validate=True)  # raises on a spec the schema rejects
+        assert json.loads(text)["data"] == {"name": charts.SPARK_ROWS}
+        assert ('"name": "pick"' in text) == selectable

@@ -192,10 +192,11 @@ SPARK_ROWS = "rows"  # the dataset name a sparkline's template reads
 
 @functools.lru_cache(maxsize=64)
 def _sparkline_template(metric: str, selectable: bool) -> str:
-    """A sparkline's Vega-Lite spec without its rows, as JSON: built by Altair and validated
-    against the schema once per metric. Building and validating it for every card cost about
-    0.1 s each, 12 cards a render (bench/README.md, "Dashboard CPU"). Nothing in it depends on
-    the rows: the periods sort by their ISO date, the focus point is a flag in the rows."""
+    """A sparkline's Vega-Lite spec without its rows, as JSON: built by Altair once per metric.
+    Building and validating it for every card cost about 0.1 s each, 12 cards a render
+    (docs/decisions.md 85). Nothing in it depends on the rows: the periods sort by their ISO
+    date, the focus point is a flag in the rows. Every KPI's template is validated against the
+    schema in the tests (tests/test_honest_charts.py), as every chart's spec (vega_spec)."""
     base = alt.Chart(alt.NamedData(SPARK_ROWS)).encode(
         x=alt.X("period_iso:O", axis=None, sort="ascending"),
         y=alt.Y(f"{metric}:Q", axis=None, scale=alt.Scale(zero=False, nice=False)),
@@ -204,7 +205,7 @@ def _sparkline_template(metric: str, selectable: bool) -> str:
     layers = [base.mark_line(strokeWidth=2, interpolate="linear"), _points(base, size=28),
               base.transform_filter("datum.is_focus").mark_point(size=90, filled=True, color=ORANGE)]
     layers += _hit_layer(base, metric, click_selection(["period_iso"]) if selectable else None)
-    return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0).to_json()
+    return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0).to_json(validate=False)
 
 
 def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None = None,
