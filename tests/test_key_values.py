@@ -3,19 +3,25 @@ scan (api.key_values), the same as a report of appeals_created by the keys over 
 
 from __future__ import annotations
 
+import pytest
+
 from metrics import api, refresh, store
+from metrics.load import frames_from_rows
+from metrics.warehouse import Warehouse
 from tests.helpers import make_warehouse
+from tests.pg import load_tables_pg
 from tests.test_app_connection import ROWS
 
 KEYS = ("queue", "priority", "market", "site", "pod")
+# ROWS (tests/test_app_connection.py): a1, a2 in q1/P1/US; a3, a4 in q2/P2/DE; no specialists
+# table, so no site or pod
+EXPECTED = {"queue": ["q1", "q2"], "priority": ["P1", "P2"], "market": ["DE", "US"], "site": [], "pod": []}
 
 
 def test_filter_values_from_the_warehouse_and_the_store(tmp_path, monkeypatch):
     monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
     url = make_warehouse(tmp_path, ROWS)
-    # ROWS (tests/test_app_connection.py): a1, a2 in q1/P1/US; a3, a4 in q2/P2/DE; no specialists
-    # table, so no site or pod
-    expected = {"queue": ["q1", "q2"], "priority": ["P1", "P2"], "market": ["DE", "US"], "site": [], "pod": []}
+    expected = EXPECTED
     assert api.key_values(url, KEYS) == expected
     wh = api.open_warehouse(url)
     refresh.refresh(wh, None)
@@ -27,4 +33,18 @@ def test_filter_values_from_the_warehouse_and_the_store(tmp_path, monkeypatch):
         assert api.key_values(src, ("specialist", "specialist_id")) == {"specialist": ["s1"], "specialist_id": ["s1"]}
     finally:
         src.db.close()
+        wh.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_filter_values_on_postgresql(pg_url):
+    # the same lists from PostgreSQL (the app with APPEALS_STORE=off reads them there), a key
+    # asked twice under two names answered from one list
+    load_tables_pg(pg_url, frames_from_rows(ROWS), schema="key_values")
+    wh = Warehouse.open(pg_url, schema="key_values")
+    try:
+        assert api.key_values(wh, KEYS) == EXPECTED
+        assert api.key_values(wh, ("specialist", "specialist_id", "queue")) == {
+            "specialist": ["s1"], "specialist_id": ["s1"], "queue": ["q1", "q2"]}
+    finally:
         wh.engine.dispose()
