@@ -123,6 +123,7 @@ def test_a_sparkline_sends_its_rows_with_the_focus_flag_and_n():
     assert rows["period_iso"].to_list() == ["2026-11-02", "2026-11-09", "2026-11-16"]
     assert rows["is_focus"].to_list() == [False, False, True]
     assert rows["n"].to_list() == [30, 2, 40] and rows["small_n"].to_list() == [False, True, False]
+    assert rows["value"].to_list() == [0.1, 0.5, 0.2]  # what the shared shape draws: the rate
     # the template is shared between calls, never the rows: a second card gets its own
     other = charts.sparkline(_frame().head(2), "overturn_rate", "week", None, selectable=True)
     assert other["datasets"][charts.SPARK_ROWS]["is_focus"].to_list() == [False, False]
@@ -178,6 +179,7 @@ def test_every_kpi_sparkline_template_is_valid_vega_lite(selectable):
     # checked against the Vega-Lite schema, and its one dataset is the rows the card sends
     import altair as alt
 
+    from metrics.catalog import METRICS
     from metrics.dashboard import KPI_METRICS
 
     for metric in KPI_METRICS:
@@ -185,3 +187,6 @@ def test_every_kpi_sparkline_template_is_valid_vega_lite(selectable):
         alt.LayerChart.from_json(text, validate=True)  # raises on a spec the schema rejects
         assert json.loads(text)["data"] == {"name": charts.SPARK_ROWS}
         assert ('"name": "pick"' in text) == selectable
+        # the value's tooltip carries this metric's label and format (one shape, filled per metric)
+        tip = {"field": "value", "format": METRICS[metric].fmt, "title": METRICS[metric].label, "type": "quantitative"}
+        assert tip in json.loads(text)["layer"][0]["encoding"]["tooltip"] and "__metric" not in text

@@ -188,32 +188,46 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
 
 
 SPARK_ROWS = "rows"  # the dataset name a sparkline's template reads
+_LABEL_SLOT, _FORMAT_SLOT = "__metric_label__", "__metric_format__"  # filled per metric in the template
+
+
+@functools.lru_cache(maxsize=2)
+def _sparkline_shape(selectable: bool) -> str:
+    """The sparkline's Vega-Lite spec for any metric, as JSON: the metric's values are the rows'
+    `value`, its label and format slots in the tooltip. Built by Altair twice per process
+    (clickable or not): one build per metric cost a first load about 1 s for the 12 cards."""
+    base = alt.Chart(alt.NamedData(SPARK_ROWS)).encode(
+        x=alt.X("period_iso:O", axis=None, sort="ascending"),
+        y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False, nice=False)),
+        tooltip=[_period_tip(), alt.Tooltip("value:Q", title=_LABEL_SLOT, format=_FORMAT_SLOT),
+                 alt.Tooltip("n:Q", title="n", format=",d")],
+    )
+    layers = [base.mark_line(strokeWidth=2, interpolate="linear"), _points(base, size=28),
+              base.transform_filter("datum.is_focus").mark_point(size=90, filled=True, color=ORANGE)]
+    layers += _hit_layer(base, "value", click_selection(["period_iso"]) if selectable else None)
+    return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0).to_json(validate=False)
 
 
 @functools.lru_cache(maxsize=64)
 def _sparkline_template(metric: str, selectable: bool) -> str:
-    """A sparkline's Vega-Lite spec without its rows, as JSON: built by Altair once per metric.
-    Building and validating it for every card cost about 0.1 s each, 12 cards a render
-    (docs/decisions.md 85). Nothing in it depends on the rows: the periods sort by their ISO
-    date, the focus point is a flag in the rows. Every KPI's template is validated against the
-    schema in the tests (tests/test_honest_charts.py), as every chart's spec (vega_spec)."""
-    base = alt.Chart(alt.NamedData(SPARK_ROWS)).encode(
-        x=alt.X("period_iso:O", axis=None, sort="ascending"),
-        y=alt.Y(f"{metric}:Q", axis=None, scale=alt.Scale(zero=False, nice=False)),
-        tooltip=[_period_tip(), _tip(metric), alt.Tooltip("n:Q", title="n", format=",d")],
-    )
-    layers = [base.mark_line(strokeWidth=2, interpolate="linear"), _points(base, size=28),
-              base.transform_filter("datum.is_focus").mark_point(size=90, filled=True, color=ORANGE)]
-    layers += _hit_layer(base, metric, click_selection(["period_iso"]) if selectable else None)
-    return alt.layer(*layers).properties(height=56).configure_view(strokeWidth=0).to_json(validate=False)
+    """A sparkline's Vega-Lite spec without its rows, as JSON: the shape with this metric's label
+    and format. Building and validating a chart for every card cost about 0.1 s each, 12 cards
+    a render (docs/decisions.md 85). Nothing in it depends on the rows: the periods sort by
+    their ISO date, the focus point is a flag in the rows. Every KPI's template is validated
+    against the schema in the tests (tests/test_honest_charts.py), as every chart's spec
+    (vega_spec)."""
+    m = METRICS[metric]
+    return (_sparkline_shape(selectable).replace(json.dumps(_LABEL_SLOT), json.dumps(m.label))
+            .replace(json.dumps(_FORMAT_SLOT), json.dumps(m.fmt)))
 
 
 def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None = None,
               selectable: bool = False) -> dict:
     """A small trend line of one metric, the focus period marked, as a Vega-Lite spec for
-    st.vega_lite_chart (its rows a frame in `datasets`, sent as Arrow); with `selectable`, a
-    click picks a period (click_selection(["period_iso"]))."""
+    st.vega_lite_chart (its rows a frame in `datasets`, sent as Arrow; the metric's values also
+    as `value`); with `selectable`, a click picks a period (click_selection(["period_iso"]))."""
     rows = _with_n(with_period_labels(frame, grain), [metric]).with_columns(
+        pl.col(metric).alias("value"),
         (pl.col("period_start") == focus).fill_null(False).alias("is_focus") if focus is not None
         else pl.lit(False).alias("is_focus"))
     spec = json.loads(_sparkline_template(metric, selectable))
