@@ -104,6 +104,24 @@ def wall_clock(instant: str, tz: str | None, dialect: str | None) -> str:
     return f"{instant} at time zone :tz"
 
 
+# The day of a row without one (a null instant): no instant's day number comes near it.
+NO_DAY = -(10**9)
+
+
+def day_number(instant: str, dialect: str) -> str:
+    """Whole days since 1970-01-01 UTC of `instant` (a timestamp with time zone), NO_DAY when
+    null: the bucket a refresh's fingerprints group rows by (metrics.refresh), the same on any
+    session time zone."""
+    if dialect == "duckdb":  # its // rounds toward zero: one less below zero when a remainder is left
+        us = f"epoch_us({instant})"
+        days = f"({us} // 86400000000 - cast({us} % 86400000000 < 0 as bigint))"
+    elif dialect == "spark":
+        days = f"cast(floor(unix_timestamp({instant}) / 86400) as bigint)"
+    else:
+        days = f"cast(floor(extract(epoch from {instant}) / 86400) as bigint)"
+    return f"coalesce({days}, {NO_DAY})"
+
+
 def _row_hash(tag: str, cols: list[str], dialect: str) -> str:
     listed = ", ".join(cols)
     if dialect == "duckdb":

@@ -62,7 +62,7 @@ STORED_ORDER = {"facts": ("queue", "created_at"), "spans": ("open_to",)}
 # then counts the stretches alone, without joining each to its appeal's facts row
 # (metrics.engine_sql._backlog_sources). Written where the spans are put in STORED_ORDER.
 SPAN_FACTS = ("queue", "priority", "market", "ttr_deadline_at")
-STATE_TABLES = ("fp_appeals", "fp_enforcements", "fp_specialists", "contested_events", "report_cache")
+STATE_TABLES = ("fp_appeals", "fp_appeals_by_day", "fp_enforcements", "fp_enforcements_by_day", "fp_specialists", "contested_events", "report_cache")
 TABLE_NAMES = (*MODEL_TABLES.values(), "check_hits", *STATE_TABLES, "store_meta")
 
 

@@ -69,9 +69,11 @@ def test_refresh_full_then_incremental_counts(tmp_path, capsys):
     url2 = rewrite(tmp_path, {"appeals": appeals, "appeal_events": events, "sla_policies": POLICIES})
     assert url2 == url
     code, out, _err = run(capsys, "refresh", "--warehouse", url)
-    # recomputed: C (its row changed), D (new), B (open: its pending SLA moves with as_of);
-    # A is resolved and achieved at 12:00 before its deadline: fixed, kept as stored. 3 of 4.
-    assert out.strip().splitlines()[-1] == "refresh: incremental, 3 appeals recomputed of 4, as_of 2026-03-02T15:00:00+00:00"
+    # recomputed: C (its row changed), D (new). B is open, its resolution SLA pending until
+    # its deadline, 10:00 + 100 h = 03-06 14:00, which as_of (15:00 on 03-02) has not passed
+    # (its first touch, claimed 13:00 after the 11:00 deadline, is breached: final); A is
+    # resolved and achieved at 12:00 before its deadline: both fixed, kept as stored. 2 of 4.
+    assert out.strip().splitlines()[-1] == "refresh: incremental, 2 appeals recomputed of 4, as_of 2026-03-02T15:00:00+00:00"
 
     # the store's answers are the warehouse's answers (byte for byte)
     for cmd in (["facts", "--wide"], ["spans"], ["report", "--by", "queue", "--period", "day"], ["check"]):
@@ -378,7 +380,8 @@ def test_progress_only_moves_forward_and_names_each_phase(tmp_path):
 
 def test_a_killed_refresh_s_working_tables_do_not_stop_the_next(tmp_path, capsys):
     """A store in a named schema keeps its tables across refreshes; the working tables a
-    refresh orders rows through (facts__next_recomputed, spans__next_ordered, ...) are left
+    refresh orders rows through (facts__next_recomputed, spans__next_ordered, ...) or compares
+    the changed days' fingerprints in (fp_appeals__next_changed) are left
     there when it is killed. The next refresh, incremental or full, replaces them."""
     import gc
 
@@ -390,7 +393,8 @@ def test_a_killed_refresh_s_working_tables_do_not_stop_the_next(tmp_path, capsys
     assert run(capsys, "refresh", "--warehouse", url, "--store", store, "--quiet")[0] == 0
     gc.collect()
     with duckdb.connect(str(path)) as con:
-        for t in ("facts__next_recomputed", "spans__next_recomputed", "facts__next_ordered", "spans__next_ordered"):
+        for t in ("facts__next_recomputed", "spans__next_recomputed", "facts__next_ordered", "spans__next_ordered",
+                  "fp_appeals__next_changed"):
             con.execute(f'create table team_store."{t}" as select 1 as leftover')
     events = [*EVENTS, {"event_id": "b2", "appeal_id": "B", "occurred_at": "2026-03-02T15:00:00Z",
                         "event_type": "decided", "actor_id": "s1", "actor_type": "specialist", "outcome": "upheld"}]

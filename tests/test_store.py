@@ -196,8 +196,8 @@ def test_full_build_in_slices_stores_the_same_rows(tmp_path, monkeypatch, seed):
         stored[name] = src.db.query(f"select * from {src.tables['facts']} order by appeal_id")
         src.db.close()
         wh.close()
-    assert stored["one"].height == 60 and "store_is_volatile" in stored["one"].columns
-    assert stored["one"]["store_is_volatile"].sum() > 0
+    assert stored["one"].height == 60 and "store_valid_until" in stored["one"].columns
+    assert stored["one"]["store_valid_until"].is_not_null().sum() > 0
     assert_frame_equal(stored["one"], stored["sliced"], check_exact=True)
 
 
