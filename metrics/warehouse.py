@@ -397,6 +397,13 @@ class Warehouse:
         return (f"({raw} in ({values}) or (({raw} like ' %' or {raw} like '% ') "
                 f"and {Warehouse.staged_text(ref)} in ({values})))")
 
+    def staged_value(self, table: str, column: str) -> str:
+        """A column of a source row (`src`) as staging reads it: for a `src_filter` on the staged
+        value that runs before the other columns are staged (the table has the column)."""
+        col = TABLES[table].column(column)
+        ref = f'src."{column}"'
+        return self.staged_text(ref) if col.type == TEXT else self.sane(col, self.typed(table, col, ref))
+
     def staging_ctes(self, src_filter: dict[str, str] | None = None) -> dict[str, str]:
         """One staging CTE per contract table: trimmed text (empty → null), cast types,
         absent optional columns and tables as typed nulls. `src_filter`: table -> a condition
@@ -413,11 +420,7 @@ class Warehouse:
             for col in table.columns:
                 cast = SQL_CAST[col.type]
                 if exists and col.name in have:
-                    ref = f'src."{col.name}"'
-                    if col.type == TEXT:
-                        expr = self.staged_text(ref)
-                    else:
-                        expr = self.sane(col, self.typed(table.name, col, ref))
+                    expr = self.staged_value(table.name, col.name)
                 else:
                     expr = f"cast(null as {cast})"
                 selects.append(f"{expr} as {col.name}")

@@ -143,14 +143,30 @@ def test_a_change_on_an_old_day_recomputes_the_appeals_it_touches(tmp_path, caps
     assert _refresh(capsys, url, store) == "refresh: incremental, 2 appeals recomputed of 3, as_of 2026-03-03T12:00:00+00:00"
     _same_as_warehouse(tmp_path, capsys, url, store)
 
-    # 4. EA's policy corrected (enforced on 02-26): the enforcements' day moves, of its ids EA
+    # 4. rows without a usable instant share one day of their own (NO_DAY): a B row with no
+    #    occurred_at, then a C row in 1980 (before staging's sanity range: read as null). Each
+    #    time only that day moves, and the refresh reads every row for it (no instant range
+    #    applies). 1 of 3 (B); then C, and A with it: C carries event id a1, which A carries
+    #    too (step 3), and a change to one carrier of a shared id recomputes them all. 2 of 3.
+    undated = [*shared, {"event_id": "b9", "appeal_id": "B", "occurred_at": None, "event_type": "claimed",
+                         "actor_id": "s1", "actor_type": "specialist"}]
+    _warehouse(tmp_path, undated)
+    assert _refresh(capsys, url, store) == "refresh: incremental, 1 appeals recomputed of 3, as_of 2026-03-03T12:00:00+00:00"
+    _same_as_warehouse(tmp_path, capsys, url, store)
+    undated = [*undated, {"event_id": "c9", "appeal_id": "C", "occurred_at": "1980-01-01T00:00:00Z",
+                          "event_type": "claimed", "actor_id": "s2", "actor_type": "specialist"}]
+    _warehouse(tmp_path, undated)
+    assert _refresh(capsys, url, store) == "refresh: incremental, 2 appeals recomputed of 3, as_of 2026-03-03T12:00:00+00:00"
+    _same_as_warehouse(tmp_path, capsys, url, store)
+
+    # 5. EA's policy corrected (enforced on 02-26): the enforcements' day moves, of its ids EA
     #    only; A carries EA. 1 of 3 (A).
     corrected = [dict(e, policy="hate_speech") if e["enforcement_id"] == "EA" else e for e in ENFORCEMENTS]
-    _warehouse(tmp_path, shared, corrected)
+    _warehouse(tmp_path, undated, corrected)
     assert _refresh(capsys, url, store) == "refresh: incremental, 1 appeals recomputed of 3, as_of 2026-03-03T12:00:00+00:00"
     _same_as_warehouse(tmp_path, capsys, url, store)
 
-    # 5. nothing changed: no day moves. 0 of 3.
+    # 6. nothing changed: no day moves. 0 of 3.
     assert _refresh(capsys, url, store) == "refresh: incremental, 0 appeals recomputed of 3, as_of 2026-03-03T12:00:00+00:00"
 
 
