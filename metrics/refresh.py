@@ -515,8 +515,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
     cx.as_of_p = as_of_p
     try:
         say(0.05, "Fingerprinting the warehouse tables")
-        # A DuckDB warehouse's appeals and events are read once, for the per-appeal fingerprints
-        # in the store, whose sum is their whole one. Other warehouses take a whole pass first, so
+        # A DuckDB warehouse's appeals and events are read once, for the per-day fingerprints in
+        # the store, whose sum is their whole one. Other warehouses take a whole pass first, so
         # that finding nothing changed (the CLI's every call) writes nothing. (A DuckDB file that
         # did not change is not read at all: _unchanged_file_identity.)
         per_appeal_first = cx.duck is not None

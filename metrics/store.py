@@ -4,8 +4,9 @@ It holds, for one as-of (the warehouse's latest instant when it was refreshed), 
 the final models reports read (`appeal_facts` wide, `status_spans`, `qa_reviews_clean`,
 `enforcements_clean`, and `decision_notes` for theme discovery and drill-downs), the hits
 of the per-appeal data checks, plus what `metrics.refresh` needs to bring it up to date
-cheaply: per-appeal fingerprints of the warehouse rows, per-id fingerprints of enforcements and
-specialists, event ids shared by several appeals, and one row of metadata.
+cheaply: fingerprints of the warehouse rows per day and per day and key (appeals with their
+events, enforcements), per-id fingerprints of specialists, event ids shared by several appeals,
+and one row of metadata.
 
 Two places, one layout:
 - default: DuckDB files the product owns, `<data>/store/<key of the warehouse URL>/`. Each
@@ -62,7 +63,8 @@ STORED_ORDER = {"facts": ("queue", "created_at"), "spans": ("open_to",)}
 # then counts the stretches alone, without joining each to its appeal's facts row
 # (metrics.engine_sql._backlog_sources). Written where the spans are put in STORED_ORDER.
 SPAN_FACTS = ("queue", "priority", "market", "ttr_deadline_at")
-STATE_TABLES = ("fp_appeals", "fp_appeals_by_day", "fp_enforcements", "fp_enforcements_by_day", "fp_specialists", "contested_events", "report_cache")
+STATE_TABLES = ("fp_appeals", "fp_appeals_by_day", "fp_enforcements", "fp_enforcements_by_day", "fp_specialists",
+                "contested_events", "report_cache")
 TABLE_NAMES = (*MODEL_TABLES.values(), "check_hits", *STATE_TABLES, "store_meta")
 
 
