@@ -192,23 +192,6 @@ class Compute:
         self._views.extend(body.split()[-1] for body in built.values())
         return built
 
-    def materialize_scoped(self, staging: dict[str, str], params: dict) -> dict[str, str]:
-        """DuckDB, an incremental build: every model up to status_spans over the scoped staging
-        rows, each once as a temp table; model -> its table. Facts, spans, notes and the
-        per-appeal checks each ran the whole chain again (at 10M, 188k appeals: spans 1.4 s,
-        notes 0.5 s, checks 3.7 s beside the facts' 10.4 s)."""
-        params = {**self.wh.adapter_params, **params}
-        done: dict[str, str] = {}
-        for name in models.model_sql(self.wh.dialect):
-            sql = models.with_models(staging, None, f"select * from {name}", upto=name, overrides=done,
-                                     dialect=self.wh.dialect)
-            native, p = _duckdb_params(f"create or replace temp table refresh_model_{name} as {sql}", params)
-            self.duck.execute(native, p or None)
-            done[name] = f"select * from refresh_model_{name}"
-            if name == "status_spans":
-                break
-        return done
-
     def frame(self, sql: str, params: dict) -> pl.DataFrame:
         params = {**self.wh.adapter_params, **params}
         if self.duck is not None:
@@ -824,8 +807,8 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
         built = wh.model_overrides(params["as_of"])
     elif cx.spark is not None:
         scoped = cx.checkpoint_scoped(staging, scope, p)
-    elif cx.duck is not None:
-        scoped = cx.materialize_scoped(staging, p)
+    elif cx.duck is not None:  # the models over the scoped rows, each once (as Spark's above)
+        scoped = wh.checkpoint_models(staging, {**wh.adapter_params, **p}, "refresh_scoped", upto="status_spans")
     slices = wh.slices.get("appeal_facts", 1) if built and cx.duck is not None else 1
 
     def target(t: str) -> str:
