@@ -31,7 +31,8 @@ def _filtered(frame: pl.DataFrame, plan: ReportPlan, mapping: dict[str, str] | N
     return frame
 
 
-def _aggs(cohort: str, plan: ReportPlan) -> list[pl.Expr]:
+def aggregates(cohort: str, plan: ReportPlan) -> list[pl.Expr]:
+    """The Polars aggregates of the plan's metrics over one cohort's rows."""
     out: list[pl.Expr] = []
     for name in plan.metrics:
         m = METRICS[name]
@@ -57,7 +58,7 @@ def report(facts: pl.DataFrame, spans: pl.DataFrame, qa: pl.DataFrame | None, en
     parts: dict[str, pl.DataFrame] = {}
     for cohort_name in plan.cohorts():
         cohort = COHORTS[cohort_name]
-        aggs = _aggs(cohort_name, plan)
+        aggs = aggregates(cohort_name, plan)
         if cohort.source == "facts":
             rows = f.filter(cohort.where.polars().fill_null(False)).with_columns(period_of(cohort.timestamp, plan))
         elif cohort.source == "qa_reviews":
@@ -102,7 +103,7 @@ def report(facts: pl.DataFrame, spans: pl.DataFrame, qa: pl.DataFrame | None, en
     if plan.appeal_rate_supported:
         e = _filtered(enforcements, plan, ENFORCEMENT_KEYS)
         e = e.with_columns([pl.col(ENFORCEMENT_KEYS[k]).alias(k) for k in keys] + [period_of("enforced_at", plan)])
-        den = e.group_by(["period_start", *keys]).agg(_aggs("enforcements", plan))
+        den = e.group_by(["period_start", *keys]).agg(aggregates("enforcements", plan))
         parts["enforcements"] = den
         out = out.join(den, on=["period_start", *keys], how="left", nulls_equal=True)
 

@@ -34,14 +34,14 @@ def _metric_aggregates(cohort: str, plan: ReportPlan) -> list[str]:
 
 def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
     """The report as the one statement it is (shown to Data partners, run on most warehouses)."""
-    ctes, final, params, _parts = _report_query(wh, plan)
+    ctes, final, params, _parts = report_query(wh, plan)
     return wh.compose(ctes, final, params), params
 
 
 def run_report(wh: Warehouse, plan: ReportPlan) -> pl.DataFrame:
     """The report's rows: compile_report's statement, with each cohort's grouped part computed
     first on DuckDB (Warehouse.query_staged), the same answer within a bounded memory."""
-    ctes, final, params, parts = _report_query(wh, plan)
+    ctes, final, params, parts = report_query(wh, plan)
     if wh.dialect == "duckdb":
         # the models once, within the memory budget, for the parts to read (a no-op when they
         # are already, or when wh is a store); one statement over the raw chain peaked at
@@ -50,7 +50,9 @@ def run_report(wh: Warehouse, plan: ReportPlan) -> pl.DataFrame:
     return wh.query_staged(ctes, final, params, stage=parts)
 
 
-def _report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str, dict, list[str]]:
+def report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str, dict, list[str]]:
+    """The report's parts as run_report stages them: (CTEs, final select, bind parameters,
+    the CTEs computed first). metrics.report_cache keys a kept answer by them."""
     params: dict = {"as_of": plan.as_of.isoformat(), "tz": plan.tz, "period_to": plan.period_to}
     params["period_from"] = plan.period_from
     filter_sql = []

@@ -26,6 +26,9 @@ What is recomputed, and why (metrics.md):
 - enforcements (the appeal-rate denominator): in the default store, the ids whose per-id
   fingerprint moved or with a row enforced after the last as_of, up to this one (an id enters
   once as_of passes its first row); a schema store (`--store`) recomputes the whole table.
+The default views' reports kept in the store (metrics.report_cache) are computed again only in
+the weeks where a recomputed appeal counts differently, the weeks since the last as_of and the
+weeks of changed enforcement rows; their other rows are the last state's (_previous_answers).
 A full rebuild happens with --full, on a new store, and when `sla_policies`,
 `business_hours` or `holidays` change (every clock and deadline may move), when the engine
 version changes (the model SQL, the catalog's fills, DuckDB's hash), when the set of
@@ -42,13 +45,15 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from metrics import api, checks, models, report_cache
 from metrics import dialect as sql_dialect
 from metrics.contract import TABLES
+from metrics.periods import next_period, truncate
 from metrics.store import (
     APPEAL_TABLES,
     MODEL_TABLES,
@@ -125,6 +130,7 @@ class Compute:
         self._views: list[str] = []  # Spark temp views this refresh made (dropped at close)
         # an incremental refresh's enforcement ids whose enforcements_clean row may differ (_scope)
         self.enforcement_ids: pl.Series | None = None
+        self.recomputed: dict[str, str] = {}  # the tables _build kept recomputed rows in, by stored table
         if wh.dialect == "spark":
             self.spark = wh.engine
         if wh.dialect == "duckdb":
@@ -560,7 +566,11 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
                 mode = "incremental"
                 say(0.25, "Finding the appeals that changed")
                 scope_ids = _scope(cx, db, prev_names, next_names, prev, loc.kept)
-            n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say, loc.kept)
+            # the default views' reports are spliced from the last state's (report_cache), from
+            # the recomputed appeals' rows before and after
+            splicing = scope_ids is not None and bool(prev.get("kept_asks"))
+            n_scope = _build(cx, db, wh, prev_names, next_names, scope_ids, fps, params, meta, say, loc.kept,
+                             keep_recomputed=splicing)
             total = int(db.query(f"select count(*) as n from {next_names['facts']}")["n"][0])
             meta.update(appeals=total, mode=mode, recomputed=n_scope if scope_ids is not None else total,
                         reason=reason or "incremental")
@@ -574,7 +584,9 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
                 order_tables(db, next_names)
             say(0.9, "Computing the default views' reports")
             zones = report_zones or report_cache.default_zones()
-            kept = report_cache.warm(reader_of(wh, db, meta, next_names), zones)  # the state being written
+            with _previous_answers(cx, db, wh, prev_names, next_names, prev, meta, scope_ids, loc.kept) as previous:
+                # the state being written
+                kept, meta["kept_asks"] = report_cache.warm(reader_of(wh, db, meta, next_names), zones, previous)
             db.write(next_names["report_cache"], kept, create=True)
             meta["reports_kept"] = kept.height
             db.write(next_names["store_meta"], pl.DataFrame({"meta": [json.dumps(meta)]}), create=True)
@@ -690,6 +702,114 @@ def _scope(cx: Compute, db: StoreDB, prev: dict[str, str], nxt: dict[str, str], 
     return pl.Series("id", sorted(ids), dtype=pl.Utf8)
 
 
+# a refresh's recomputed rows, kept beside the stored ones for _previous_answers (_build)
+RECOMPUTED = ("facts", "spans")
+
+
+def _recomputed(nxt: dict[str, str], table: str) -> str:
+    return _sibling(nxt[table], "_recomputed_kept")
+
+
+@contextlib.contextmanager
+def _previous_answers(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict[str, str], nxt: dict[str, str],
+                      meta_prev: dict | None, meta: dict, scope_ids: pl.Series | None, kept_tables: tuple[str, ...]):
+    """An incremental refresh's report_cache.Previous: the last state's kept answers, and the
+    weeks whose cells may differ, from the rows of the recomputed appeals (and of the appeals
+    whose QA reviews changed) in the last state and in this one. None: compute them all.
+    Drops the tables _build kept its recomputed rows in."""
+    names = (meta_prev or {}).get("kept_asks")
+    try:
+        if scope_ids is None or not names:
+            yield None
+            return
+        stored = db.query(f"select report_key, answer from {prev['report_cache']}")
+        by_key = dict(zip(stored["report_key"], stored["answer"], strict=True))
+        answers = {name: report_cache.decode(by_key[k]) for name, k in names.items() if k in by_key}
+        present = set(meta["tables_present"])
+        reader = reader_of(wh, db, {**meta, "reports_kept": 0}, nxt)
+        sides = _sides(db, prev, {**nxt, **cx.recomputed}, nxt, scope_ids, reader, "qa_reviews" in present)
+        diverged = report_cache.backlog_divergence(*sides.spans)
+        moved_enforcements: list[datetime] = []
+        if "enforcements" in present:  # appeal_rate's denominator, by enforced_at
+            only = cx.enforcement_ids if "enforcements" in kept_tables else None  # else recomputed whole
+            moved_enforcements = _moved_rows(db, prev["enforcements"], nxt["enforcements"], only)["enforced_at"].to_list()
+        as_ofs = (datetime.fromisoformat(meta_prev["as_of"]), datetime.fromisoformat(meta["as_of"]))
+        found: dict[str, set] = {}
+
+        def weeks(tz: str) -> set:
+            if tz not in found:
+                zone = ZoneInfo(tz)
+                last = truncate(as_ofs[1].astimezone(zone).date(), "week")
+                # the last week ends at as_of: each one from the last as_of's on; the backlog's
+                # from the week whose end is the first at or after the earliest divergence
+                starts = [as_ofs[0]] + ([diverged - timedelta(microseconds=1)] if diverged is not None else [])
+                week = min(truncate(t.astimezone(zone).date(), "week") for t in starts)
+                between = set()
+                while week <= last:
+                    between.add(week)
+                    week = next_period(week, "week")
+                enforced = {truncate(t.astimezone(zone).date(), "week") for t in moved_enforcements if t is not None}
+                found[tz] = report_cache.touched_periods(reader, sides, tz) | between | enforced
+            return found[tz]
+
+        yield report_cache.Previous(answers, weeks)
+    finally:
+        for t in RECOMPUTED:
+            db.execute(f"drop table if exists {_recomputed(nxt, t)}")
+
+
+def _sides(db: StoreDB, prev: dict[str, str], recomputed: dict[str, str], nxt: dict[str, str], scope_ids: pl.Series,
+           reader: StoreWarehouse, has_qa: bool) -> report_cache.Sides:
+    """The recomputed appeals' rows in both states (report_cache.Sides), also the facts and QA
+    reviews of the appeals whose QA reviews changed (the QA table is computed whole). This
+    state's recomputed rows are read from `recomputed` (the tables _build kept them in, when it
+    did: a fraction of the stored tables, which a filter on the id reads whole)."""
+    qa_only = pl.Series("id", [], dtype=pl.Utf8)
+    if has_qa:
+        moved = _moved_rows(db, prev["qa_reviews"], nxt["qa_reviews"], None)["appeal_id"].cast(pl.Utf8)
+        qa_only = moved.drop_nulls().unique().filter(~moved.drop_nulls().unique().is_in(scope_ids.implode()))
+    all_ids = pl.concat([scope_ids, qa_only.rename(scope_ids.name)])
+    facts_columns = db.query(f"select * from {nxt['facts']} where 1 = 0").columns
+    read = ", ".join(report_cache.contribution_columns(reader, facts_columns))
+
+    def rows(table: str, cols: str, ids: pl.Series) -> pl.DataFrame:
+        p: dict = {}
+        return _utc(db.query(f"select {cols} from {table} where appeal_id in ({_store_id_set(db, ids.to_list(), p)})", p))
+
+    facts_was = rows(prev["facts"], read, all_ids)
+    facts_now = pl.concat([rows(recomputed["facts"], read, scope_ids),
+                           facts_was.filter(pl.col("appeal_id").is_in(qa_only.implode()))])  # not recomputed
+    qa = (rows(prev["qa_reviews"], "*", all_ids), rows(nxt["qa_reviews"], "*", all_ids)) if has_qa else None
+    own = [c for c in db.query(f"select * from {nxt['spans']} where 1 = 0").columns if c not in SPAN_FACTS]
+    attrs = [c for c in ("appeal_id", *report_cache.ASK_KEYS, "ttr_deadline_at") if c == "appeal_id" or c not in own]
+    spans = tuple(rows(table, ", ".join(own), scope_ids).join(facts.select(attrs), on="appeal_id", how="inner")
+                  for table, facts in ((prev["spans"], facts_was), (recomputed["spans"], facts_now)))
+    return report_cache.Sides(facts=(facts_was, facts_now), qa=qa, spans=spans)
+
+
+def _utc(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every instant column in UTC (the Polars engine's frames; stores return them in the
+    connection's zone, or without one)."""
+    return frame.with_columns(
+        (pl.col(c).dt.replace_time_zone("UTC") if t.time_zone is None else pl.col(c).dt.convert_time_zone("UTC"))
+        .dt.cast_time_unit("us")
+        for c, t in frame.schema.items() if isinstance(t, pl.Datetime))
+
+
+def _moved_rows(db: StoreDB, old: str, new: str, only: pl.Series | None) -> pl.DataFrame:
+    """The rows of one stored table in either state and not the other (`only`: of these
+    enforcement ids)."""
+    where = ""
+    params: dict = {}
+    if only is not None:
+        if not len(only):
+            return db.query(f"select * from {new} where 1 = 0")
+        where = f" where enforcement_id in ({_store_id_set(db, only.to_list(), params)})"
+    a, b = f"select * from {old}{where}", f"select * from {new}{where}"
+    return db.query(f"select * from (({a}) except ({b})) as gone union all "
+                    f"select * from (({b}) except ({a})) as came", params)
+
+
 def _enforced_since(cx: Compute, prev_as_of: str) -> pl.Series:
     """Enforcement ids with a row enforced after the last refresh's as_of, up to this one's: an
     id's row reaches enforcements_clean once as_of passes its first enforced_at (a superset:
@@ -759,7 +879,10 @@ def _store_id_set(db: StoreDB, ids: list[str], params: dict) -> str:
 
 
 def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope_ids: pl.Series | None,
-           fps: dict, params: dict, meta: dict, say: Progress, kept_tables: tuple[str, ...] = ()) -> int:
+           fps: dict, params: dict, meta: dict, say: Progress, kept_tables: tuple[str, ...] = (),
+           keep_recomputed: bool = False) -> int:
+    """`keep_recomputed`: leave the recomputed facts and spans rows (RECOMPUTED) in tables of
+    their own as well, for _previous_answers (which drops them)."""
     p = dict(params)
     scope = None if scope_ids is None else cx.id_set(scope_ids, p)
     shared = None
@@ -822,11 +945,17 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
             rows = _with_span_facts(target(t), nxt["facts"]) if t == "spans" else f"select * from {target(t)}"
             with _insertion_order_kept(db):
                 db.execute(f"insert into {nxt[t]} {rows} order by {', '.join(STORED_ORDER[t])}")
-            db.execute(f"drop table {target(t)}")
+            if keep_recomputed and t in RECOMPUTED:
+                db.execute(f"alter table {target(t)} rename to {_recomputed(nxt, t).rpartition('.')[2]}")
+                cx.recomputed[t] = _recomputed(nxt, t)
+            else:
+                db.execute(f"drop table {target(t)}")
 
     for t in STORED_ORDER:
         if target(t) != nxt[t]:
             db.execute(f"drop table if exists {target(t)}")  # left by a refresh that was killed (a schema store)
+        if t in RECOMPUTED:
+            db.execute(f"drop table if exists {_recomputed(nxt, t)}")
     for i, select in enumerate(facts_slices(slices)):
         db.write(target("facts"), cx.stream(models.with_models(staging, None, select, overrides=built or scoped,
                                                                dialect=wh.dialect), p),

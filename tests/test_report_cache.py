@@ -95,3 +95,109 @@ def test_overview_first_load_reads_kept_reports(tmp_path, monkeypatch):
     assert computed[0] > 0
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# -- an incremental refresh splices the kept answers (report_cache.splice) ----------------------
+# Four appeals in four ISO weeks (UTC; weeks start on Monday): 2 Mar, 9 Mar, 16 Mar, 23 Mar 2026.
+# A, C, D decided within their week; B created 10 Mar and still open. Calendar SLAs: first touch
+# 1 h, resolution 100 h, so B's are breached (decided) by as_of: no appeal moves with as_of alone.
+SPLICE_APPEALS = [
+    {"appeal_id": x, "enforcement_id": f"E{x}", "queue": "q", "priority": "P1", "created_at": created}
+    for x, created in (("A", "2026-03-03T09:00:00Z"), ("B", "2026-03-10T09:00:00Z"),
+                       ("C", "2026-03-17T09:00:00Z"), ("D", "2026-03-24T09:00:00Z"))
+]
+SPLICE_EVENTS = [
+    {"event_id": f"{x.lower()}1", "appeal_id": x, "occurred_at": at, "event_type": "decided", "actor_id": "s2",
+     "actor_type": "specialist", "outcome": "upheld"}
+    for x, at in (("A", "2026-03-04T12:00:00Z"), ("C", "2026-03-18T12:00:00Z"), ("D", "2026-03-24T15:00:00Z"))
+]
+SPLICE_POLICIES = [{"queue": "*", "priority": "P1", "first_touch_target_hours": 1, "resolution_target_hours": 100,
+                    "clock": "calendar"}]
+
+
+def _splice_warehouse(tmp_path, events, policy="counterfeit") -> str:
+    import gc
+
+    gc.collect()  # let go of this process's connections to the file before it is rewritten
+    enforcements = [{"enforcement_id": f"E{a['appeal_id']}", "user_id": "u", "action": "q",
+                     "policy": policy if a["appeal_id"] == "A" else "counterfeit", "source": "automated",
+                     "enforced_by": "model", "enforced_at": a["created_at"].replace("T09", "T07")}
+                    for a in SPLICE_APPEALS]
+    return make_warehouse(tmp_path, {"appeals": SPLICE_APPEALS, "appeal_events": events,
+                                     "enforcements": enforcements, "sla_policies": SPLICE_POLICIES})
+
+
+def test_an_incremental_refresh_computes_only_the_weeks_a_change_touches(tmp_path, monkeypatch):
+    from metrics import engine_sql
+    from metrics.catalog import METRICS
+
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    # (ask, first week, last week) of each stretch a splice computes; an Overview ask by its number
+    # of metrics and keys: the KPIs (all queues), the SLA exceptions by queue and for all queues
+    runs: list[tuple[str, str, str]] = []
+    overview = [f"overview {len(metrics)} by {list(by)}" for by, metrics in report_cache.OVERVIEW_REPORTS]
+    real_run, real_splice = engine_sql.run_report, report_cache.splice
+    splicing = [False]
+
+    def recording(wh, plan):
+        if splicing[0]:
+            ask = "cli" if plan.metrics == list(METRICS) else f"overview {len(plan.metrics)} by {plan.keys}"
+            runs.append((ask, plan.period_from.isoformat(), plan.period_to.isoformat()))
+        return real_run(wh, plan)
+
+    def splice(*args):
+        splicing[0] = True
+        try:
+            return real_splice(*args)
+        finally:
+            splicing[0] = False
+
+    monkeypatch.setattr(engine_sql, "run_report", recording)
+    monkeypatch.setattr(report_cache, "splice", splice)
+
+    def step(events, policy="counterfeit") -> list[tuple[str, str, str]]:
+        url = _splice_warehouse(tmp_path, events, policy)
+        runs.clear()
+        result = refresh.refresh(url, report_zones=["UTC"])
+        reader = refresh.source(url)
+        asks = report_cache.named_asks(reader.as_of, ["UTC"])
+        assert sorted(reader.meta["kept_asks"]) == sorted(name for name, _ in asks)
+        computed = _count_computed(monkeypatch)
+        kept = [api.report(reader, as_of=reader.as_of, **ask) for _, ask in asks]
+        assert computed[0] == 0  # the store answered every default view from what it keeps
+        for (_, ask), frame in zip(asks, kept, strict=True):  # and each equals the warehouse's computation
+            assert_frame_equal(frame, api.report(url, as_of=reader.as_of, **ask), check_exact=True)
+        reader.db.close()
+        return result.mode, sorted(runs)
+
+    # 0. the full build computes every report whole: no stretch of weeks
+    assert step(SPLICE_EVENTS) == ("full", [])
+    # as_of is the latest instant, D's decision (24 Mar 15:00, week of 23 Mar); the Overview's
+    # range is the 8 complete weeks before: 26 Jan to 16 Mar. The CLI's: the whole history.
+
+    # 1. a message to D's user on 25 Mar 10:00: as_of moves within the week of 23 Mar. Only D
+    #    is recomputed; each report's last week ends at as_of, so the week of 23 Mar (the last
+    #    as_of's week through this one's) is computed again, for the CLI's report alone.
+    msg = [*SPLICE_EVENTS, {"event_id": "d2", "appeal_id": "D", "occurred_at": "2026-03-25T10:00:00Z",
+                            "event_type": "message_to_user", "actor_id": "s2", "actor_type": "specialist"}]
+    assert step(msg) == ("incremental", [("cli", "2026-03-23", "2026-03-23")])
+
+    # 2. a late assignment of B on 11 Mar 10:00 (week of 9 Mar): B's open stretch splits there
+    #    and the second part has an owner. Its facts rows move within the week of 9 Mar only
+    #    (created 10 Mar; both SLA deadlines, 10 Mar 10:00 and 14 Mar 13:00, in that week).
+    #    The stretches differ from 11 Mar 10:00 on, so every week whose end is later: 9, 16
+    #    and 23 Mar (the count by queue stays, B open either way: the stretches are compared,
+    #    not the cells). One stretch for the CLI (9-23 Mar), and for each of the Overview's
+    #    three reports the part in its range (9-16 Mar).
+    late = [*msg, {"event_id": "b1", "appeal_id": "B", "occurred_at": "2026-03-11T10:00:00Z",
+                   "event_type": "assigned", "actor_id": "s1", "actor_type": "specialist"}]
+    assert step(late) == ("incremental", sorted([("cli", "2026-03-09", "2026-03-23")]
+                                                + [(o, "2026-03-09", "2026-03-16") for o in overview]))
+
+    # 3. A's enforcement row corrected (policy): A is recomputed, its counted rows unchanged
+    #    (no default view reads the policy); the enforcement's row counts in appeal_rate's
+    #    denominator in its week, 2 Mar (enforced 3 Mar 07:00). With the as_of week: two
+    #    stretches for the CLI (2 Mar; 23 Mar), one for each Overview report (2 Mar).
+    assert step(late, policy="fraud") == ("incremental", sorted([("cli", "2026-03-02", "2026-03-02"),
+                                                                 ("cli", "2026-03-23", "2026-03-23")]
+                                                                + [(o, "2026-03-02", "2026-03-02") for o in overview]))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
-from metrics import api, refresh, store
+from metrics import api, refresh, report_cache, store
 from tests.helpers import make_warehouse
 from tests.randomwh import EVENT_TYPES, random_tables
 
@@ -132,6 +132,14 @@ def assert_store_matches(src, url) -> None:
     assert_frame_equal(_decision_notes(src), _decision_notes(url), check_exact=True)
     # the per-appeal data checks read from the hits the store keeps: what they find on the models
     assert api.check(url, kept=src) == api.check(url)
+    # every default view the store keeps (an incremental refresh splices them from the last
+    # state's: metrics.report_cache) equals its computation from the warehouse
+    kept = src.meta.get("kept_asks", {})
+    assert len(kept) == len(report_cache.named_asks(src.as_of, report_cache.default_zones()))
+    for name, ask in report_cache.named_asks(src.as_of, report_cache.default_zones()):
+        assert name in kept
+        assert_frame_equal(api.report(src, as_of=src.as_of, **ask), api.report(url, as_of=src.as_of, **ask),
+                           check_exact=True)
     for by, period, tz in REPORTS:
         stored = api.report(src, by=by, period=period, tz=tz)
         assert_frame_equal(stored, api.report(url, by=by, period=period, tz=tz), check_exact=True)
