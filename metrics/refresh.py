@@ -773,8 +773,8 @@ def _sides(db: StoreDB, prev: dict[str, str], recomputed: dict[str, str], nxt: d
     did: a fraction of the stored tables, which a filter on the id reads whole)."""
     qa_only = pl.Series("id", [], dtype=pl.Utf8)
     if has_qa:
-        moved = _moved_rows(db, prev["qa_reviews"], nxt["qa_reviews"], None)["appeal_id"].cast(pl.Utf8)
-        qa_only = moved.drop_nulls().unique().filter(~moved.drop_nulls().unique().is_in(scope_ids.implode()))
+        moved = _moved_rows(db, prev["qa_reviews"], nxt["qa_reviews"], None)["appeal_id"].cast(pl.Utf8).drop_nulls()
+        qa_only = moved.unique().filter(~moved.unique().is_in(scope_ids.implode())).rename("id")
     all_ids = pl.concat([scope_ids, qa_only.rename(scope_ids.name)])
     facts_columns = db.query(f"select * from {nxt['facts']} where 1 = 0").columns
     read = ", ".join(report_cache.contribution_columns(reader, facts_columns))
