@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
@@ -604,7 +604,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
                 order_tables(db, next_names)
             say(0.9, "Computing the default views' reports")
             zones = report_zones or report_cache.default_zones()
-            with _previous_answers(cx, db, wh, prev_names, next_names, prev, meta, scope_ids, loc.kept) as previous:
+            with _previous_answers(cx, db, wh, prev_names, next_names, prev, meta, scope_ids, loc.kept,
+                                   zones) as previous:
                 # the state being written
                 kept, meta["kept_asks"] = report_cache.warm(reader_of(wh, db, meta, next_names), zones, previous)
             db.write(next_names["report_cache"], kept, create=True)
@@ -738,7 +739,8 @@ def _recomputed(nxt: dict[str, str], table: str) -> str:
 
 @contextlib.contextmanager
 def _previous_answers(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict[str, str], nxt: dict[str, str],
-                      meta_prev: dict | None, meta: dict, scope_ids: pl.Series | None, kept_tables: tuple[str, ...]):
+                      meta_prev: dict | None, meta: dict, scope_ids: pl.Series | None, kept_tables: tuple[str, ...],
+                      zones: list[str]):
     """An incremental refresh's report_cache.Previous: the last state's kept answers, and the
     weeks whose cells may differ, from the rows of the recomputed appeals (and of the appeals
     whose QA reviews changed) in the last state and in this one. None: compute them all.
@@ -760,24 +762,24 @@ def _previous_answers(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict[str, s
             only = cx.enforcement_ids if "enforcements" in kept_tables else None  # else recomputed whole
             moved_enforcements = _moved_rows(db, prev["enforcements"], nxt["enforcements"], only)["enforced_at"].to_list()
         as_ofs = (datetime.fromisoformat(meta_prev["as_of"]), datetime.fromisoformat(meta["as_of"]))
-        found: dict[str, set] = {}
-
-        def weeks(tz: str) -> set:
-            if tz not in found:
+        weeks: dict[str, set] = {}
+        for tz in report_cache.ask_zones(zones):
+            try:
                 zone = ZoneInfo(tz)
-                last = truncate(as_ofs[1].astimezone(zone).date(), "week")
-                # the last week ends at as_of: each one from the last as_of's on; the backlog's
-                # from the week whose end is the first at or after the earliest divergence
-                starts = [as_ofs[0]] + ([diverged - timedelta(microseconds=1)] if diverged is not None else [])
-                week = min(truncate(t.astimezone(zone).date(), "week") for t in starts)
-                between = set()
-                while week <= last:
-                    between.add(week)
-                    week = next_period(week, "week")
-                enforced = {truncate(t.astimezone(zone).date(), "week") for t in moved_enforcements if t is not None}
-                found[tz] = report_cache.touched_periods(reader, sides, tz) | between | enforced
-            return found[tz]
-
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # not a zone: warm keeps no view in it
+                continue
+            last = truncate(as_ofs[1].astimezone(zone).date(), "week")
+            # the last week ends at as_of: each one from the last as_of's on; the backlog's
+            # from the week whose end is the first at or after the earliest divergence
+            starts = [as_ofs[0]] + ([diverged - timedelta(microseconds=1)] if diverged is not None else [])
+            week = min(truncate(t.astimezone(zone).date(), "week") for t in starts)
+            between = set()
+            while week <= last:
+                between.add(week)
+                week = next_period(week, "week")
+            enforced = {truncate(t.astimezone(zone).date(), "week") for t in moved_enforcements if t is not None}
+            weeks[tz] = report_cache.touched_periods(reader, sides, tz) | between | enforced
+        del sides  # the rows before the reports: at 10M they are hundreds of MB
         yield report_cache.Previous(answers, weeks)
     finally:
         for t in RECOMPUTED:
@@ -806,7 +808,10 @@ def _sides(db: StoreDB, prev: dict[str, str], recomputed: dict[str, str], nxt: d
     facts_now = pl.concat([rows(recomputed["facts"], read, scope_ids),
                            facts_was.filter(pl.col("appeal_id").is_in(qa_only.implode()))])  # not recomputed
     qa = (rows(prev["qa_reviews"], "*", all_ids), rows(nxt["qa_reviews"], "*", all_ids)) if has_qa else None
-    own = [c for c in db.query(f"select * from {nxt['spans']} where 1 = 0").columns if c not in SPAN_FACTS]
+    # of a stretch, what a default view's backlog reads: when it holds, and the keys it carries
+    # (an owner's); the rest from its appeal's facts row
+    carried = db.query(f"select * from {nxt['spans']} where 1 = 0").columns
+    own = ["appeal_id", "open_from", "open_to", *(k for k in report_cache.ASK_KEYS if k in carried and k not in SPAN_FACTS)]
     attrs = [c for c in ("appeal_id", *report_cache.ASK_KEYS, "ttr_deadline_at") if c == "appeal_id" or c not in own]
     spans = tuple(rows(table, ", ".join(own), scope_ids).join(facts.select(attrs), on="appeal_id", how="inner")
                   for table, facts in ((prev["spans"], facts_was), (recomputed["spans"], facts_now)))
@@ -971,6 +976,7 @@ def _build(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict, nxt: dict, scope
                 {**wh.adapter_params, **p})
             cx.duck.execute(native, np_ or None)
             staging[name] = f"select * from refresh_{name}"
+        cx.duck.execute(f"drop table if exists {EVENTS_POOL}")  # its rows are in refresh_stg_appeal_events now
     ordered = isinstance(db, DuckStoreDB)  # a server store's tables have no row-group min and max
     if scope_ids is not None:
         sp: dict = {}

@@ -23,7 +23,6 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -91,13 +90,18 @@ def default_asks(as_of: datetime, zones: list[str]) -> list[dict]:
 ASK_KEYS: tuple[str, ...] = tuple(dict.fromkeys([*CLI_DEFAULT_REPORT["by"], *(k for by, _ in OVERVIEW_REPORTS for k in by)]))
 
 
+def ask_zones(zones: list[str]) -> list[str]:
+    """The reporting zones of the default views (the CLI's report is in UTC)."""
+    return list(dict.fromkeys(["UTC", *zones]))
+
+
 @dataclass(frozen=True)
 class Previous:
     """What an incremental refresh carries over: the last state's kept answers by ask name,
-    and, for a reporting zone, the week starts whose cells may differ now."""
+    and, by reporting zone (ask_zones), the week starts whose cells may differ now."""
 
     answers: dict[str, pl.DataFrame]
-    weeks: Callable[[str], set[date]]
+    weeks: dict[str, set[date]]
 
 
 def warm(reader, zones: list[str], previous: Previous | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
@@ -117,7 +121,7 @@ def warm(reader, zones: list[str], previous: Previous | None = None) -> tuple[pl
         old = previous.answers.get(name) if previous else None
         if old is not None and plan.period == "week":
             ctes, final, params, parts = engine_sql.report_query(reader, plan)
-            k, frame = key(ctes, final, params, parts), splice(reader, plan, old, previous.weeks(plan.tz))
+            k, frame = key(ctes, final, params, parts), splice(reader, plan, old, previous.weeks[plan.tz])
         else:
             reader.recorded = {}
             try:
