@@ -185,9 +185,9 @@ def test_an_incremental_refresh_computes_only_the_weeks_a_change_touches(tmp_pat
     # 2. a late assignment of B on 11 Mar 10:00 (week of 9 Mar): B's open stretch splits there
     #    and the second part has an owner. Its facts rows move within the week of 9 Mar only
     #    (created 10 Mar; both SLA deadlines, 10 Mar 10:00 and 14 Mar 13:00, in that week).
-    #    The stretches differ from 11 Mar 10:00 on, so every week whose end is later: 9, 16
-    #    and 23 Mar (the count by queue stays, B open either way: the stretches are compared,
-    #    not the cells). One stretch for the CLI (9-23 Mar), and for each of the Overview's
+    #    The stretches differ from 11 Mar 10:00 on (the first one now ends there), so every week
+    #    whose end is later: 9, 16 and 23 Mar (the count by queue stays, B open either way: the
+    #    stretches are compared, not the cells). One stretch for the CLI (9-23 Mar), and for each of the Overview's
     #    three reports the part in its range (9-16 Mar).
     late = [*msg, {"event_id": "b1", "appeal_id": "B", "occurred_at": "2026-03-11T10:00:00Z",
                    "event_type": "assigned", "actor_id": "s1", "actor_type": "specialist"}]
