@@ -74,6 +74,7 @@ from metrics.warehouse import (
     bound_duckdb,
     file_identity,
     in_slice,
+    sql_literal,
     sqla_batches,
 )
 
@@ -755,7 +756,10 @@ def _previous_answers(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict[str, s
         answers = {name: report_cache.decode(by_key[k]) for name, k in names.items() if k in by_key}
         present = set(meta["tables_present"])
         reader = reader_of(wh, db, {**meta, "reports_kept": 0}, nxt)
-        sides = _sides(db, prev, {**nxt, **cx.recomputed}, nxt, scope_ids, reader, "qa_reviews" in present)
+        with _store_share(db, STORE_SHARE):
+            # the rows come from scans of whole stored tables (the previous file's too): within
+            # the store's own share, its cache filled half the budget (10M: 2.29 GB peak)
+            sides = _sides(db, prev, {**nxt, **cx.recomputed}, nxt, scope_ids, reader, "qa_reviews" in present)
         diverged = report_cache.backlog_divergence(*sides.spans)
         moved_enforcements: list[datetime] = []
         if "enforcements" in present:  # appeal_rate's denominator, by enforced_at
@@ -784,6 +788,21 @@ def _previous_answers(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict[str, s
     finally:
         for t in RECOMPUTED:
             db.execute(f"drop table if exists {_recomputed(nxt, t)}")
+
+
+@contextlib.contextmanager
+def _store_share(db: StoreDB, share: float):
+    """A DuckDB store's connection bounded to `share` of the process budget for a while, then
+    to its limit before."""
+    if not isinstance(db, DuckStoreDB):
+        yield
+        return
+    before = db.con.execute("select current_setting('memory_limit')").fetchone()[0]
+    bound_duckdb(db.con, share)
+    try:
+        yield
+    finally:
+        db.con.execute(f"set memory_limit = {sql_literal(before)}")
 
 
 def _sides(db: StoreDB, prev: dict[str, str], recomputed: dict[str, str], nxt: dict[str, str], scope_ids: pl.Series,
