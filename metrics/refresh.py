@@ -869,17 +869,12 @@ def _events_pool(cx: Compute, candidates: str, appeal_ids: set[str], params: dic
     """Stage, in one pass, every event row carrying a candidate id (`candidates`: a select of
     `id`) or belonging to one of `appeal_ids` into EVENTS_POOL; return the (event id, appeal
     key) pairs of the candidate ids (null appeal: '')."""
-    wh = cx.wh
-    appeal, event = wh.staged_text("src.appeal_id"), wh.staged_text("src.event_id")
-    p = dict(params)
-    pooled = cx.id_set(sorted(appeal_ids), p)
-    staged = wh.staging_ctes(src_filter={"appeal_events": f"{event} is not null and ({appeal} in (select id from "
-                                                          f"refresh_pooled) or {event} in (select id from "
-                                                          "refresh_candidates))"})["stg_appeal_events"]
-    for sql in (f"create or replace temp table refresh_candidates as {candidates}",
-                f"create or replace temp table {EVENTS_POOL} as with refresh_pooled as ({pooled}) {staged}"):
-        native, np_ = _duckdb_params(sql, {**wh.adapter_params, **p})
-        cx.duck.execute(native, np_ or None)
+    native, np_ = _duckdb_params(f"create or replace temp table refresh_candidates as {candidates}",
+                                 {**cx.wh.adapter_params, **params})
+    cx.duck.execute(native, np_ or None)
+    event = cx.wh.staged_text("src.event_id")
+    _pool_rows(cx, f"create or replace temp table {EVENTS_POOL} as", appeal_ids,
+               f"or {event} in (select id from refresh_candidates)")
     cx.pooled = set(appeal_ids)
     return cx.frame(f"select distinct event_id, coalesce(appeal_id, '') as appeal_id from {EVENTS_POOL} "
                     "where event_id in (select id from refresh_candidates)", {})
@@ -890,17 +885,23 @@ def _add_to_pool(cx: Compute, appeal_ids: set[str]) -> None:
     with a changed appeal), in one more pass: the rows of their ids it holds already."""
     if not appeal_ids:
         return
+    event = cx.wh.staged_text("src.event_id")
+    _pool_rows(cx, f"insert into {EVENTS_POOL}", appeal_ids,
+               f"and not coalesce({event} in (select id from refresh_candidates), false)")
+    cx.pooled |= appeal_ids
+
+
+def _pool_rows(cx: Compute, verb: str, appeal_ids: set[str], also: str) -> None:
+    """`verb` (a create or an insert) the staged event rows with an id, of `appeal_ids`, `also`
+    (a further condition on the source row, joined by its own `or` / `and`)."""
     wh = cx.wh
     p: dict = {}
-    more = cx.id_set(sorted(appeal_ids), p)
+    pooled = cx.id_set(sorted(appeal_ids), p)
     appeal, event = wh.staged_text("src.appeal_id"), wh.staged_text("src.event_id")
-    staged = wh.staging_ctes(src_filter={"appeal_events": f"{event} is not null and {appeal} in (select id from "
-                                                          f"refresh_more) and not coalesce({event} in (select id from "
-                                                          "refresh_candidates), false)"})["stg_appeal_events"]
-    native, np_ = _duckdb_params(f"insert into {EVENTS_POOL} with refresh_more as ({more}) {staged}",
-                                 {**wh.adapter_params, **p})
+    staged = wh.staging_ctes(src_filter={"appeal_events": f"{event} is not null and ({appeal} in (select id from "
+                                                          f"refresh_pooled) {also})"})["stg_appeal_events"]
+    native, np_ = _duckdb_params(f"{verb} with refresh_pooled as ({pooled}) {staged}", {**wh.adapter_params, **p})
     cx.duck.execute(native, np_ or None)
-    cx.pooled |= appeal_ids
 
 
 def _enforced_since(cx: Compute, prev_as_of: str) -> pl.Series:

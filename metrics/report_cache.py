@@ -82,10 +82,6 @@ def named_asks(as_of: datetime, zones: list[str]) -> list[tuple[str, dict]]:
     return asks
 
 
-def default_asks(as_of: datetime, zones: list[str]) -> list[dict]:
-    return [ask for _, ask in named_asks(as_of, zones)]
-
-
 # every grouping key of the default views (touched_periods compares each appeal's cells by them)
 ASK_KEYS: tuple[str, ...] = tuple(dict.fromkeys([*CLI_DEFAULT_REPORT["by"], *(k for by, _ in OVERVIEW_REPORTS for k in by)]))
 

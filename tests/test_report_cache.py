@@ -36,7 +36,7 @@ def test_kept_reports_equal_their_computation(tmp_path, monkeypatch):
     result = refresh.refresh(url, report_zones=ZONES)
     assert result.mode == "full"
     reader = refresh.source(url)
-    asks = report_cache.default_asks(reader.as_of, ZONES)
+    asks = [ask for _, ask in report_cache.named_asks(reader.as_of, ZONES)]
     # the CLI's default report, and the Overview's three reports in each of the two zones
     assert len(asks) == 1 + 3 * 2
     assert reader.meta["reports_kept"] == len(asks)
@@ -58,7 +58,7 @@ def test_another_question_is_computed(tmp_path, monkeypatch):
     refresh.refresh(url, report_zones=["UTC"])
     reader = refresh.source(url)
     computed = _count_computed(monkeypatch)
-    ask = report_cache.default_asks(reader.as_of, ["UTC"])[1]
+    ask = report_cache.named_asks(reader.as_of, ["UTC"])[1][1]
     queue = api.report(reader, as_of=reader.as_of, **ask | {"by": ["queue"]})["queue"].drop_nulls()[0]
     assert computed[0] == 1  # by queue: not a kept view
     api.report(reader, as_of=reader.as_of, **ask | {"filters": {"queue": [queue]}})
