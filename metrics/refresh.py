@@ -821,7 +821,8 @@ def _sides(db: StoreDB, prev: dict[str, str], recomputed: dict[str, str], nxt: d
 
     def rows(table: str, cols: str, ids: pl.Series) -> pl.DataFrame:
         p: dict = {}
-        return _utc(db.query(f"select {cols} from {table} where appeal_id in ({_store_id_set(db, ids.to_list(), p)})", p))
+        # typed as the engine's (instants in UTC, an all-null column typed): the Polars engine reads them
+        return _typed(db.query(f"select {cols} from {table} where appeal_id in ({_store_id_set(db, ids.to_list(), p)})", p))
 
     facts_was = rows(prev["facts"], read, all_ids)
     facts_now = pl.concat([rows(recomputed["facts"], read, scope_ids),
@@ -835,15 +836,6 @@ def _sides(db: StoreDB, prev: dict[str, str], recomputed: dict[str, str], nxt: d
     spans = tuple(rows(table, ", ".join(own), scope_ids).join(facts.select(attrs), on="appeal_id", how="inner")
                   for table, facts in ((prev["spans"], facts_was), (recomputed["spans"], facts_now)))
     return report_cache.Sides(facts=(facts_was, facts_now), qa=qa, spans=spans)
-
-
-def _utc(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every instant column in UTC (the Polars engine's frames; stores return them in the
-    connection's zone, or without one)."""
-    return frame.with_columns(
-        (pl.col(c).dt.replace_time_zone("UTC") if t.time_zone is None else pl.col(c).dt.convert_time_zone("UTC"))
-        .dt.cast_time_unit("us")
-        for c, t in frame.schema.items() if isinstance(t, pl.Datetime))
 
 
 def _moved_rows(db: StoreDB, old: str, new: str, only: pl.Series | None) -> pl.DataFrame:
