@@ -40,8 +40,8 @@ OVERVIEW_REPORTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("queue",), SLA_METRICS),  # exceptions table, per queue
     ((), SLA_METRICS),  # exceptions table, all queues
 )
-# `python -m metrics report` with its defaults (interfaces.md: --by queue --period week)
-CLI_DEFAULT_REPORT = {"by": ["queue"], "period": "week"}
+# `python -m metrics report` with its defaults (interfaces.md: --by queue --period week, UTC)
+CLI_DEFAULT_REPORT = {"by": ["queue"], "period": "week", "tz": "UTC"}
 
 SCHEMA = {"report_key": pl.Utf8, "answer": pl.Utf8}
 
@@ -87,8 +87,8 @@ ASK_KEYS: tuple[str, ...] = tuple(dict.fromkeys([*CLI_DEFAULT_REPORT["by"], *(k 
 
 
 def ask_zones(zones: list[str]) -> list[str]:
-    """The reporting zones of the default views (the CLI's report is in UTC)."""
-    return list(dict.fromkeys(["UTC", *zones]))
+    """The reporting zones of the default views: the CLI's report's and the Overview's."""
+    return list(dict.fromkeys([CLI_DEFAULT_REPORT["tz"], *zones]))
 
 
 @dataclass(frozen=True)
