@@ -279,8 +279,9 @@ def _hash_sum(dialect: str, h: str) -> str:
 
 def _staging_with(wh: Warehouse, scope: str | None, shared: str | None) -> dict[str, str]:
     """The warehouse's staging CTEs, restricted to the appeals in `scope` when given: their
-    appeal rows, and every event row whose event id one of their rows carries (the engine
-    keeps the earliest row of an id across appeals, so those rows must compete).
+    appeal rows, every event row whose event id one of their rows carries (the engine keeps
+    the earliest row of an id across appeals, so those rows must compete), and every
+    enforcement row of the ids they name.
 
     `shared`: the event ids carried by more than one appeal (null appeal: its own key) that a
     scope appeal carries. An id a scope appeal carries is either carried by that appeal only
