@@ -282,6 +282,18 @@ def config_checks(url=None):
 DRILL_LIMIT_MAX = 5000
 
 
+def _page_of_facts(select: str, cond: str, order: str, limit: int, offset: int) -> str:
+    """A page of `appeal_facts` rows and the count of all that match, in one statement (one
+    snapshot). The count is its own aggregate: `count(*) over ()` on the page's query kept
+    every matching wide row to number them before the limit (at 10M, 278k open appeals in the
+    needs-action list: 0.69 s against 0.41 s this way, where the page is a top-N)."""
+    return (
+        f"select page.*, total.total_rows from (select {select} from appeal_facts where {cond} "
+        f"order by {order} limit {limit} offset {offset}) as page "
+        f"cross join (select count(*) as total_rows from appeal_facts where {cond}) as total order by {order}"
+    )
+
+
 def _filter_sql(filters: dict | None, params: dict, alias: str = "") -> list[str]:
     from metrics.catalog import resolve_keys
 
@@ -320,10 +332,7 @@ def appeals(url=None, as_of=None, filters: dict | None = None, where: Condition 
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
     schema = dict(ALL_FACTS_COLUMNS)
     cols = ", ".join(schema)
-    select = (
-        f"select {cols}, count(*) over () as total_rows from appeal_facts where {cond} "
-        f'order by {order_by}, appeal_id collate "C" limit {limit} offset {max(0, int(offset))}'
-    )
+    select = _page_of_facts(cols, cond, f'{order_by}, appeal_id collate "C"', limit, max(0, int(offset)))
     frame = wh.query(wh.compose(None, select, params), params)
     total = int(frame["total_rows"][0]) if frame.height else 0
     return conform(frame, schema), total
@@ -374,10 +383,7 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
     schema = dict(ALL_FACTS_COLUMNS)
     cols = ", ".join(schema)
     limit = max(0, min(int(limit), DRILL_LIMIT_MAX))
-    select = (
-        f"select {cols}, {flags}, count(*) over () as total_rows from appeal_facts where {cond} "
-        f'order by appeal_id collate "C" limit {limit} offset {max(0, int(offset))}'
-    )
+    select = _page_of_facts(f"{cols}, {flags}", cond, 'appeal_id collate "C"', limit, max(0, int(offset)))
     frame = wh.query(wh.compose(None, select, params), params)
     total = int(frame["total_rows"][0]) if frame.height else 0
     flag_schema = {flag: pl.Boolean for flag in member_flags}
