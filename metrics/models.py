@@ -8,7 +8,8 @@ catalog (constants, never user input); user values are bind parameters (`:as_of`
 
 from __future__ import annotations
 
-from functools import cache
+import re
+from functools import cache, lru_cache
 from pathlib import Path
 
 from metrics import dialect as sql_dialect
@@ -84,8 +85,34 @@ def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, sele
         if name == upto:
             break
     ctes.update(final_ctes or {})
+    ctes = _read_by(ctes, select)
+    if not ctes:
+        return select
     body = ",\n".join(f"{name} as (\n{_indent(sql)}\n)" for name, sql in ctes.items())
     return f"with {body}\n{select}"
+
+
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@lru_cache(maxsize=4096)
+def _words(sql: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(sql.lower()))
+
+
+def _read_by(ctes: dict[str, str], select: str) -> dict[str, str]:
+    """The CTEs `select` reads, directly or through another, in their order. The database
+    runs no other, but parses and binds every one: a small query carrying the whole chain
+    took 25 ms on a 10M store and 60 ms on a DuckDB warehouse, 1-2 ms without it. A name
+    that only appears in a comment or a literal keeps its CTE: harmless."""
+    by_word = {name.lower(): name for name in ctes}  # SQL names are case-insensitive
+    read: set[str] = set()
+    todo = [select]
+    while todo:
+        for word in (_words(todo.pop()) & by_word.keys()) - read:
+            read.add(word)
+            todo.append(ctes[by_word[word]])
+    return {name: sql for name, sql in ctes.items() if name.lower() in read}
 
 
 def _indent(sql: str) -> str:
