@@ -95,9 +95,13 @@ def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, sele
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-@lru_cache(maxsize=4096)
 def _words(sql: str) -> frozenset[str]:
     return frozenset(_WORD.findall(sql.lower()))
+
+
+# the CTE bodies repeat (staging and the models, a few dozen); the selects seldom do, and a
+# report's is tens of kB: only the bodies are kept
+_body_words = lru_cache(maxsize=256)(_words)
 
 
 def _read_by(ctes: dict[str, str], select: str) -> dict[str, str]:
@@ -107,11 +111,11 @@ def _read_by(ctes: dict[str, str], select: str) -> dict[str, str]:
     that only appears in a comment or a literal keeps its CTE: harmless."""
     by_word = {name.lower(): name for name in ctes}  # SQL names are case-insensitive
     read: set[str] = set()
-    todo = [select]
+    todo = [_words(select)]
     while todo:
-        for word in (_words(todo.pop()) & by_word.keys()) - read:
+        for word in (todo.pop() & by_word.keys()) - read:
             read.add(word)
-            todo.append(ctes[by_word[word]])
+            todo.append(_body_words(ctes[by_word[word]]))
     return {name: sql for name, sql in ctes.items() if name.lower() in read}
 
 

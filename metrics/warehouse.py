@@ -626,14 +626,10 @@ class Warehouse:
         """The full query: staging, models (or their materialized tables), extra CTEs, select."""
         from metrics import models
 
-        if self.dialect == "spark":
-            if not _reads_models(select, extra_ctes):
-                # Spark analyses every CTE of a query, read or not: 4 s for a holiday list
-                # carrying the whole model chain, on the sample over Spark Connect
-                ctes = {**self.staging_ctes(), **(extra_ctes or {})}
-                return "with " + ",\n".join(f"{name} as (\n{sql}\n)" for name, sql in ctes.items()) + f"\n{select}"
-            if (params or {}).get("as_of"):
-                self.materialize(params["as_of"])  # without it Spark reruns every model per reference
+        if self.dialect == "spark" and (params or {}).get("as_of") and _reads_models(select, extra_ctes):
+            # without it Spark reruns every model per reference; a query that reads none (a
+            # holiday list) carries none of them either (models.with_models keeps what it reads)
+            self.materialize(params["as_of"])
         overrides = self.model_overrides((params or {}).get("as_of"))
         return models.with_models(self.staging_ctes(), extra_ctes, select, overrides=overrides, dialect=self.dialect)
 
