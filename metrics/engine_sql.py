@@ -231,11 +231,17 @@ def _backlog_steps(wh: Warehouse, plan: ReportPlan, ctes: dict[str, str], fk: st
     )
     last = "cast(:period_to as date)"
     is_breached = "breached_in is not null and (closed_in is null or breached_in < closed_in)"
+    # stretches alike in their three periods and keys step together: counted once, the four
+    # kinds of step come from a few hundred rows instead of four passes over every stretch
+    # (10M store, one queue, week grain: 1.1 s -> 0.37 s; bench/README.md)
+    marks = ", ".join(str(i) for i in range(1, len(keys) + 4))
+    ctes["backlog_kinds"] = (f"select opened_in, closed_in, breached_in{key_cols}, cast(count(*) as integer) as stretches\n"
+                             f"    from backlog_marks group by {marks}")
     ctes["backlog_deltas"] = (
-        f"select opened_in as period_start{key_cols}, 1 as open_step, 0 as breached_step from backlog_marks\n"
-        f"    union all select closed_in{key_cols}, -1, 0 from backlog_marks where closed_in <= {last}\n"
-        f"    union all select breached_in{key_cols}, 0, 1 from backlog_marks where {is_breached} and breached_in <= {last}\n"
-        f"    union all select closed_in{key_cols}, 0, -1 from backlog_marks where {is_breached} and closed_in <= {last}"
+        f"select opened_in as period_start{key_cols}, stretches as open_step, 0 as breached_step from backlog_kinds\n"
+        f"    union all select closed_in{key_cols}, -stretches, 0 from backlog_kinds where closed_in <= {last}\n"
+        f"    union all select breached_in{key_cols}, 0, stretches from backlog_kinds where {is_breached} and breached_in <= {last}\n"
+        f"    union all select closed_in{key_cols}, 0, -stretches from backlog_kinds where {is_breached} and closed_in <= {last}"
     )
     group_by = ", ".join(str(i) for i in range(1, len(keys) + 2))
     ctes["backlog_steps"] = (f"select period_start{key_cols}, sum(open_step) as open_step, "
