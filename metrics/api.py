@@ -376,6 +376,14 @@ def members(url=None, metric: str = "overturn_rate", period_start=None, period: 
 
             conds.append(f"{resolve_keys([k])[0]} is null")
     conds.append(cohort.where.sql())
+    # the cell's instants first, widened by a day each side for any zone (the exact test
+    # follows): a range the database checks against each row group's bounds and pushes into
+    # its scan; the period's expression alone was evaluated on every row of the group
+    from metrics.periods import next_period
+
+    params["cell_next"] = next_period(params["cell_period"], period) if params["cell_period"] else None
+    conds.append(f"{cohort.timestamp} >= cast(:cell_period as date) - interval '1 day'")
+    conds.append(f"{cohort.timestamp} < cast(:cell_next as date) + interval '1 day'")
     conds.append(f"{period_of(cohort.timestamp, period, tz, wh.dialect)} = cast(:cell_period as date)")
     cond = " and ".join(f"({c})" for c in conds)
     member_flags = m.kind.member_flags(m)

@@ -88,8 +88,18 @@ def with_models(staging: dict[str, str], final_ctes: dict[str, str] | None, sele
     ctes = _read_by(ctes, select)
     if not ctes:
         return select
-    body = ",\n".join(f"{name} as (\n{_indent(sql)}\n)" for name, sql in ctes.items())
+    inlined = {name for name, sql in (overrides or {}).items() if dialect != "spark" and _ALIAS.fullmatch(sql.strip())}
+    body = ",\n".join(f"{name} as {'not materialized ' if name in inlined else ''}(\n{_indent(sql)}\n)"
+                       for name, sql in ctes.items())
     return f"with {body}\n{select}"
+
+
+# A model read from its table (a store, a materialized session) is a bare alias of it. A query
+# reading it twice (a drill-down's page and its count) made DuckDB materialize all of it
+# first, and PostgreSQL does the same: 0.15 s against 0.05 s for a month's cell on the 10M
+# store. Inlined, each reference is a scan with the query's own filters pushed into it.
+# Spark has no such clause (and inlines by itself).
+_ALIAS = re.compile(r"select \* from [\w.\"]+", re.IGNORECASE)
 
 
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
