@@ -3,7 +3,7 @@
 Resolves the warehouse URL (APPEALS_WAREHOUSE_URL > .streamlit/secrets.toml
 [connections.warehouse] url > the bundled sample DuckDB), opens it read-only through
 st.connection, renders the global sidebar filters (kept in the URL) and runs the page.
-Run: streamlit run app.py
+Run: bash scripts/dashboard.sh (python -m ui.server: `streamlit run app.py`, the app's modules imported first)
 """
 
 from __future__ import annotations

@@ -14,4 +14,5 @@ if [ ! -f data/sample/warehouse.duckdb ]; then
   .venv/bin/python -c "from metrics.bundled_sample import ensure_sample_duckdb; ensure_sample_duckdb()"
 fi
 
-exec .venv/bin/streamlit run app.py "$@"
+# ui.server: `streamlit run app.py` with the app's modules imported before the server listens
+exec .venv/bin/python -m ui.server "$@"

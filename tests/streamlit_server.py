@@ -1,4 +1,4 @@
-"""`streamlit run app.py` as a real server for the browser tests: started on a free port,
+"""`streamlit run app.py` (as scripts/dashboard.sh starts it: `python -m ui.server`) as a real server for the browser tests: started on a free port,
 waited for through its health endpoint, always stopped."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def running_app(port: int, host: str, env: dict, log_path: Path, extra_args: tup
     """The app served on host:port until the block ends; yields its base URL."""
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "-m", "ui.server", "--server.headless", "true", "--server.port", str(port),
          "--server.address", host, "--browser.gatherUsageStats", "false", *extra_args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
