@@ -535,7 +535,10 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
     prev = loc.meta()
     # taken before anything is read: a file written during this refresh no longer matches it
     identity = _unchanged_file_identity(wh)
+    zones = report_zones or report_cache.default_zones()
+    reports_version = _reports_version(wh, loc, prev)
     if (not full and identity is not None and prev is not None and prev.get("engine_version") == engine_version()
+            and prev.get("reports_version") == reports_version
             and identity in (prev.get("file_identity"), loc.noted_identity())):
         return RefreshResult("unchanged", 0, int(prev.get("appeals", 0)), datetime.fromisoformat(prev["as_of"]),
                              "the warehouse file is unchanged since the last refresh")
@@ -559,6 +562,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
 
         def unchanged() -> RefreshResult | None:
             if reason or prev["as_of"] != as_of_p or prev["whole"] != whole:
+                return None
+            if prev.get("reports_version") != reports_version:  # kept again, computed whole
                 return None
             if identity is not None:
                 loc.note_identity(identity)  # the next look needs no reading while the file stays as it is
@@ -609,7 +614,7 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
                 say(0.88, "Ordering the facts and open stretches for the reports' filters")
                 order_tables(db, next_names)
             say(0.9, "Computing the default views' reports")
-            zones = report_zones or report_cache.default_zones()
+            meta["reports_version"] = report_cache.sql_version(reader_of(wh, db, meta, next_names))
             with _previous_answers(cx, db, wh, prev_names, next_names, prev, meta, scope_ids, loc.kept,
                                    zones) as previous:
                 # the state being written
@@ -627,6 +632,20 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
     say(1.0, "Done")
     recomputed = meta["recomputed"]
     return RefreshResult(mode, recomputed, total, as_of, reason or "incremental")
+
+
+def _reports_version(wh: Warehouse, loc: Location, prev: dict | None) -> str | None:
+    """report_cache.sql_version over the live state (its dialect and optional tables), or None
+    without one."""
+    if prev is None:
+        return None
+    reader = open_store(wh, loc)
+    if reader is None:
+        return None
+    try:
+        return report_cache.sql_version(reader)
+    finally:
+        reader.db.close()
 
 
 def _unchanged_file_identity(wh: Warehouse) -> list | None:
@@ -753,7 +772,8 @@ def _previous_answers(cx: Compute, db: StoreDB, wh: Warehouse, prev: dict[str, s
     Drops the tables _build kept its recomputed rows in."""
     names = (meta_prev or {}).get("kept_asks")
     try:
-        if scope_ids is None or not names:
+        # answers of another report SQL are not spliced with cells of this one
+        if scope_ids is None or not names or meta_prev.get("reports_version") != meta["reports_version"]:
             yield None
             return
         stored = db.query(f"select report_key, answer from {prev['report_cache']}")

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -80,6 +81,35 @@ def named_asks(as_of: datetime, zones: list[str]) -> list[tuple[str, dict]]:
             asks.append((f"overview {i} {tz}", {"by": list(by), "period": "week", "date_from": start, "date_to": end,
                                                 "metrics": list(metrics), "tz": tz, "filters": {}}))
     return asks
+
+
+# sql_version's zones: a report's SQL depends on the zone only through UTC or not; fixed, the
+# version is one for every refresh of one code (the dashboard's and the CLI's may keep others)
+_VERSION_ZONES = ["UTC", "America/New_York"]
+_PERIOD_BIND = re.compile(r":period(_end)?_\d+\b")
+
+
+def sql_version(reader) -> str:
+    """The default views' report SQL as this code writes it. A kept answer is found by its
+    query's key, so a code change to a report's SQL that leaves every model as it was (no
+    full rebuild) left the kept answers unreachable until the warehouse changed, and an
+    incremental refresh spliced answers of the old SQL with cells of the new. The store notes
+    this version; another one keeps every answer again, computed whole (metrics.refresh).
+    Only the text counts: the bind values, and the periods' list, whose length follows the
+    as-of and the data, are left out."""
+    from metrics import api, engine_sql
+    from metrics.warehouse import WarehouseError
+
+    texts = []
+    for name, ask in named_asks(reader.as_of, _VERSION_ZONES):
+        try:
+            plan = api.plan_report(reader, as_of=reader.as_of, **ask)
+        except WarehouseError:
+            continue
+        ctes, final, _params, parts = engine_sql.report_query(reader, plan)
+        body = [[k, v] for k, v in ctes.items() if k != "periods"] + [["final", final], ["parts", parts]]
+        texts.append([name, _PERIOD_BIND.sub(":period_n", json.dumps(body))])
+    return hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]
 
 
 # every grouping key of the default views (touched_periods compares each appeal's cells by them)

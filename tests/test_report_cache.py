@@ -97,6 +97,47 @@ def test_overview_first_load_reads_kept_reports(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+def test_a_change_to_the_reports_sql_keeps_them_again_whole(tmp_path, monkeypatch):
+    """A code change to a report's SQL that leaves every model as it was (the engine version,
+    so no full rebuild): the kept answers were found by the old queries' keys, so none was read
+    again until the warehouse changed. The store notes the reports' SQL version; another one
+    keeps them again, each computed whole (never an old answer spliced with new cells)."""
+    from metrics import engine_sql
+
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    url = make_warehouse(tmp_path, random_tables(3, n_appeals=40))
+    assert refresh.refresh(url, report_zones=["UTC"]).mode == "full"
+    reader = refresh.source(url)
+    version = reader.meta["reports_version"]
+    assert len(version) == 16 and version == report_cache.sql_version(reader)
+    reader.db.close()
+    assert refresh.refresh(url, report_zones=["UTC"]).mode == "unchanged"
+
+    real = engine_sql.report_query
+
+    def reworded(wh, plan):  # the same answer, other SQL text: what a code change looks like
+        ctes, final, params, parts = real(wh, plan)
+        return ctes, final + "\n-- reworded", params, parts
+
+    monkeypatch.setattr(engine_sql, "report_query", reworded)
+
+    def no_splice(*args):
+        raise AssertionError("an answer of the old SQL was spliced")
+
+    monkeypatch.setattr(report_cache, "splice", no_splice)
+    # the warehouse is the same file: before, this was "unchanged" and kept the old answers
+    result = refresh.refresh(url, report_zones=["UTC"])
+    assert (result.mode, result.recomputed) == ("incremental", 0)
+    reader = refresh.source(url)
+    assert reader.meta["reports_version"] not in (None, version)
+    computed = _count_computed(monkeypatch)
+    for _, ask in report_cache.named_asks(reader.as_of, ["UTC"]):
+        api.report(reader, as_of=reader.as_of, **ask)
+    assert computed[0] == 0  # every default view read from what the store keeps, under the new SQL
+    reader.db.close()
+    assert refresh.refresh(url, report_zones=["UTC"]).mode == "unchanged"
+
+
 # -- an incremental refresh splices the kept answers (report_cache.splice) ----------------------
 # Four appeals in four ISO weeks (UTC; weeks start on Monday): 2 Mar, 9 Mar, 16 Mar, 23 Mar 2026.
 # A, C, D decided within their week; B created 10 Mar and still open. Calendar SLAs: first touch
