@@ -16,6 +16,8 @@ SCRIPT = textwrap.dedent("""
     import sys
     from ui import server
     names = server.preload()
+    from ui import charts
+    built = charts._sparkline_shape.cache_info().misses
     before = set(sys.modules)
     from streamlit.testing.v1 import AppTest  # imported after the preload: not what a first load imports
     before |= set(sys.modules)
@@ -24,7 +26,10 @@ SCRIPT = textwrap.dedent("""
     assert at.title and at.title[0].value, "the Overview rendered no title"
     mine = ("metrics", "ui", "pages", "altair", "polars", "duckdb", "duckdb_engine", "sqlalchemy", "pandas")
     late = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in mine)
+    from ui import charts
+    shapes = charts._sparkline_shape.cache_info()
     print("PRELOADED", len(names))
+    print("SHAPES", built, shapes.misses, shapes.hits > 0)
     print("LATE", late)
 """)
 
@@ -37,7 +42,9 @@ def test_a_first_load_imports_nothing_of_the_app_the_server_had_not():
     done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.startswith(("PRELOADED", "LATE")))
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.startswith(("PRELOADED", "LATE", "SHAPES")))
     # the seven pages and ui.server.LAZY's twelve modules
     assert lines["PRELOADED"] == "19"
     assert lines["LATE"] == "[]", f"imported on the first load, not by ui.server.preload: {lines['LATE']}"
+    # both sparkline shapes built by the preload, none by the first load, which used them
+    assert lines["SHAPES"] == "2 2 True"

@@ -5,7 +5,8 @@
 Streamlit imports what app.py and its pages import on the first run of the first session: the
 engine, the UI helpers, Altair, Polars, DuckDB, pandas' table styling. The first lead to open
 a freshly started dashboard waited for those imports, about 1.3 s of a 10M first load
-(bench/README.md). Imported here, before the server listens, that time is part of the
+(bench/README.md), and the first chart built (Altair reads its schema; the sparklines' shapes
+are built once per process). Done here, before the server listens, that time is part of the
 server's start instead. A page module renders only when run as a script (`__main__`), so
 importing one runs nothing.
 """
@@ -27,7 +28,8 @@ LAZY = ("metrics.faults", "metrics.redact", "metrics.store", "metrics.refresh", 
 
 
 def preload() -> list[str]:
-    """Import app.py's page modules and what a first load imports lazily; the names imported."""
+    """Import app.py's page modules and what a first load imports lazily, and build what a
+    process builds once (ui.charts.prebuild); the names imported."""
     pages = sorted(f"pages.{p.stem}" for p in (ROOT / "pages").glob("*.py") if not p.stem.startswith("_"))
     # st.cache_data / st.cache_resource check their settings at decoration and warn that no
     # runtime exists yet; the caches themselves are made on first call, inside the runtime
@@ -43,6 +45,9 @@ def preload() -> list[str]:
     finally:
         for log, level in zip(quiet, levels, strict=True):
             log.setLevel(level)
+    from ui import charts
+
+    charts.prebuild()
     return [*pages, *LAZY]
 
 
