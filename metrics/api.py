@@ -128,9 +128,16 @@ def key_values(url=None, keys=("queue",), as_of=None) -> dict[str, list[str]]:
     as_of_dt = resolve_as_of(wh, as_of)
     cols = [resolve_keys([k])[0] for k in keys]
     params = {"as_of": as_of_param(as_of_dt)}
-    sql = wh.compose(None, f"select distinct {', '.join(dict.fromkeys(cols))} from appeal_facts", params)
+    distinct = list(dict.fromkeys(cols))
+    # each column's values on its own: the distinct combinations of all of them took a hash
+    # of every tuple (the sidebar's five over the 10M store: 0.17 s against 0.10 s)
+    sql = wh.compose(None, " union all ".join(
+        f"select {i} as key_index, {c} as key_value from (select distinct {c} from appeal_facts) as d{i}"
+        for i, c in enumerate(distinct)), params)
     rows = wh.query(sql, params)
-    return {k: sorted(v for v in rows[c].unique().to_list() if v is not None) for k, c in zip(keys, cols, strict=True)}
+    values = {c: sorted(v for v in rows.filter(pl.col("key_index") == i)["key_value"].to_list() if v is not None)
+              for i, c in enumerate(distinct)}
+    return {k: values[c] for k, c in zip(keys, cols, strict=True)}
 
 
 def _date(value, name: str) -> date | None:
