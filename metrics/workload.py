@@ -81,6 +81,21 @@ def by_group(url=None, as_of=None, key: str | None = "queue", hours: float = DEF
     return out.with_columns((ages.dt.total_seconds() / 3600.0).alias("oldest_age_hours"))
 
 
+def total_of(groups: pl.DataFrame) -> pl.DataFrame:
+    """by_group's one total row (key None), from its rows by any key: every open appeal is in
+    exactly one group (a null value is a group of its own), so the counts add up, and the
+    oldest open appeal is the oldest of the groups'. No rows: no open appeal, no row (as
+    by_group). A page that shows both asks the warehouse once."""
+    if groups.is_empty():
+        return pl.DataFrame(schema={"group_value": pl.Utf8} | WORKLOAD_SCHEMA | {"oldest_age_hours": pl.Float64})
+    return groups.select(
+        pl.lit(None, pl.Utf8).alias("group_value"),
+        *(pl.col(c).sum().cast(pl.Int64) for c in ("open_appeals", "breached", "due_soon")),
+        pl.col("oldest_created_at").min(),
+        pl.col("oldest_age_hours").max(),
+    )
+
+
 def needs_action_list(url=None, as_of=None, hours: float = DEFAULT_HOURS, filters: dict | None = None,
                       limit: int = 200, offset: int = 0) -> tuple[pl.DataFrame, int]:
     """A page of the open appeals that are breached or due within `hours`, soonest deadline

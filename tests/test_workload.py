@@ -63,6 +63,21 @@ def test_breached_due_and_open_by_hand(case_url):
     assert by_owner[None]["open_appeals"] == 2  # D3 and X1 were never assigned
 
 
+@pytest.mark.parametrize("key", ["queue", "specialist_id"])
+def test_the_total_row_from_the_groups_rows(case_url, key):
+    """total_of(by_group(key)) is by_group(None): the pages derive the total from the queue rows.
+    By owner the groups include the unassigned (null) one: D3 and X1 (the hand counts above)."""
+    for hours in (4, 24):
+        derived = workload.total_of(workload.by_group(case_url, AS_OF, key=key, hours=hours))
+        assert derived.to_dicts() == workload.by_group(case_url, AS_OF, key=None, hours=hours).to_dicts()
+    assert derived.row(0, named=True)["open_appeals"] == 7 and derived.row(0, named=True)["due_soon"] == 4
+    # no open appeal (as_of before any creation): no row either way
+    early = T("2026-02-01 00:00")
+    empty = workload.by_group(case_url, early, key=key, hours=4)
+    assert empty.is_empty() and workload.total_of(empty).is_empty()
+    assert workload.by_group(case_url, early, key=None, hours=4).is_empty()
+
+
 def test_needs_action_sorted_by_time_left(case_url):
     rows, total = workload.needs_action_list(case_url, AS_OF, hours=4)
     assert total == 4

@@ -519,6 +519,8 @@ def weekly_review(url: str, as_of: datetime, week: str, tz: str = "UTC") -> tupl
 def workload(url: str, as_of: datetime, key: str | None, hours: float, filters: Filters) -> pl.DataFrame:
     from metrics import workload as wl
 
+    if key is None:  # the pages ask by queue too: the total from those rows, not another scan
+        return wl.total_of(workload(url, as_of, "queue", hours, filters))
     return wl.by_group(source(url), as_of=as_of, key=key, hours=hours, filters=filter_dict(filters))
 
 
