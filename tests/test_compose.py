@@ -42,10 +42,11 @@ def test_facts_carry_their_chain_and_none_of_the_later_models():
     # (read from its table, the model is a bare alias, inlined: test_an_alias_read_twice_is_scanned_twice)
     over = models.with_models(STAGING, None, "select * from appeal_facts", overrides={"appeal_facts": "select * from t"})
     assert over == "with appeal_facts as not materialized (\n    select * from t\n)\nselect * from appeal_facts"
-    # Spark has no such clause; an override that computes something stays as it is
+    # Spark has no such clause
     over = models.with_models(STAGING, None, "select * from appeal_facts", overrides={"appeal_facts": "select * from t"},
                               dialect="spark")
     assert over == "with appeal_facts as (\n    select * from t\n)\nselect * from appeal_facts"
+    # an override that computes something is not a bare alias: left to the database
     over = models.with_models(STAGING, None, "select * from appeal_facts",
                               overrides={"appeal_facts": "select * from t where x > 1"})
     assert over.startswith("with appeal_facts as (\n")
