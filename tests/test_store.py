@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
-from metrics import api, refresh, report_cache, store
+from metrics import api, refresh, report_cache, store, workload
 from tests.helpers import make_warehouse
 from tests.randomwh import EVENT_TYPES, random_tables
 
@@ -130,6 +130,11 @@ def assert_store_matches(src, url) -> None:
     assert_frame_equal(api.facts(src, wide=True), api.facts(url, wide=True), check_exact=True)
     assert_frame_equal(api.status_spans(src), api.status_spans(url), check_exact=True)
     assert_frame_equal(_decision_notes(src), _decision_notes(url), check_exact=True)
+    # policy-clock ages with the listed appeals read from the store's facts (open ones first,
+    # then the rest; an unknown id has none) equal those staged from the warehouse's appeals
+    ids = [*api.facts(src, wide=True)["appeal_id"].to_list(), "no-such-appeal"]
+    assert_frame_equal(workload.clock_age_hours(url, src.as_of, ids, store=src).sort("appeal_id"),
+                       workload.clock_age_hours(url, src.as_of, ids).sort("appeal_id"), check_exact=True)
     # the per-appeal data checks read from the hits the store keeps: what they find on the models
     assert api.check(url, kept=src) == api.check(url)
     # every default view the store keeps (an incremental refresh splices them from the last

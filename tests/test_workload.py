@@ -130,6 +130,34 @@ def test_clock_age_of_an_appeal_whose_raw_id_is_padded(tmp_path):
     assert ages == pytest.approx({"A1": 2.0, "A2": 18.0, "A3": 1.0})
 
 
+def test_clock_ages_with_the_listed_appeals_read_from_the_store(tmp_path, monkeypatch):
+    """With the store given, the listed appeals' rows come from its facts and the warehouse
+    gives only the policies and schedules: the same ages as above. A2 is resolved at 10:00 (the
+    store's as_of, its latest instant), so it is found by the second lookup (not open)."""
+    from metrics import refresh, store
+
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    hours = [{"schedule_id": "uk", "timezone": "UTC", "weekday": d, "start_time": "09:00", "end_time": "17:00"}
+             for d in range(1, 6)]
+    url = make_warehouse(tmp_path, {
+        "appeals": [appeal("  A1 ", "2026-03-02 16:00:00"), appeal("A2 ", "2026-03-02 16:00:00", priority="P1"),
+                    appeal("A3", "2026-03-03 08:00:00")],
+        "appeal_events": [ev("e1", "A2", "2026-03-03 10:00:00", "decided", outcome="upheld")],
+        "sla_policies": [policy("*", "P2", 4, 16, clock="business", schedule_id="uk"), policy("*", "P1", 4, 16)],
+        "business_hours": hours})
+    wh = api.open_warehouse(url)
+    refresh.refresh(wh)
+    kept = store.open_store(wh, store.location(wh))
+    try:
+        assert kept.as_of == T("2026-03-03 10:00")
+        assert api.facts(kept).sort("appeal_id")["status"].to_list() == ["open", "resolved", "open"]
+        ages = dict(workload.clock_age_hours(wh, T("2026-03-03 10:00"), ["A1", "A2", "A3", "A9"], store=kept).iter_rows())
+        # as in the test above: A1 2 business hours, A2 18 calendar hours, A3 1 business hour; A9 is no appeal
+        assert ages == pytest.approx({"A1": 2.0, "A2": 18.0, "A3": 1.0})
+    finally:
+        kept.db.close()
+
+
 def test_bad_hours_and_keys_are_refused(case_url):
     with pytest.raises(WarehouseError, match="--hours"):
         workload.by_group(case_url, AS_OF, hours=0)

@@ -564,7 +564,7 @@ def decision_notes(url: str, as_of: datetime, appeal_ids: tuple[str, ...]) -> pl
 def clock_ages(url: str, as_of: datetime, appeal_ids: tuple[str, ...]) -> pl.DataFrame:
     from metrics import workload as wl
 
-    return wl.clock_age_hours(warehouse(url), as_of=as_of, appeal_ids=appeal_ids)
+    return wl.clock_age_hours(warehouse(url), as_of=as_of, appeal_ids=appeal_ids, store=store_reader(url))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Listing the QA reviews behind the number…")
