@@ -129,6 +129,9 @@ def key_values(url=None, keys=("queue",), as_of=None) -> dict[str, list[str]]:
     cols = [resolve_keys([k])[0] for k in keys]
     params = {"as_of": as_of_param(as_of_dt)}
     distinct = list(dict.fromkeys(cols))
+    kept = wh.kept_key_values(params["as_of"])
+    if all(c in kept for c in distinct):
+        return {k: list(kept[c]) for k, c in zip(keys, cols, strict=True)}
     # each column's values on its own: the distinct combinations of all of them took a hash
     # of every tuple (the sidebar's five over the 10M store: 0.17 s against 0.10 s)
     sql = wh.compose(None, " union all ".join(

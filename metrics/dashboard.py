@@ -49,6 +49,9 @@ KPI_METRICS: tuple[str, ...] = (
     "qa_accuracy",
 )
 
+# The sidebar's filters, each a grouping key whose values a store keeps at refresh (api.key_values).
+FILTER_KEYS: tuple[str, ...] = ("queue", "priority", "market", "site", "pod")
+
 # Columns of the per-queue table (every KPI plus the other rates).
 GROUP_TABLE_METRICS: tuple[str, ...] = KPI_METRICS + ("reopen_rate", "escalation_rate")
 

@@ -96,7 +96,8 @@ def sql_version(reader) -> str:
     incremental refresh spliced answers of the old SQL with cells of the new. The store notes
     this version; another one keeps every answer again, computed whole (metrics.refresh).
     Only the text counts: the bind values, and the periods' list, whose length follows the
-    as-of and the data, are left out."""
+    as-of and the data, are left out. The filter keys whose values the store keeps beside
+    (api.key_values) count too: a store written without them keeps them at its next refresh."""
     from metrics import api, engine_sql
     from metrics.warehouse import WarehouseError
 
@@ -109,6 +110,7 @@ def sql_version(reader) -> str:
         ctes, final, _params, parts = engine_sql.report_query(reader, plan)
         body = [[k, v] for k, v in ctes.items() if k != "periods"] + [["final", final], ["parts", parts]]
         texts.append([name, _PERIOD_BIND.sub(":period_n", json.dumps(body))])
+    texts.append(["key_values", list(dashboard.FILTER_KEYS)])
     return hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]
 
 

@@ -627,6 +627,10 @@ class StoreWarehouse(Warehouse):
             self._span_facts = tuple(c for c in SPAN_FACTS if c in columns)
         return self._span_facts
 
+    def kept_key_values(self, as_of_param):
+        self._check_as_of(as_of_param)
+        return dict(self.meta.get("key_values") or {})
+
     def _kept_answers(self) -> dict[str, str]:
         if self._kept is None:
             table = self.tables.get("report_cache")

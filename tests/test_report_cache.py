@@ -138,6 +138,34 @@ def test_a_change_to_the_reports_sql_keeps_them_again_whole(tmp_path, monkeypatc
     assert refresh.refresh(url, report_zones=["UTC"]).mode == "unchanged"
 
 
+def test_the_filter_values_are_kept_at_refresh_and_after_an_upgrade(tmp_path, monkeypatch):
+    """The sidebar's filter lists (api.key_values of dashboard.FILTER_KEYS) are kept in the
+    store's meta at refresh and read from there. A store written by code that kept fewer keys
+    (here: the queue's alone) has another reports version, so the next refresh keeps all of
+    them, with no appeal recomputed, though the warehouse did not change."""
+    from metrics import dashboard
+
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    url = make_warehouse(tmp_path, random_tables(4, n_appeals=40))
+    monkeypatch.setattr(dashboard, "FILTER_KEYS", ("queue",))
+    refresh.refresh(url, report_zones=["UTC"])
+    reader = refresh.source(url)
+    assert list(reader.meta["key_values"]) == ["queue"]
+    reader.db.close()
+    monkeypatch.undo()
+    monkeypatch.setenv("APPEALS_STORE_DIR", str(tmp_path / "stores"))
+    result = refresh.refresh(url, report_zones=["UTC"])
+    assert (result.mode, result.recomputed) == ("incremental", 0)
+    reader = refresh.source(url)
+    kept = reader.meta["key_values"]
+    assert sorted(kept) == ["market", "pod", "priority", "queue", "site"]
+    assert api.key_values(reader, dashboard.FILTER_KEYS) == api.key_values(url, dashboard.FILTER_KEYS)
+    # read from the meta: no query reaches the store's tables
+    monkeypatch.setattr(type(reader), "query", lambda *a, **k: (_ for _ in ()).throw(AssertionError("queried")))
+    assert api.key_values(reader, ("priority", "queue"), reader.as_of) == {"priority": kept["priority"], "queue": kept["queue"]}
+    reader.db.close()
+
+
 # -- an incremental refresh splices the kept answers (report_cache.splice) ----------------------
 # Four appeals in four ISO weeks (UTC; weeks start on Monday): 2 Mar, 9 Mar, 16 Mar, 23 Mar 2026.
 # A, C, D decided within their week; B created 10 Mar and still open. Calendar SLAs: first touch

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
-from metrics import api, refresh, report_cache, store, workload
+from metrics import api, dashboard, refresh, report_cache, store, workload
 from tests.helpers import make_warehouse
 from tests.randomwh import EVENT_TYPES, random_tables
 
@@ -135,6 +135,9 @@ def assert_store_matches(src, url) -> None:
     ids = [*api.facts(src, wide=True)["appeal_id"].to_list(), "no-such-appeal"]
     assert_frame_equal(workload.clock_age_hours(url, src.as_of, ids, store=src).sort("appeal_id"),
                        workload.clock_age_hours(url, src.as_of, ids).sort("appeal_id"), check_exact=True)
+    # the sidebar's filter values, kept at refresh, equal a scan of the facts
+    assert sorted(src.kept_key_values(src.meta["as_of"])) == sorted(dashboard.FILTER_KEYS)
+    assert api.key_values(src, dashboard.FILTER_KEYS) == api.key_values(url, dashboard.FILTER_KEYS)
     # the per-appeal data checks read from the hits the store keeps: what they find on the models
     assert api.check(url, kept=src) == api.check(url)
     # every default view the store keeps (an incremental refresh splices them from the last

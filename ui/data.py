@@ -339,7 +339,7 @@ def _warehouse_as_of(url: str) -> datetime:
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Reading the filter values…")
 def filter_options(url: str, as_of: datetime) -> dict[str, list[str]]:
     """Values of the sidebar filter keys: one narrow scan of the facts."""
-    return api.key_values(source(url), ("queue", "priority", "market", "site", "pod"), as_of=as_of)
+    return api.key_values(source(url), dashboard.FILTER_KEYS, as_of=as_of)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Computing the report in the warehouse…")
