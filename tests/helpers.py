@@ -19,14 +19,7 @@ def make_warehouse(tmp_path: Path, rows_by_table: dict[str, list[dict]], name: s
 
 def chart_spec(chart) -> dict:
     """The JSON-ready Vega-Lite spec of a chart: an Altair chart's, or a spec dict whose datasets
-    hold frames (ui.charts.sparkline), with their rows inlined (dates and instants as ISO text)."""
-    import json
+    hold frames (ui.charts.sparkline, metric_lines), with their rows inlined (dates and instants as ISO text)."""
+    from ui import charts
 
-    import polars as pl
-
-    if not isinstance(chart, dict):
-        return chart.to_dict()
-    spec = dict(chart)
-    spec["datasets"] = {name: json.loads(rows.write_json()) if isinstance(rows, pl.DataFrame) else rows
-                        for name, rows in chart.get("datasets", {}).items()}
-    return spec
+    return charts.inline(chart) if isinstance(chart, dict) else chart.to_dict()

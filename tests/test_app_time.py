@@ -121,7 +121,7 @@ def test_chart_exports_render_png_and_svg():
 
     f = pl.DataFrame({"period_start": [date(2026, 11, 9), date(2026, 11, 16)], "appeals_created": [3, 5]})
     chart = charts.metric_lines(f, ["appeals_created"], "week")
-    png = exports.chart_bytes(chart.properties(width=300), "png")
+    png = exports.chart_bytes({**chart, "width": 300}, "png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     svg = exports.chart_bytes(chart, "svg")
     assert svg.lstrip().startswith("<svg") and "Appeals created" in svg

@@ -110,7 +110,7 @@ def test_no_smoothed_curves_and_n_on_every_point():
     small = {(r.get("series"), r["period_start"][:10], r["small_n"]) for r in _data(built[1]) if "small_n" in r}
     assert ("TTR p50", "2026-11-09", True) in small and ("TTR p50", "2026-11-02", False) in small
     # the note explains the hollow points
-    assert charts.SMALL_N_NOTE in json.dumps(built[1].to_dict())
+    assert charts.SMALL_N_NOTE in json.dumps(chart_spec(built[1]))
     assert charts.SMALL_N_NOTE in json.dumps(built[2].to_dict())
 
 
@@ -158,19 +158,57 @@ def test_a_chart_spec_is_the_one_streamlit_would_build():
     f = _frame()
     notes = pl.DataFrame({"period_start": [date(2026, 11, 9)], "day": [date(2026, 11, 10)], "text": ["10 Nov: x"],
                           "kind": ["Holiday"]})
-    built = [charts.metric_lines(f, ["ttr_p50_hours", "ttr_p90_hours"], "week", targets={"SLA": 4.0}, annotations=notes,
-                                 selection=charts.click_selection(["period_iso", "metric"])),
-             charts.rate_band(f, "overturn_rate", "week", title="Overturns", annotations=notes)]
-    for chart in built:
+    metrics, pick = ["ttr_p50_hours", "ttr_p90_hours"], charts.click_selection(["period_iso", "metric"])
+    lines = charts.metric_lines(f, metrics, "week", targets={"SLA": 4.0}, annotations=notes, selection=pick)
+    # the trend chart is a template filled per call (its order, its rows): what Streamlit builds
+    # from the Altair chart of the same rows
+    long = charts._line_rows(f, metrics, "week")
+    altair_lines = charts._lines_chart(long, pl.DataFrame([{"target": 4.0, "label": "SLA"}]),
+                                       charts._annotation_rows(notes, long), metrics, None, None,
+                                       bool(long["small_n"].any()), charts._period_order(long), pick)
+    built = [(altair_lines, lines),
+             (charts.rate_band(f, "overturn_rate", "week", title="Overturns", annotations=notes), None)]
+    for chart, spec in built:
         theirs, their_rows = _named_alike(_convert_altair_to_vega_lite_spec(chart))
-        ours, our_rows = _named_alike(charts.vega_spec(chart))
+        ours, our_rows = _named_alike(dict(spec) if spec is not None else charts.vega_spec(chart))
         assert ours == theirs
         assert sorted(our_rows) == sorted(their_rows) and len(our_rows) >= 2
         for key, rows in our_rows.items():
             assert rows.equals(their_rows[key])
         # the chart keeps its own frames (its PNG and SVG downloads render it later)
-        assert {r["period_start"][:10] for r in _data(chart) if "period_start" in r} == {"2026-11-02", "2026-11-09",
-                                                                                          "2026-11-16"}
+        for kept in (chart, spec) if spec is not None else (chart,):
+            assert {r["period_start"][:10] for r in _data(kept) if "period_start" in r} == {"2026-11-02", "2026-11-09",
+                                                                                             "2026-11-16"}
+
+
+def test_a_trend_chart_template_is_filled_per_call():
+    # two trend charts of one shape share the template, never the periods or the rows: the
+    # second has two weeks (2 and 9 Nov), the first three; each x axis lists its own, in order
+    metrics = ["ttr_p50_hours", "ttr_p90_hours"]
+    three = charts.metric_lines(_frame(), metrics, "week")
+    two = charts.metric_lines(_frame().head(2), metrics, "week")
+    assert json.dumps({k: v for k, v in three.items() if k != "datasets"}).count("__period_order__") == 0
+
+    def orders(spec):
+        found = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                if node.get("field") == "period" and "sort" in node:
+                    found.append(node["sort"])
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(spec)
+        return found
+
+    assert orders(three) and all(o == ["2 Nov", "9 Nov", "16 Nov"] for o in orders(three))
+    assert orders(two) and all(o == ["2 Nov", "9 Nov"] for o in orders(two))
+    # 2 metrics x 3 weeks and 2 x 2 rows, each chart its own
+    assert [rows.height for rows in three["datasets"].values()] == [6]
+    assert [rows.height for rows in two["datasets"].values()] == [4]
 
 
 @pytest.mark.parametrize("selectable", [False, True])

@@ -77,18 +77,24 @@ def _with_n(frame: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
 ANNOTATION_COLOR = "#8e6c8a"
 
 
-def _annotation_layers(annotations: pl.DataFrame | None, labelled: pl.DataFrame) -> list:
-    """Dashed vertical rules at the periods holding an annotation (metrics.annotations.frame),
-    on the chart's own period axis, the texts in the tooltip and a ◆ marker at the top."""
+def _annotation_rows(annotations: pl.DataFrame | None, labelled: pl.DataFrame) -> pl.DataFrame | None:
+    """The annotations (metrics.annotations.frame) at periods on the chart's axis, each with
+    its period's label; None when there are none."""
     if annotations is None or not annotations.height or not labelled.height:
-        return []
+        return None
     axis = dict(zip(labelled["period_start"].to_list(), labelled["period"].to_list(), strict=False))
     notes = annotations.filter(pl.col("period_start").is_in(list(axis))).with_columns(
         pl.col("period_start").replace_strict(axis, return_dtype=pl.Utf8).alias("period"))
-    if not notes.height:
+    return notes if notes.height else None
+
+
+def _annotation_marks(notes: pl.DataFrame | None, order: list[str]) -> list:
+    """Dashed vertical rules at the annotated periods, on the chart's period axis (`order`), the
+    texts in the tooltip and a ◆ marker at the top."""
+    if notes is None:
         return []
     tips = [alt.Tooltip("kind:N", title="Annotation"), alt.Tooltip("text:N", title="What happened")]
-    x = alt.X("period:O", sort=_period_order(labelled))
+    x = alt.X("period:O", sort=order)
     rule = alt.Chart(notes).mark_rule(strokeDash=[2, 3], color=ANNOTATION_COLOR, strokeWidth=1.5, opacity=0.8).encode(
         x=x, tooltip=tips)
     mark = alt.Chart(notes).mark_text(text="◆", color=ANNOTATION_COLOR, fontSize=12, baseline="top").encode(
@@ -96,11 +102,20 @@ def _annotation_layers(annotations: pl.DataFrame | None, labelled: pl.DataFrame)
     return [rule, mark]
 
 
+def _annotation_layers(annotations: pl.DataFrame | None, labelled: pl.DataFrame) -> list:
+    """Dashed vertical rules at the periods holding an annotation (metrics.annotations.frame),
+    on the chart's own period axis, the texts in the tooltip and a ◆ marker at the top."""
+    return _annotation_marks(_annotation_rows(annotations, labelled), _period_order(labelled))
+
+
 def _title(title: str | None, frame: pl.DataFrame) -> dict:
     """The chart's title, with the small-n note as its subtitle when a point is hollow, as the
     layer's keyword arguments (given at construction: each .properties() call deep-copies a
     layered chart, about 30 ms of a trend chart's build)."""
-    small = "small_n" in frame.columns and bool(frame["small_n"].any())
+    return _titled(title, "small_n" in frame.columns and bool(frame["small_n"].any()))
+
+
+def _titled(title: str | None, small: bool) -> dict:
     if small:
         return {"title": alt.TitleParams(text=title or "", subtitle=SMALL_N_NOTE, subtitleColor=GREY,
                                          anchor="start", fontSize=12, subtitleFontSize=11)}
@@ -135,8 +150,8 @@ def _period_order(frame: pl.DataFrame) -> list[str]:
     return frame.sort("period_start")["period"].unique(maintain_order=True).to_list() if frame.height else []
 
 
-def _period_x(frame: pl.DataFrame, title: str | None = None) -> alt.X:
-    return alt.X("period:O", title=title, sort=_period_order(frame),
+def _period_x(frame: pl.DataFrame, title: str | None = None, order: list[str] | None = None) -> alt.X:
+    return alt.X("period:O", title=title, sort=_period_order(frame) if order is None else order,
                  axis=alt.Axis(labelAngle=0, labelOverlap="greedy", labelPadding=6))
 
 
@@ -245,13 +260,40 @@ def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None =
     return spec
 
 
+# A trend chart's spec is built by Altair once per shape (its metrics, colours, title, which
+# layers it has, its click selection) and kept as JSON; each call fills in the periods' order and
+# its rows. Building the layered chart took about 40 ms and its spec 15 ms, four to six trend
+# charts a rerun of the Queues and Specialists pages (bench/README.md, reruns at 10M).
+_ORDER_SLOT = "__period_order__"
+_LINE_TEMPLATES: dict[str, tuple[str, dict[str, str]]] = {}
+_LINE_TEMPLATES_MAX = 256
+
+
 def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str | None = None,
                  targets: dict[str, float | None] | None = None, colors: list[str] | None = None,
-                 annotations: pl.DataFrame | None = None, selection=None) -> alt.Chart:
+                 annotations: pl.DataFrame | None = None, selection=None) -> dict:
     """One line per metric (same unit) over the periods; dashed rules for SLA targets; dotted
     rules at annotated periods (holidays, launches, rollouts). With `selection`
-    (click_selection(["period_iso", "metric"])) a click picks one metric's period."""
-    m0 = METRICS[metrics[0]]
+    (click_selection(["period_iso", "metric"])) a click picks one metric's period. A Vega-Lite
+    spec for st.vega_lite_chart, its rows frames in `datasets` (as sparkline's)."""
+    long = _line_rows(frame, metrics, grain)
+    rules = [{"target": v, "label": k} for k, v in (targets or {}).items() if v is not None]
+    parts = {"rows": long, "rules": pl.DataFrame(rules) if rules else None, "notes": _annotation_rows(annotations, long)}
+    small = "small_n" in long.columns and bool(long["small_n"].any())
+    shape = json.dumps([list(metrics), list(colors or []), title, small, [k for k, v in parts.items() if v is not None],
+                        selection.to_dict() if selection is not None else None])
+    if shape not in _LINE_TEMPLATES:
+        if len(_LINE_TEMPLATES) >= _LINE_TEMPLATES_MAX:
+            _LINE_TEMPLATES.clear()
+        _LINE_TEMPLATES[shape] = _line_template(parts, metrics, colors, title, small, selection)
+    template, roles = _LINE_TEMPLATES[shape]
+    spec = _with_order(json.loads(template), _period_order(long))
+    spec["datasets"] = {name: parts[role] for name, role in roles.items()}
+    return spec
+
+
+def _line_rows(frame: pl.DataFrame, metrics: list[str], grain: str) -> pl.DataFrame:
+    """A trend chart's rows: one per period and metric, with its label (`series`), n and small_n."""
     labels = {n: METRICS[n].label for n in metrics}
     ns = {n: n_column(n, frame.columns) for n in metrics}
     n_frame = frame.select("period_start", *[(pl.col(c) if c else pl.lit(None, pl.Int64)).alias(f"__n_{n}")
@@ -262,32 +304,66 @@ def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str
     )
     n_long = n_frame.unpivot(index="period_start", variable_name="metric", value_name="n").with_columns(
         pl.col("metric").str.strip_prefix("__n_"))
-    long = (
+    return (
         long.join(n_long, on=["period_start", "metric"], how="left")
         .with_columns(pl.col("metric").replace_strict(labels).alias("series"),
                       (pl.col("n").is_not_null() & (pl.col("n") < MIN_GROUP_SIZE)).alias("small_n"))
     )
+
+
+def _line_template(parts: dict, metrics: list[str], colors: list[str] | None, title: str | None, small: bool,
+                   selection) -> tuple[str, dict[str, str]]:
+    """A trend chart's spec without its rows and with a slot for the periods' order, as JSON, and
+    which of `parts` each of its datasets is. Built from empty copies of the parts: nothing in
+    the spec depends on the rows but the order (and which layers there are, part of the shape)."""
+    empty = {role: frame.clear() for role, frame in parts.items() if frame is not None}
+    spec = vega_spec(_lines_chart(empty["rows"], empty.get("rules"), empty.get("notes"), metrics, colors, title,
+                                  small, [_ORDER_SLOT], selection))
+    roles = {name: next(role for role, frame in empty.items() if frame is rows)
+             for name, rows in spec.pop("datasets").items()}
+    return json.dumps(spec), roles
+
+
+def _with_order(node, order: list[str]):
+    """`node` with every order slot replaced by the periods' order."""
+    if isinstance(node, dict):
+        return {k: _with_order(v, order) for k, v in node.items()}
+    if isinstance(node, list):
+        return list(order) if node == [_ORDER_SLOT] else [_with_order(v, order) for v in node]
+    return node
+
+
+def _lines_chart(long: pl.DataFrame, rules: pl.DataFrame | None, notes: pl.DataFrame | None, metrics: list[str],
+                 colors: list[str] | None, title: str | None, small: bool, order: list[str], selection) -> alt.LayerChart:
+    m0 = METRICS[metrics[0]]
+    labels = [METRICS[n].label for n in metrics]
     color = alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
-                      scale=alt.Scale(domain=list(labels.values()), range=colors) if colors else alt.Undefined,
-                      sort=list(labels.values()))
+                      scale=alt.Scale(domain=labels, range=colors) if colors else alt.Undefined, sort=labels)
     base = alt.Chart(long).encode(
-        x=_period_x(long),
+        x=_period_x(long, order=order),
         y=alt.Y("value:Q", title=UNIT_TITLES.get(m0.unit, m0.unit), axis=alt.Axis(format=m0.fmt)),
         color=color,
-        tooltip=[_period_tip(grain), alt.Tooltip("series:N", title="Metric"), alt.Tooltip("value:Q", title="Value", format=m0.fmt),
+        tooltip=[_period_tip(), alt.Tooltip("series:N", title="Metric"), alt.Tooltip("value:Q", title="Value", format=m0.fmt),
                  alt.Tooltip("n:Q", title="n (appeals behind the value)", format=",d")],
     )
     layers = [base.mark_line(interpolate="linear"), _points(base)]
-    rules = [{"target": v, "label": k} for k, v in (targets or {}).items() if v is not None]
-    if rules:
-        rdf = pl.DataFrame(rules)
-        layers.append(alt.Chart(rdf).mark_rule(strokeDash=[6, 4], color=RED, strokeWidth=1.5).encode(
+    if rules is not None:
+        layers.append(alt.Chart(rules).mark_rule(strokeDash=[6, 4], color=RED, strokeWidth=1.5).encode(
             y="target:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("target:Q", title="Hours", format=m0.fmt)]))
-        layers.append(alt.Chart(rdf).mark_text(align="left", dx=4, dy=-7, color=RED, fontSize=11).encode(
+        layers.append(alt.Chart(rules).mark_text(align="left", dx=4, dy=-7, color=RED, fontSize=11).encode(
             y="target:Q", x=alt.value(0), text="label:N"))
     layers += _hit_layer(base, "value", selection)  # under the annotations, whose tooltips stay reachable
-    layers += _annotation_layers(annotations, long)
-    return alt.layer(*layers, height=260, **_title(title, long))
+    layers += _annotation_marks(notes, order)
+    return alt.layer(*layers, height=260, **_titled(title, small))
+
+
+def inline(spec: dict) -> dict:
+    """A spec whose datasets hold frames (sparkline, metric_lines) with their rows inlined, dates
+    and instants as ISO text: what vl-convert renders (a chart's PNG and SVG downloads)."""
+    out = dict(spec)
+    out["datasets"] = {name: json.loads(rows.write_json()) if isinstance(rows, pl.DataFrame) else rows
+                       for name, rows in spec.get("datasets", {}).items()}
+    return out
 
 
 def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None = None, title: str | None = None,

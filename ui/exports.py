@@ -14,6 +14,7 @@ helper of the app; pages call `table_downloads` and `chart_downloads`.
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import altair as alt
@@ -109,12 +110,12 @@ def xlsx_bytes(frame: pl.DataFrame, sheet: str = "data", notes: str | None = Non
     return buf.getvalue()
 
 
-def chart_bytes(chart: alt.TopLevelMixin, fmt: str, scale: float = 2.0) -> bytes | str:
-    """The chart as PNG bytes or SVG text (vl-convert; a width is set when the page's container
-    gave it one)."""
+def chart_bytes(chart: alt.TopLevelMixin | dict, fmt: str, scale: float = 2.0) -> bytes | str:
+    """The chart (an Altair chart, or a spec whose datasets hold frames: ui.charts.metric_lines)
+    as PNG bytes or SVG text (vl-convert; a width is set when the page's container gave it one)."""
     import vl_convert as vlc
 
-    spec = chart.to_json()
+    spec = json.dumps(charts.inline(chart)) if isinstance(chart, dict) else chart.to_json()
     if fmt == "png":
         return vlc.vegalite_to_png(spec, scale=scale)
     if fmt == "svg":
@@ -140,11 +141,13 @@ def table_downloads(frame: pl.DataFrame, ctx: Context, name: str, key: str, labe
                             "Definitions sheet from the metric catalog.")
 
 
-def chart_downloads(chart: alt.TopLevelMixin, name: str, key: str, width: int = 900) -> None:
+def chart_downloads(chart: alt.TopLevelMixin | dict, name: str, key: str, width: int = 900) -> None:
     """PNG and SVG buttons under a chart (rendered on click, at a fixed width)."""
     stem = safe_name(name)
 
-    def sized() -> alt.TopLevelMixin:  # on click: a copy of a layered chart costs 20-30 ms a render
+    def sized() -> alt.TopLevelMixin | dict:  # on click: a copy of a layered chart costs 20-30 ms a render
+        if isinstance(chart, dict):
+            return {**chart, "width": width}
         return chart.properties(width=width) if not isinstance(chart, alt.FacetChart) else chart
 
     c1, c2, _ = st.columns([1, 1, 4])
@@ -154,12 +157,13 @@ def chart_downloads(chart: alt.TopLevelMixin, name: str, key: str, width: int = 
                        icon=":material/image:", key=f"{key}_svg", on_click="ignore", type="tertiary")
 
 
-def chart(chart_obj: alt.TopLevelMixin, name: str, key: str, **altair_args):
-    """A chart on the page, with its PNG and SVG downloads under it; `altair_args` go to
-    st.altair_chart (on_select="rerun", selection_mode, and `chart_key` for its key), and its
-    selection event is returned."""
+def chart(chart_obj: alt.TopLevelMixin | dict, name: str, key: str, **altair_args):
+    """A chart (an Altair chart, or a Vega-Lite spec: ui.charts.metric_lines) on the page, with
+    its PNG and SVG downloads under it; `altair_args` go to st.vega_lite_chart (on_select="rerun",
+    selection_mode, and `chart_key` for its key), and its selection event is returned."""
     if "chart_key" in altair_args:
         altair_args["key"] = altair_args.pop("chart_key")
-    event = st.vega_lite_chart(charts.vega_spec(chart_obj), width="stretch", **altair_args)
+    spec = dict(chart_obj) if isinstance(chart_obj, dict) else charts.vega_spec(chart_obj)
+    event = st.vega_lite_chart(spec, width="stretch", **altair_args)
     chart_downloads(chart_obj, name, key)
     return event
