@@ -53,6 +53,17 @@ whether any row changed, whatever the order of the rows:
 A hash differs by engine, so a store's fingerprints are comparable only with fingerprints
 from the same dialect; a store serves one warehouse URL.
 
+One spells an exact percentile (metrics.kinds.Percentile), expanded over a whole select list
+(`expand_percentiles`):
+
+    {percentile(q; column)}           the continuous quantile q of `column` over the group
+                                      (linear interpolation): `percentile_cont(q) within group
+                                      (order by column)`. On DuckDB every percentile of one
+                                      column in the list reads one `quantile_cont(column,
+                                      [q1, q2, ...])`, which DuckDB binds once: the column is
+                                      sorted once for p50 and p90 (about 35% of a report part
+                                      at 10M), the same values as each quantile alone.
+
 The opposite direction, `instant at time zone zone` (the wall clock of an instant), needs no
 macro: sqlglot spells it FROM_UTC_TIMESTAMP for Spark, which is that. Spark runs the SQL
 through `to_spark` (below): sqlglot's PostgreSQL-to-Spark transpilation plus the few
@@ -68,12 +79,31 @@ from functools import cache
 _MACRO = re.compile(r"\{(last_by|first_by)\(([^{}]*)\)\}")
 _LOCAL = re.compile(r"\{(local_instant|local_timestamp|days_between|row_hash|hash_sum)\(([^{}]*)\)\}")
 _COLLATE_C = re.compile(r'\s+collate\s+"C"', re.IGNORECASE)
+_PERCENTILE = re.compile(r"\{percentile\(([^{};]*);([^{};]*)\)\}")
 
 
 def expand(sql: str, dialect: str) -> str:
     """The SQL with every macro spelled for `dialect` (a SQLAlchemy dialect name)."""
     sql = _LOCAL.sub(lambda m: _local(m.group(1), m.group(2), dialect), sql)
     return _MACRO.sub(lambda m: _by(m.group(1) == "last_by", m.group(2), dialect), sql)
+
+
+def expand_percentiles(items: list[str], dialect: str) -> list[str]:
+    """The items of one select list with their percentile macros spelled for `dialect`: on
+    DuckDB the percentiles of one column share one list quantile of all of them (ascending)."""
+    by_column: dict[str, set[float]] = {}
+    for item in items:
+        for q, col in _PERCENTILE.findall(item):
+            by_column.setdefault(col.strip(), set()).add(float(q))
+
+    def spell(m: re.Match) -> str:
+        q, col = float(m.group(1)), m.group(2).strip()
+        if dialect != "duckdb":
+            return f"percentile_cont({m.group(1).strip()}) within group (order by {col})"
+        qs = sorted(by_column[col])
+        return f"quantile_cont({col}, [{', '.join(repr(x) for x in qs)}])[{qs.index(q) + 1}]"
+
+    return [_PERCENTILE.sub(spell, item) for item in items]
 
 
 def _local(name: str, args: str, dialect: str) -> str:

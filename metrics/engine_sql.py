@@ -24,12 +24,12 @@ def period_of(expr: str, period: str, tz: str | None = None, dialect: str | None
     return f"cast(date_trunc('{period}', {sql_dialect.wall_clock(expr, tz, dialect)}) as date)"
 
 
-def _metric_aggregates(cohort: str, plan: ReportPlan) -> list[str]:
+def _metric_aggregates(cohort: str, plan: ReportPlan, dialect: str) -> list[str]:
     out: list[str] = []
     for name in plan.metrics:
         m = METRICS[name]
         out += m.kind.sql_aggregates(m, cohort)
-    return out
+    return sql_dialect.expand_percentiles(out, dialect)
 
 
 def compile_report(wh: Warehouse, plan: ReportPlan) -> tuple[str, dict]:
@@ -84,7 +84,7 @@ def report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str, 
     partials: list[str] = []
     for cohort_name in plan.cohorts():
         cohort = COHORTS[cohort_name]
-        aggs = _metric_aggregates(cohort_name, plan)
+        aggs = _metric_aggregates(cohort_name, plan, wh.dialect)
         if cohort_name == "enforcements":
             continue
         if cohort.source == "facts":
@@ -130,7 +130,7 @@ def report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str, 
             ewhere.append(f"{ENFORCEMENT_KEYS[col]} in ({names})")
         ctes["part_enforcements"] = (
             f"select {period_of('enforced_at', plan.period, plan.tz, wh.dialect)} as period_start{ek},\n"
-            f"        {', '.join(_metric_aggregates('enforcements', plan))}\n"
+            f"        {', '.join(_metric_aggregates('enforcements', plan, wh.dialect))}\n"
             f"    from enforcements_clean\n    where {' and '.join([*ewhere, in_range('enforced_at')])}\n"
             f"    group by {group_by}"
         )

@@ -214,7 +214,8 @@ class Percentile(Kind):
     def sql_aggregates(self, m, cohort: str) -> list[str]:
         if cohort != m.cohort:
             return []
-        return [f"percentile_cont({self.quantile}) within group (order by {self.column}) as {m.name}"]
+        # metrics.dialect.expand_percentiles spells it per warehouse (one sort per column on DuckDB)
+        return [f"{{percentile({self.quantile}; {self.column})}} as {m.name}"]
 
     def sql_outputs(self, m, ref: SqlRef) -> list[str]:
         col = ref(m.cohort, m.name)

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from metrics import catalog
+from metrics import dialect as sql_dialect
 from metrics.catalog import METRICS, RULES, Direction, Team, Unit, validate
 from metrics.conditions import Always, Gt, IsTrue
 from metrics.kinds import KINDS, CohortRatio, Count, Percentile, Ratio
@@ -113,7 +114,7 @@ def _cells_sql(m, present: bool) -> dict:
     parts = {"rows": "rows", "other": "other"}
     ctes = []
     for cohort, table in parts.items():
-        aggs = m.kind.sql_aggregates(m, cohort)
+        aggs = sql_dialect.expand_percentiles(m.kind.sql_aggregates(m, cohort), "duckdb")  # as engine_sql
         if aggs:
             ctes.append(f"part_{cohort} as (select cell, {', '.join(aggs)} from {table} group by cell)")
     computed = {c for c in parts if m.kind.sql_aggregates(m, c)} if present else set()

@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from metrics import api, engine_sql, models
+from metrics import api, dialect, engine_sql, models
 from metrics.load import write_duckdb
 from metrics.warehouse import Warehouse
 
@@ -36,8 +36,13 @@ def queries(tmp_path_factory) -> dict[str, str]:
     wh = Warehouse.open(f"duckdb:///{path}")
     facts_sql = models.with_models(wh.staging_ctes(), None, "select * from appeal_facts")
     # a zone with daylight saving: the period boundaries carry `at time zone :tz`, which every
-    # warehouse must spell (on DuckDB a UTC report needs no conversion: docs/decisions.md 77)
-    report_sql, params = engine_sql.compile_report(wh, api.plan_report(wh, by=["queue"], tz="Europe/Berlin"))
+    # warehouse must spell (on DuckDB a UTC report needs no conversion: docs/decisions.md 77);
+    # percentiles as every warehouse but DuckDB gets them (DuckDB shares one list quantile per
+    # column: docs/decisions.md 99)
+    portable = dialect.expand_percentiles
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dialect, "expand_percentiles", lambda items, _dialect: portable(items, "postgresql"))
+        report_sql, params = engine_sql.compile_report(wh, api.plan_report(wh, by=["queue"], tz="Europe/Berlin"))
     assert {"as_of", "tz", "period_from", "period_to"} <= set(params)
     return {"facts": facts_sql, "report": report_sql}
 
@@ -174,3 +179,29 @@ def test_transpile_keeps_databricks_percentiles_exact(queries):
     assert "percentile(" in out
     for name in ("as_of", "tz", "period_from", "period_to"):
         assert f":{name}" in out
+
+
+def test_percentiles_of_one_column_share_one_sort_on_duckdb():
+    items = ["{percentile(0.9; ttr_hours)} as ttr_p90_hours", "count(*) as n",
+             "{percentile(0.5; ttr_hours)} as ttr_p50_hours", "{percentile(0.5; ftr_hours)} as ftr_p50_hours"]
+    # DuckDB: one list quantile per column, its quantiles ascending, each item reads its own
+    assert dialect.expand_percentiles(items, "duckdb") == [
+        "quantile_cont(ttr_hours, [0.5, 0.9])[2] as ttr_p90_hours", "count(*) as n",
+        "quantile_cont(ttr_hours, [0.5, 0.9])[1] as ttr_p50_hours", "quantile_cont(ftr_hours, [0.5])[1] as ftr_p50_hours"]
+    # elsewhere the standard ordered-set aggregate (Spark's is rewritten exact by to_spark)
+    assert dialect.expand_percentiles(items[:1], "postgresql") == [
+        "percentile_cont(0.9) within group (order by ttr_hours) as ttr_p90_hours"]
+
+
+def test_a_shared_list_quantile_equals_each_percentile_alone():
+    import duckdb
+
+    # x = 1, 2, 3, 4, 10 and a null (ignored). p50: position 0.5 * 4 = 2 -> 3.
+    # p90: position 0.9 * 4 = 3.6 -> 4 + 0.6 * (10 - 4) = 7.6. p0.25: position 1 -> 2.
+    con = duckdb.connect()
+    con.execute("create table t as select cast(x as double) as x from (values (1), (2), (3), (4), (10), (null)) v(x)")
+    items = ["{percentile(0.5; x)} as p50", "{percentile(0.9; x)} as p90", "{percentile(0.25; x)} as p25"]
+    shared = con.sql(f"select {', '.join(dialect.expand_percentiles(items, 'duckdb'))} from t").fetchall()[0]
+    alone = con.sql(f"select {', '.join(dialect.expand_percentiles(items, 'postgresql'))} from t").fetchall()[0]
+    assert shared == alone == pytest.approx((3.0, 7.6, 2.0))
+    assert "quantile_cont(x, [0.25, 0.5, 0.9])" in dialect.expand_percentiles(items, "duckdb")[0]
