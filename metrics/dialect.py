@@ -61,8 +61,9 @@ One spells an exact percentile (metrics.kinds.Percentile), expanded over a whole
                                       (order by column)`. On DuckDB every percentile of one
                                       column in the list reads one `quantile_cont(column,
                                       [q1, q2, ...])`, which DuckDB binds once: the column is
-                                      sorted once for p50 and p90 (about 35% of a report part
-                                      at 10M), the same values as each quantile alone.
+                                      sorted once for p50 and p90 (a one-queue report's
+                                      resolved part at 10M: 61-75 ms -> 53 ms), the same
+                                      values as each quantile alone.
 
 The opposite direction, `instant at time zone zone` (the wall clock of an instant), needs no
 macro: sqlglot spells it FROM_UTC_TIMESTAMP for Spark, which is that. Spark runs the SQL

@@ -204,7 +204,8 @@ def _listed_appeals(store, params: dict, id_list: str) -> pl.DataFrame:
         return api.conform(store.query(store.compose(None, select, binds), binds), _CLOCK_BASE)
 
     found = read(OPEN.sql(), asked, id_list)
-    rest = {k: v for k, v in asked.items() if v not in set(found["appeal_id"].to_list())}
+    seen = set(found["appeal_id"].to_list())
+    rest = {k: v for k, v in asked.items() if v not in seen}
     if rest:
         found = pl.concat([found, read("1 = 1", rest, ", ".join(f":{k}" for k in rest))])
     return found
