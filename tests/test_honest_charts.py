@@ -111,6 +111,12 @@ def test_no_smoothed_curves_and_n_on_every_point():
     assert ("TTR p50", "2026-11-09", True) in small and ("TTR p50", "2026-11-02", False) in small
     # the note explains the hollow points
     assert charts.SMALL_N_NOTE in json.dumps(chart_spec(built[1]))
+    # and drawn: the page's charts have no title of their own, and under an empty title Vega
+    # drew no subtitle (the hollow points went unexplained on every page)
+    import vl_convert as vlc
+
+    for chart in built[1:]:
+        assert "Hollow grey points: fewer than" in vlc.vegalite_to_svg(json.dumps(chart_spec(chart)))
     assert charts.SMALL_N_NOTE in json.dumps(built[2].to_dict())
 
 

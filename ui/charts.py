@@ -116,8 +116,8 @@ def _title(title: str | None, frame: pl.DataFrame) -> dict:
 
 
 def _titled(title: str | None, small: bool) -> dict:
-    if small:
-        return {"title": alt.TitleParams(text=title or "", subtitle=SMALL_N_NOTE, subtitleColor=GREY,
+    if small:  # a blank title, not an empty one: Vega draws no subtitle under an empty title
+        return {"title": alt.TitleParams(text=title or " ", subtitle=SMALL_N_NOTE, subtitleColor=GREY,
                                          anchor="start", fontSize=12, subtitleFontSize=11)}
     return {"title": title} if title else {}
 
