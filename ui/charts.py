@@ -282,11 +282,13 @@ def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str
     small = "small_n" in long.columns and bool(long["small_n"].any())
     shape = json.dumps([list(metrics), list(colors or []), title, small, [k for k, v in parts.items() if v is not None],
                         selection.to_dict() if selection is not None else None])
-    if shape not in _LINE_TEMPLATES:
+    entry = _LINE_TEMPLATES.get(shape)  # one read: another session's script may empty the cache
+    if entry is None:
+        entry = _line_template(parts, metrics, colors, title, small, selection)
         if len(_LINE_TEMPLATES) >= _LINE_TEMPLATES_MAX:
             _LINE_TEMPLATES.clear()
-        _LINE_TEMPLATES[shape] = _line_template(parts, metrics, colors, title, small, selection)
-    template, roles = _LINE_TEMPLATES[shape]
+        _LINE_TEMPLATES[shape] = entry
+    template, roles = entry
     spec = _with_order(json.loads(template), _period_order(long))
     spec["datasets"] = {name: parts[role] for name, role in roles.items()}
     return spec
