@@ -56,6 +56,16 @@ class ReportPlan:
         )
 
 
+def pinned_keys(keys, filters) -> dict[str, str]:
+    """The grouping keys a filter holds to one value, with that value. Grouping by such a key
+    makes one group of exactly the rows the filter keeps, for every cohort (an owner-following
+    key filters and groups the backlog's stretches alike, and the rest of a report by the same
+    facts column), so a report without it, the key added as a constant column, is the same
+    answer: on a page filtered to one queue, the table by queue and the total row are one
+    report (bench/README.md, "Reruns")."""
+    return {k: values[0] for k in keys if k in (filters or {}) and len(values := tuple(filters[k])) == 1}
+
+
 def make_plan(
     by, metrics, period, tz, as_of: datetime, date_from: date | None, date_to: date | None, filters, has_qa, has_enf
 ) -> ReportPlan:
