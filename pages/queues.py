@@ -162,8 +162,8 @@ def render() -> None:
         if open_total == 0:
             widgets.empty("No open appeals in this queue.", "Nothing is waiting.")
         else:
-            chart = drilldown.selectable(charts.age_histogram(dashboard.age_distribution(open_rows, ctx.as_of)),
-                                         ["age_bucket", "sla_state"])
+            chart = charts.age_histogram(dashboard.age_distribution(open_rows, ctx.as_of),
+                                         selection=charts.mark_selection(["age_bucket", "sla_state"]))
             event = exports.chart(chart, f"open_age_{queue}", "queues_chart5", on_select="rerun", chart_key="q_age_chart")
             point = drilldown.picked_point(event, "q_age_chart")
             if point and point.get("age_bucket") and point.get("sla_state"):
@@ -181,8 +181,9 @@ def render() -> None:
         prio = dashboard.share_of_total(prio, "priority", "appeals_created")
         chart = charts.stacked_counts(prio, "priority", "appeals_created", ctx.grain, "Priority",
                                       METRICS["appeals_created"].label, share="share", scheme="orangered",
-                                      sort=["P3", "P2", "P1", "P0"], annotations=notes)
-        event = exports.chart(drilldown.selectable(chart, ["period_iso", "priority"]), f"priority_mix_{queue}",
+                                      sort=["P3", "P2", "P1", "P0"], annotations=notes,
+                                      selection=charts.mark_selection(["period_iso", "priority"]))
+        event = exports.chart(chart, f"priority_mix_{queue}",
                               "queues_chart6", on_select="rerun", chart_key="q_priority_chart")
         drilldown.open_point(ctx, PAGE, event, "q_priority_chart", group, where, "priority",
                              metric="appeals_created", series="priority")

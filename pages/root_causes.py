@@ -39,8 +39,9 @@ def render() -> None:
         pl.col("period_start").dt.strftime("%Y-%m-%d").alias("period_iso"))
     st.subheader(f"Overturns by {GROUPINGS[grouping].lower()}")
     chart = charts.stacked_counts(overturns, grouping, "overturns", ctx.grain, GROUPINGS[grouping],
-                                  "overturned appeals", share="share", annotations=ctx.annotations())
-    event = exports.chart(drilldown.selectable(chart, [grouping, "period_iso"]), f"overturns_by_{grouping}",
+                                  "overturned appeals", share="share", annotations=ctx.annotations(),
+                                  selection=charts.mark_selection([grouping, "period_iso"]))
+    event = exports.chart(chart, f"overturns_by_{grouping}",
                           "root_causes_chart1", on_select="rerun", chart_key="rc_causes_chart")
     point = drilldown.picked_point(event, "rc_causes_chart")
     if point and point.get(grouping) is not None and point.get("period_iso"):
@@ -85,7 +86,8 @@ def render() -> None:
             if table.height == 0:
                 widgets.empty(f"No overturn data by {title.lower()} in the headline period.")
                 continue
-            chart = drilldown.selectable(charts.rate_bars(table, key, title, previous_col="previous_rate"), [key])
+            chart = charts.rate_bars(table, key, title, previous_col="previous_rate",
+                                     selection=charts.mark_selection([key]))
             event = exports.chart(chart, f"overturn_rate_by_{key}", f"root_causes_{key}_chart", on_select="rerun",
                                   chart_key=f"rc_{key}_chart")
             point = drilldown.picked_point(event, f"rc_{key}_chart")

@@ -200,7 +200,7 @@ def test_every_clickable_chart_compiles_in_vega():
     import vl_convert as vlc
 
     from tests.helpers import chart_spec
-    from ui import charts, drilldown
+    from ui import charts
 
     starts = [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
     f = pl.DataFrame({"period_start": starts * 2, "enforcement_source": ["automated"] * 3 + ["manual"] * 3,
@@ -217,8 +217,14 @@ def test_every_clickable_chart_compiles_in_vega():
                             annotations=notes, selection=charts.click_selection(["period_iso", "metric"])),
         charts.rate_band(f, "overturn_rate", "week", series="enforcement_source", annotations=notes,
                          selection=charts.click_selection(["period_iso", "enforcement_source"])),
-        drilldown.selectable(charts.stacked_counts(f, "priority", "appeals_created", "week", "Priority", "created",
-                                                   annotations=notes), ["period_iso", "priority"]),
+        charts.stacked_counts(f, "priority", "appeals_created", "week", "Priority", "created", annotations=notes,
+                              selection=charts.mark_selection(["period_iso", "priority"])),
+        charts.rate_bars(f.filter(pl.col("period_start") == date(2026, 11, 2)), "enforcement_source", "Source",
+                         selection=charts.mark_selection(["enforcement_source"])),
+        charts.age_histogram(pl.DataFrame({"age_bucket": ["<1d", "1-3d"], "bucket_order": [0, 1],
+                                           "sla_state": ["breached", "within SLA"], "appeals": [3, 4]}),
+                             selection=charts.mark_selection(["age_bucket", "sla_state"])),
     ]
     for chart in built:
         assert "<svg" in vlc.vegalite_to_svg(json.dumps(chart_spec(chart)))
+        assert '"name": "pick"' in json.dumps(chart_spec(chart))  # what drilldown.picked_point reads

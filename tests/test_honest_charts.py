@@ -117,7 +117,7 @@ def test_no_smoothed_curves_and_n_on_every_point():
 
     for chart in built[1:]:
         assert "Hollow grey points: fewer than" in vlc.vegalite_to_svg(json.dumps(chart_spec(chart)))
-    assert charts.SMALL_N_NOTE in json.dumps(built[2].to_dict())
+    assert charts.SMALL_N_NOTE in json.dumps(chart_spec(built[2]))
 
 
 def test_a_sparkline_sends_its_rows_with_the_focus_flag_and_n():
@@ -172,18 +172,62 @@ def test_a_chart_spec_is_the_one_streamlit_would_build():
     altair_lines = charts._lines_chart(long, pl.DataFrame([{"target": 4.0, "label": "SLA"}]),
                                        charts._annotation_rows(notes, long), metrics, None, None,
                                        bool(long["small_n"].any()), charts._period_order(long), pick)
-    built = [(altair_lines, lines),
-             (charts.rate_band(f, "overturn_rate", "week", title="Overturns", annotations=notes), None)]
-    for chart, spec in built:
+    # so is the rate band (a series, a click selection) and the funnel plot (four frames)
+    band = charts.rate_band(f, "overturn_rate", "week", title="Overturns", annotations=notes)
+    rows = charts._with_n(charts.with_period_labels(f, "week"), ["overturn_rate"])
+    altair_band = charts._rate_band_chart(rows, charts._annotation_rows(notes, rows), "overturn_rate", "week", None,
+                                          "Overturns", True, charts._period_order(rows), None)
+    two = pl.concat([f.with_columns(pl.lit(s).alias("source")) for s in ("automated", "manual")])
+    source_pick = charts.click_selection(["period_iso", "source"])
+    series = charts.rate_band(two, "overturn_rate", "month", series="source", selection=source_pick)
+    rows2 = charts._with_n(charts.with_period_labels(two, "month"), ["overturn_rate"])
+    altair_series = charts._rate_band_chart(rows2, None, "overturn_rate", "month", "source", None, True,
+                                            charts._period_order(rows2), source_pick)
+    points = pl.DataFrame({"name": ["Ann (s1)", "Bo (s2)"], "status": ["above 99.8% limit", "within 95% limits"],
+                           "overturn_rate": [0.5, 0.2], "overturn_rate_numerator": [10, 4],
+                           "overturn_rate_denominator": [20, 20], "expected": [0.2, 0.2], "lo95": [0.05, 0.05],
+                           "hi95": [0.4, 0.4], "hi998": [0.5, 0.5]})
+    curve = pl.DataFrame({"n": [10, 20], "peer_rate": [0.2, 0.2], "lo95": [0.0, 0.05], "hi95": [0.5, 0.4],
+                          "lo998": [0.0, 0.0], "hi998": [0.7, 0.55]})
+    funnel = charts.funnel_plot(points, curve)
+    parts = {"lines": funnel["datasets"][next(iter(funnel["datasets"]))]}  # the template's own first frame
+    assert parts["lines"].height == 8  # 2 volumes x 4 limits
+    altair_funnel = charts._funnel_chart(
+        {"lines": parts["lines"], "peer": curve.head(1), "points": points, "flagged": points.head(1)}, "name")
+    # the bar charts, each with its click selection (stacked by a key, rates by a key ordered by
+    # their numerators, open appeals by age bucket)
+    mix = f.with_columns(pl.lit("P1").alias("priority"))
+    bar_pick = charts.mark_selection(["period_iso", "priority"])
+    stacked = charts.stacked_counts(mix, "priority", "appeals_created", "week", "Priority", "created", share=None,
+                                    annotations=notes, selection=bar_pick)
+    mixed = charts.with_period_labels(mix, "week")
+    altair_stacked = charts._stacked_chart(mixed, charts._annotation_rows(notes, mixed), "priority", "appeals_created",
+                                           "week", "Priority", "created", None, None, None, "tableau10",
+                                           charts._period_order(mixed), bar_pick)
+    per_source = pl.DataFrame({"source": ["automated", "manual"], "overturn_rate": [0.1, 0.3],
+                               "overturn_rate_numerator": [2, 6], "overturn_rate_denominator": [20, 20],
+                               "overturn_rate_ci_lo": [0.03, 0.15], "overturn_rate_ci_hi": [0.3, 0.5]})
+    bars = charts.rate_bars(per_source, "source", "Source", selection=charts.mark_selection(["source"]))
+    altair_bars = charts._rate_bars_chart(per_source, "source", "Source", "overturn_rate", None, ["manual", "automated"],
+                                          charts.mark_selection(["source"]))
+    dist = pl.DataFrame({"age_bucket": ["1-3d", "<1d"], "bucket_order": [1, 0], "sla_state": ["breached", "no SLA"],
+                         "appeals": [3, 4]})
+    ages = charts.age_histogram(dist)
+    altair_ages = charts._age_chart(dist, ["<1d", "1-3d"], None)
+    # (Altair chart, filled template, its datasets: rows, rules, notes / rows, notes / rows /
+    # limits, peer rate, points, flagged points / rows, notes / rows / rows)
+    built = [(altair_lines, lines, 3), (altair_band, band, 2), (altair_series, series, 1), (altair_funnel, funnel, 4),
+             (altair_stacked, stacked, 2), (altair_bars, bars, 1), (altair_ages, ages, 1)]
+    for chart, spec, frames in built:
         theirs, their_rows = _named_alike(_convert_altair_to_vega_lite_spec(chart))
-        ours, our_rows = _named_alike(dict(spec) if spec is not None else charts.vega_spec(chart))
+        ours, our_rows = _named_alike(dict(spec))
         assert ours == theirs
-        assert sorted(our_rows) == sorted(their_rows) and len(our_rows) >= 2
+        assert sorted(our_rows) == sorted(their_rows) and len(our_rows) == frames
         for key, rows in our_rows.items():
             assert rows.equals(their_rows[key])
         # the chart keeps its own frames (its PNG and SVG downloads render it later)
-        for kept in (chart, spec) if spec is not None else (chart,):
-            assert {r["period_start"][:10] for r in _data(kept) if "period_start" in r} == {"2026-11-02", "2026-11-09",
+        if any(spec is s for s in (lines, band, series, stacked)):
+            assert {r["period_start"][:10] for r in _data(spec) if "period_start" in r} == {"2026-11-02", "2026-11-09",
                                                                                              "2026-11-16"}
 
 

@@ -108,13 +108,6 @@ def _annotation_layers(annotations: pl.DataFrame | None, labelled: pl.DataFrame)
     return _annotation_marks(_annotation_rows(annotations, labelled), _period_order(labelled))
 
 
-def _title(title: str | None, frame: pl.DataFrame) -> dict:
-    """The chart's title, with the small-n note as its subtitle when a point is hollow, as the
-    layer's keyword arguments (given at construction: each .properties() call deep-copies a
-    layered chart, about 30 ms of a trend chart's build)."""
-    return _titled(title, "small_n" in frame.columns and bool(frame["small_n"].any()))
-
-
 def _titled(title: str | None, small: bool) -> dict:
     if small:  # a blank title, not an empty one: Vega draws no subtitle under an empty title
         return {"title": alt.TitleParams(text=title or " ", subtitle=SMALL_N_NOTE, subtitleColor=GREY,
@@ -134,6 +127,22 @@ def click_selection(fields: list[str], name: str = "pick"):
     """A click on a chart picks the nearest period's point (its `fields`, e.g. period_iso and
     metric), for st.altair_chart(on_select="rerun") and ui.drilldown.picked_point."""
     return alt.selection_point(name=name, fields=fields, on="click", nearest=True)
+
+
+def mark_selection(fields: list[str], name: str = "pick"):
+    """A click on a mark (a bar, a stacked segment) picks its `fields`, for
+    st.vega_lite_chart(on_select="rerun") and ui.drilldown.picked_point."""
+    return alt.selection_point(name=name, fields=fields, on="click")
+
+
+def _selected(chart, selection):
+    """`chart` whose marks carry `selection` (a layered chart: its first layer's)."""
+    if selection is None:
+        return chart
+    if isinstance(chart, alt.LayerChart):
+        chart.layer[0] = chart.layer[0].add_params(selection)
+        return chart
+    return chart.add_params(selection)
 
 
 def _hit_layer(base: alt.Chart, value: str, selection) -> list:
@@ -260,13 +269,38 @@ def sparkline(frame: pl.DataFrame, metric: str, grain: str, focus: date | None =
     return spec
 
 
-# A trend chart's spec is built by Altair once per shape (its metrics, colours, title, which
-# layers it has, its click selection) and kept as JSON; each call fills in the periods' order and
-# its rows. Building the layered chart took about 40 ms and its spec 15 ms, four to six trend
-# charts a rerun of the Queues and Specialists pages (bench/README.md, reruns at 10M).
+# A chart's spec is built by Altair once per shape (for a trend chart: its metrics, colours,
+# title, which layers it has, its click selection) and kept as JSON; each call fills in the
+# periods' order and its rows. Building a layered chart took 40-150 ms and its spec 15 ms, four
+# to six charts a rerun of the Queues, Specialists and Root causes pages (bench/README.md,
+# reruns at 10M).
 _ORDER_SLOT = "__period_order__"
-_LINE_TEMPLATES: dict[str, tuple[str, dict[str, str]]] = {}
-_LINE_TEMPLATES_MAX = 256
+_TEMPLATES: dict[str, tuple[str, dict[str, str]]] = {}
+_TEMPLATES_MAX = 256
+
+
+def _filled(kind: str, shape: list, parts: dict[str, pl.DataFrame | None], build, order: list[str] | None) -> dict:
+    """The Vega-Lite spec of a chart of `kind` from its template: `build(parts, order)` makes
+    the Altair chart, called once per `shape` (everything the spec depends on but the rows
+    and the periods' order) on empty copies of the parts, with a slot for the order; each call
+    fills in `order` and hands its `parts` over as the named datasets (sent as Arrow)."""
+    key = json.dumps([kind, shape, [role for role, rows in parts.items() if rows is not None]])
+    entry = _TEMPLATES.get(key)  # one read: another session's script may empty the cache
+    if entry is None:
+        empty = {role: rows.clear() for role, rows in parts.items() if rows is not None}
+        spec = vega_spec(build(empty, [_ORDER_SLOT]))
+        roles = {name: next(role for role, rows in empty.items() if rows is frame)
+                 for name, frame in spec.pop("datasets").items()}
+        entry = (json.dumps(spec), roles)
+        if len(_TEMPLATES) >= _TEMPLATES_MAX:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = entry
+    template, roles = entry
+    spec = json.loads(template)
+    if order is not None:
+        spec = _with_order(spec, order)
+    spec["datasets"] = {name: parts[role] for name, role in roles.items()}
+    return spec
 
 
 def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str | None = None,
@@ -280,18 +314,13 @@ def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str
     rules = [{"target": v, "label": k} for k, v in (targets or {}).items() if v is not None]
     parts = {"rows": long, "rules": pl.DataFrame(rules) if rules else None, "notes": _annotation_rows(annotations, long)}
     small = "small_n" in long.columns and bool(long["small_n"].any())
-    shape = json.dumps([list(metrics), list(colors or []), title, small, [k for k, v in parts.items() if v is not None],
-                        selection.to_dict() if selection is not None else None])
-    entry = _LINE_TEMPLATES.get(shape)  # one read: another session's script may empty the cache
-    if entry is None:
-        entry = _line_template(parts, metrics, colors, title, small, selection)
-        if len(_LINE_TEMPLATES) >= _LINE_TEMPLATES_MAX:
-            _LINE_TEMPLATES.clear()
-        _LINE_TEMPLATES[shape] = entry
-    template, roles = entry
-    spec = _with_order(json.loads(template), _period_order(long))
-    spec["datasets"] = {name: parts[role] for name, role in roles.items()}
-    return spec
+    shape = [list(metrics), list(colors or []), title, small, _selection_key(selection)]
+    return _filled("lines", shape, parts, lambda p, order: _lines_chart(
+        p["rows"], p.get("rules"), p.get("notes"), metrics, colors, title, small, order, selection), _period_order(long))
+
+
+def _selection_key(selection) -> dict | None:
+    return selection.to_dict() if selection is not None else None
 
 
 def _line_rows(frame: pl.DataFrame, metrics: list[str], grain: str) -> pl.DataFrame:
@@ -311,19 +340,6 @@ def _line_rows(frame: pl.DataFrame, metrics: list[str], grain: str) -> pl.DataFr
         .with_columns(pl.col("metric").replace_strict(labels).alias("series"),
                       (pl.col("n").is_not_null() & (pl.col("n") < MIN_GROUP_SIZE)).alias("small_n"))
     )
-
-
-def _line_template(parts: dict, metrics: list[str], colors: list[str] | None, title: str | None, small: bool,
-                   selection) -> tuple[str, dict[str, str]]:
-    """A trend chart's spec without its rows and with a slot for the periods' order, as JSON, and
-    which of `parts` each of its datasets is. Built from empty copies of the parts: nothing in
-    the spec depends on the rows but the order (and which layers there are, part of the shape)."""
-    empty = {role: frame.clear() for role, frame in parts.items() if frame is not None}
-    spec = vega_spec(_lines_chart(empty["rows"], empty.get("rules"), empty.get("notes"), metrics, colors, title,
-                                  small, [_ORDER_SLOT], selection))
-    roles = {name: next(role for role, frame in empty.items() if frame is rows)
-             for name, rows in spec.pop("datasets").items()}
-    return json.dumps(spec), roles
 
 
 def _with_order(node, order: list[str]):
@@ -369,9 +385,20 @@ def inline(spec: dict) -> dict:
 
 
 def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None = None, title: str | None = None,
-              annotations: pl.DataFrame | None = None, selection=None) -> alt.Chart:
+              annotations: pl.DataFrame | None = None, selection=None) -> dict:
     """A rate over the periods with its 95 % Wilson interval as a band (one line per series);
-    with `selection` (click_selection(["period_iso", series])) a click picks a series' period."""
+    with `selection` (click_selection(["period_iso", series])) a click picks a series' period.
+    A Vega-Lite spec, its rows frames in `datasets` (as metric_lines)."""
+    rows = _with_n(with_period_labels(frame, grain), [metric])
+    small = bool(rows["small_n"].any())
+    shape = [metric, grain, series, title, small, _selection_key(selection)]
+    return _filled("rate_band", shape, {"rows": rows, "notes": _annotation_rows(annotations, rows)},
+                   lambda p, order: _rate_band_chart(p["rows"], p.get("notes"), metric, grain, series, title, small,
+                                                     order, selection), _period_order(rows))
+
+
+def _rate_band_chart(frame: pl.DataFrame, notes: pl.DataFrame | None, metric: str, grain: str, series: str | None,
+                     title: str | None, small: bool, order: list[str], selection) -> alt.LayerChart:
     m = METRICS[metric]
     enc_color = (alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="top", symbolOpacity=1, symbolType="stroke",
                                                                         symbolStrokeWidth=3))
@@ -382,41 +409,58 @@ def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None =
         alt.Tooltip(f"{metric}_ci_lo:Q", title="95% CI low", format=m.fmt),
         alt.Tooltip(f"{metric}_ci_hi:Q", title="95% CI high", format=m.fmt),
     ]
-    frame = _with_n(with_period_labels(frame, grain), [metric])
-    base = alt.Chart(frame).encode(x=_period_x(frame), tooltip=tips)
+    base = alt.Chart(frame).encode(x=_period_x(frame, order=order), tooltip=tips)
     band = base.mark_area(opacity=0.18, interpolate="linear").encode(
         y=alt.Y(f"{metric}_ci_lo:Q", title=m.label, axis=alt.Axis(format=m.fmt)), y2=f"{metric}_ci_hi:Q", color=enc_color)
     line = base.mark_line(interpolate="linear").encode(y=f"{metric}:Q", color=enc_color)
     dots = _points(base.encode(y=f"{metric}:Q", color=enc_color))
     layers = [band, line, dots, *_hit_layer(base.encode(y=f"{metric}:Q", color=enc_color), metric, selection),
-              *_annotation_layers(annotations, frame)]
-    return alt.layer(*layers, height=260, **_title(title, frame))
+              *_annotation_marks(notes, order)]
+    return alt.layer(*layers, height=260, **_titled(title, small))
 
 
 def stacked_counts(frame: pl.DataFrame, key: str, value: str, grain: str, key_title: str, value_title: str,
                    share: str | None = None, title: str | None = None, sort: list[str] | None = None,
-                   scheme: str = "tableau10", annotations: pl.DataFrame | None = None) -> alt.Chart:
-    """Stacked bars of a count per period and group (priority mix, overturns by theme)."""
+                   scheme: str = "tableau10", annotations: pl.DataFrame | None = None, selection=None) -> dict:
+    """Stacked bars of a count per period and group (priority mix, overturns by theme); with
+    `selection` (mark_selection) a click picks a segment. A Vega-Lite spec (as metric_lines)."""
+    rows = with_period_labels(frame, grain)
+    shape = [key, value, grain, key_title, value_title, share, title, sort, scheme, _selection_key(selection)]
+    return _filled("stacked_counts", shape, {"rows": rows, "notes": _annotation_rows(annotations, rows)},
+                   lambda p, order: _stacked_chart(p["rows"], p.get("notes"), key, value, grain, key_title, value_title,
+                                                   share, title, sort, scheme, order, selection), _period_order(rows))
+
+
+def _stacked_chart(frame: pl.DataFrame, notes: pl.DataFrame | None, key: str, value: str, grain: str, key_title: str,
+                   value_title: str, share: str | None, title: str | None, sort: list[str] | None, scheme: str,
+                   order: list[str], selection):
     tips = [_period_tip(grain), alt.Tooltip(f"{key}:N", title=key_title), alt.Tooltip(f"{value}:Q", title=value_title, format=",d")]
     if share:
         tips.append(alt.Tooltip(f"{share}:Q", title="Share of period", format=".1%"))
-    frame = with_period_labels(frame, grain)
     chart = alt.Chart(frame).mark_bar().encode(
-        x=_period_x(frame),
+        x=_period_x(frame, order=order),
         y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=",d")),
         color=alt.Color(f"{key}:N", title=key_title, sort=sort, legend=alt.Legend(orient="right"),
                         scale=alt.Scale(scheme=scheme)),
         order=alt.Order(f"{key}:N"),
         tooltip=tips,
     )
-    notes = _annotation_layers(annotations, frame)
+    marks = _annotation_marks(notes, order)
     titled = {"title": title} if title else {}
-    return alt.layer(chart, *notes, height=280, **titled) if notes else chart.properties(height=280, **titled)
+    return _selected(alt.layer(chart, *marks, height=280, **titled) if marks else chart.properties(height=280, **titled),
+                     selection)
 
 
-def age_histogram(dist: pl.DataFrame) -> alt.Chart:
+def age_histogram(dist: pl.DataFrame, selection=None) -> dict:
+    """Open appeals by age bucket and SLA state; with `selection` (mark_selection) a click picks a
+    bar segment. A Vega-Lite spec (as metric_lines)."""
     order = dist.sort("bucket_order")["age_bucket"].unique(maintain_order=True).to_list()
-    return alt.Chart(dist).mark_bar().encode(
+    return _filled("age_histogram", [_selection_key(selection)], {"rows": dist},
+                   lambda p, slot: _age_chart(p["rows"], slot, selection), order)
+
+
+def _age_chart(dist: pl.DataFrame, order: list[str], selection) -> alt.Chart:
+    return _selected(alt.Chart(dist).mark_bar().encode(
         x=alt.X("age_bucket:N", title="Age since created", sort=order, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("appeals:Q", title="open appeals", axis=alt.Axis(format=",d")),
         color=alt.Color("sla_state:N", title="Resolution SLA",
@@ -424,19 +468,27 @@ def age_histogram(dist: pl.DataFrame) -> alt.Chart:
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("age_bucket:N", title="Age"), alt.Tooltip("sla_state:N", title="Resolution SLA"),
                  alt.Tooltip("appeals:Q", title="Open appeals", format=",d")],
-    ).properties(height=260)
+    ).properties(height=260), selection)
 
 
-def funnel_plot(points: pl.DataFrame, curve: pl.DataFrame, label_col: str = "name") -> alt.Chart:
+def funnel_plot(points: pl.DataFrame, curve: pl.DataFrame, label_col: str = "name") -> dict:
     """Overturn rate against volume; the funnel (95 % and 99.8 % limits) around the peer rate,
-    each point coloured by its own queue-mix-adjusted limits; grey ticks at the expected rate."""
-    fmt = METRICS["overturn_rate"].fmt
+    each point coloured by its own queue-mix-adjusted limits; grey ticks at the expected rate.
+    A Vega-Lite spec, its rows frames in `datasets` (as metric_lines)."""
     lines = curve.unpivot(index=["n", "peer_rate"], on=["lo95", "hi95", "lo998", "hi998"], variable_name="limit",
                           value_name="rate").with_columns(
         pl.col("limit").replace_strict({"lo95": "95% limits", "hi95": "95% limits", "lo998": "99.8% limits",
                                         "hi998": "99.8% limits"}).alias("band"),
         pl.col("limit").str.starts_with("hi").alias("upper"),
     )
+    flagged = points.filter(pl.col("status").str.starts_with("above") | pl.col("status").str.starts_with("below"))
+    parts = {"lines": lines, "peer": curve.head(1), "points": points, "flagged": flagged}
+    return _filled("funnel", [label_col], parts, lambda p, _order: _funnel_chart(p, label_col), None)
+
+
+def _funnel_chart(parts: dict[str, pl.DataFrame], label_col: str) -> alt.LayerChart:
+    fmt = METRICS["overturn_rate"].fmt
+    lines, points, flagged = parts["lines"], parts["points"], parts["flagged"]
     x = alt.X("n:Q", title="resolved appeals with a known outcome (volume)", scale=alt.Scale(zero=True))
     funnel = alt.Chart(lines).mark_line(strokeWidth=1.2, opacity=0.8).encode(
         x=x, y=alt.Y("rate:Q", title="overturn rate", axis=alt.Axis(format=fmt)),
@@ -448,7 +500,7 @@ def funnel_plot(points: pl.DataFrame, curve: pl.DataFrame, label_col: str = "nam
         tooltip=[alt.Tooltip("band:N", title="Limit"), alt.Tooltip("n:Q", title="Volume", format=",d"),
                  alt.Tooltip("rate:Q", title="Rate", format=fmt)],
     )
-    peer = alt.Chart(curve.head(1)).mark_rule(color=GREY, strokeWidth=1.5).encode(
+    peer = alt.Chart(parts["peer"]).mark_rule(color=GREY, strokeWidth=1.5).encode(
         y="peer_rate:Q", tooltip=[alt.Tooltip("peer_rate:Q", title="Peer overturn rate", format=fmt)])
     tips = [alt.Tooltip(f"{label_col}:N", title="Specialist"), alt.Tooltip("status:N", title="Against peers"),
             alt.Tooltip("overturn_rate:Q", title="Overturn rate", format=fmt),
@@ -466,7 +518,6 @@ def funnel_plot(points: pl.DataFrame, curve: pl.DataFrame, label_col: str = "nam
                         legend=alt.Legend(orient="right")),
         tooltip=tips,
     )
-    flagged = points.filter(pl.col("status").str.starts_with("above") | pl.col("status").str.starts_with("below"))
     labels = alt.Chart(flagged).mark_text(align="left", dx=8, fontSize=11, fontWeight="bold").encode(
         x="overturn_rate_denominator:Q", y="overturn_rate:Q", text=f"{label_col}:N",
         color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
@@ -475,11 +526,19 @@ def funnel_plot(points: pl.DataFrame, curve: pl.DataFrame, label_col: str = "nam
 
 
 def rate_bars(frame: pl.DataFrame, key: str, key_title: str, metric: str = "overturn_rate",
-              previous_col: str | None = None) -> alt.Chart:
+              previous_col: str | None = None, selection=None) -> dict:
     """Horizontal bars of a rate per group with its 95 % Wilson interval; a tick at the previous
-    period's rate."""
-    m = METRICS[metric]
+    period's rate; with `selection` (mark_selection) a click picks a bar. A Vega-Lite spec (as
+    metric_lines)."""
     order = frame.sort(f"{metric}_numerator", descending=True)[key].to_list()
+    return _filled("rate_bars", [key, key_title, metric, previous_col, _selection_key(selection)], {"rows": frame},
+                   lambda p, slot: _rate_bars_chart(p["rows"], key, key_title, metric, previous_col, slot, selection),
+                   order)
+
+
+def _rate_bars_chart(frame: pl.DataFrame, key: str, key_title: str, metric: str, previous_col: str | None,
+                     order: list[str], selection) -> alt.LayerChart:
+    m = METRICS[metric]
     tips = [alt.Tooltip(f"{key}:N", title=key_title), _tip(metric),
             alt.Tooltip(f"{metric}_numerator:Q", title="Overturned", format=",d"),
             alt.Tooltip(f"{metric}_denominator:Q", title="Resolved (known outcome)", format=",d"),
@@ -494,4 +553,4 @@ def rate_bars(frame: pl.DataFrame, key: str, key_title: str, metric: str = "over
     layers = [bars, err]
     if previous_col:
         layers.append(base.mark_tick(color=ORANGE, thickness=3, size=16).encode(x=f"{previous_col}:Q"))
-    return alt.layer(*layers, height=alt.Step(22))
+    return _selected(alt.layer(*layers, height=alt.Step(22)), selection)

@@ -320,18 +320,6 @@ def open_point(ctx: Context, page: str, event, key: str, group: tuple[tuple[str,
     return drill
 
 
-def selectable(chart, fields: list[str], name: str = "pick"):
-    """An Altair chart whose marks can be clicked (a point selection on `fields`), for
-    st.altair_chart(on_select="rerun"); a layered chart gets the selection on its first layer."""
-    import altair as alt
-
-    param = alt.selection_point(name=name, fields=fields, on="click")
-    if isinstance(chart, alt.LayerChart):
-        chart.layer[0] = chart.layer[0].add_params(param)
-        return chart
-    return chart.add_params(param)
-
-
 def picked_point(event, key: str, name: str = "pick") -> dict | None:
     """The clicked mark's field values of a selectable chart, only when new (see new_cell)."""
     try:  # the event is a dict (attribute access too, in a browser; a plain dict set in session state)
