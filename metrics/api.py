@@ -143,6 +143,21 @@ def key_values(url=None, keys=("queue",), as_of=None) -> dict[str, list[str]]:
     return {k: values[c] for k, c in zip(keys, cols, strict=True)}
 
 
+def specialist_names(url=None, as_of=None) -> dict[str, str]:
+    """specialist_id → the name the appeals' facts give it (`specialist_name`: the owner's
+    `specialists.display_name`, one per id), for every specialist some appeal created up to
+    as_of names; kept at refresh in a store (the Specialists page's labels on every rerun)."""
+    wh = open_warehouse(url)
+    params = {"as_of": as_of_param(resolve_as_of(wh, as_of))}
+    kept = wh.kept_specialist_names(params["as_of"])
+    if kept is not None:
+        return kept
+    sql = wh.compose(None, "select specialist_id, min(specialist_name) as specialist_name from appeal_facts "
+                           "where specialist_id is not null and specialist_name is not null group by specialist_id",
+                     params)
+    return dict(wh.query(sql, params).iter_rows())
+
+
 def _date(value, name: str) -> date | None:
     if value is None or value == "":
         return None

@@ -481,14 +481,6 @@ def pseudonymise(frame: pl.DataFrame, salt: str, columns=("specialist_id",),
     return out
 
 
-def names_from_rows(rows: pl.DataFrame) -> dict[str, str]:
-    """specialist_id → specialist_name from facts rows (ids without a name are left out)."""
-    if not rows.height or "specialist_name" not in rows.columns:
-        return {}
-    pairs = rows.select("specialist_id", "specialist_name").drop_nulls().unique("specialist_id", keep="first")
-    return dict(pairs.iter_rows())
-
-
 # -- movers ---------------------------------------------------------------------------------------------
 
 

@@ -618,6 +618,8 @@ def _refresh(wh: Warehouse, loc: Location, full: bool, say: Progress, report_zon
             # the sidebar's filter lists, read on every first load (0.13 s over the 10M facts)
             values = api.key_values(reader_of(wh, db, meta, next_names), dashboard.FILTER_KEYS, as_of)
             meta["key_values"] = {resolve_keys([k])[0]: v for k, v in values.items()}
+            # the Specialists page's labels (0.05-0.08 s of its every rerun at 10M, read from facts rows)
+            meta["specialist_names"] = api.specialist_names(reader_of(wh, db, meta, next_names), as_of)
             meta["reports_version"] = report_cache.sql_version(reader_of(wh, db, meta, next_names))
             with _previous_answers(cx, db, wh, prev_names, next_names, prev, meta, scope_ids, loc.kept,
                                    zones) as previous:

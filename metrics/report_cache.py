@@ -110,7 +110,7 @@ def sql_version(reader) -> str:
         ctes, final, _params, parts = engine_sql.report_query(reader, plan)
         body = [[k, v] for k, v in ctes.items() if k != "periods"] + [["final", final], ["parts", parts]]
         texts.append([name, _PERIOD_BIND.sub(":period_n", json.dumps(body))])
-    texts.append(["key_values", list(dashboard.FILTER_KEYS)])
+    texts.append(["key_values", list(dashboard.FILTER_KEYS), "specialist_names"])
     return hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]
 
 

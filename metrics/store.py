@@ -631,6 +631,11 @@ class StoreWarehouse(Warehouse):
         self._check_as_of(as_of_param)
         return dict(self.meta.get("key_values") or {})
 
+    def kept_specialist_names(self, as_of_param):
+        self._check_as_of(as_of_param)
+        names = self.meta.get("specialist_names")  # None: a state written before they were kept
+        return None if names is None else dict(names)
+
     def _kept_answers(self) -> dict[str, str]:
         if self._kept is None:
             table = self.tables.get("report_cache")

@@ -619,6 +619,11 @@ class Warehouse:
         the filter keys' at refresh: metrics.api.key_values), by column; none here."""
         return {}
 
+    def kept_specialist_names(self, as_of_param: str) -> dict[str, str] | None:
+        """The specialists' names at as_of, kept with the state being read (a store keeps them
+        at refresh: metrics.api.specialist_names); None here."""
+        return None
+
     def model_overrides(self, as_of_param: str | None) -> dict[str, str]:
         """CTE bodies that read the materialized models, when they match this as_of."""
         from metrics import models

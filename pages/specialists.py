@@ -125,7 +125,7 @@ def render() -> None:
     if table.height == 0:
         widgets.empty("No specialist resolved or owned appeals in the headline period with these filters.")
         return
-    known = {} if ctx.pseudonymise else data.specialist_names(ctx.url, ctx.as_of, ctx.focus, ctx.grain, ctx.filter_key)
+    known = {} if ctx.pseudonymise else data.specialist_names(ctx.url, ctx.as_of)
     names = ctx.specialist_names(report["specialist_id"].to_list(), known)
     st.subheader(f"All specialists · {ctx.label(ctx.focus)}")
     hours = st.columns([1, 3])[0].selectbox("Due within the next", workload.RISK_WINDOWS,

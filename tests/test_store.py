@@ -138,6 +138,7 @@ def assert_store_matches(src, url) -> None:
     # the sidebar's filter values, kept at refresh, equal a scan of the facts
     assert sorted(src.kept_key_values(src.meta["as_of"])) == sorted(dashboard.FILTER_KEYS)
     assert api.key_values(src, dashboard.FILTER_KEYS) == api.key_values(url, dashboard.FILTER_KEYS)
+    assert src.kept_specialist_names(src.meta["as_of"]) == api.specialist_names(url)  # the names, kept alike
     # the per-appeal data checks read from the hits the store keeps: what they find on the models
     assert api.check(url, kept=src) == api.check(url)
     # every default view the store keeps (an incremental refresh splices them from the last

@@ -205,11 +205,6 @@ def test_pseudonymise_frame_drops_names():
     assert out["specialist_id"][0] == views.pseudonym("sp_001", "s") and out["specialist_id"][1] is None
 
 
-def test_names_from_rows():
-    rows = pl.DataFrame({"specialist_id": ["s1", "s1", "s2", None], "specialist_name": ["Ann", "Ann", None, "X"]})
-    assert views.names_from_rows(rows) == {"s1": "Ann"}
-
-
 # -- movers -------------------------------------------------------------------------------------------
 
 

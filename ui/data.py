@@ -390,12 +390,9 @@ def members(url: str, as_of: datetime, metric: str, period_start: date, period: 
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Looking up specialist names…")
-def specialist_names(url: str, as_of: datetime, period_start: date, period: str, filters: Filters) -> dict[str, str]:
-    """Names of the specialists who resolved appeals in a period, read from the drill-down of
-    that period's resolved appeals (the engine has no specialist lookup yet)."""
-    rows, _total = api.members(source(url), metric="appeals_resolved", period_start=period_start, period=period,
-                               filters=filter_dict(filters), as_of=as_of, limit=api.DRILL_LIMIT_MAX)
-    return dashboard.names_from_rows(rows)
+def specialist_names(url: str, as_of: datetime) -> dict[str, str]:
+    """Names of the specialists the appeals' facts name (kept in the store at refresh)."""
+    return api.specialist_names(source(url), as_of)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Finding appeals close to their SLA deadline…")
