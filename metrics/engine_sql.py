@@ -95,12 +95,17 @@ def report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str, 
                 f"    group by {group_by}"
             )
         elif cohort.source == "qa_reviews":
-            fk = "".join(f", f.{k}" for k in keys)
+            # the reviews carry every facts column the plan reads (a store's: QA_FACTS): no join
+            carried = {*plan.filters, *keys} <= set(wh.qa_facts()) and bool(wh.qa_facts())
+            fk = "".join(f", {'q' if carried else 'f'}.{k}" for k in keys)
+            source = ("qa_reviews_clean as q\n"
+                      f"    where q.in_facts and {' and '.join(f'q.{c}' for c in filter_sql) or '1 = 1'} and "
+                      if carried else
+                      "qa_reviews_clean as q inner join report_facts as f on f.appeal_id = q.appeal_id\n    where ")
             sql = (
                 f"select {period_of('q.reviewed_at', plan.period, plan.tz, wh.dialect)} as period_start{fk},\n"
                 f"        {', '.join(aggs)}\n"
-                "    from qa_reviews_clean as q inner join report_facts as f on f.appeal_id = q.appeal_id\n"
-                f"    where {in_range('q.reviewed_at')}\n    group by {group_by}"
+                f"    from {source}{in_range('q.reviewed_at')}\n    group by {group_by}"
             )
         else:  # backlog at each period end
             ctes["periods"] = _periods_values(wh, plan, params)

@@ -63,6 +63,12 @@ STORED_ORDER = {"facts": ("queue", "created_at"), "spans": ("open_to",)}
 # then counts the stretches alone, without joining each to its appeal's facts row
 # (metrics.engine_sql._backlog_sources). Written where the spans are put in STORED_ORDER.
 SPAN_FACTS = ("queue", "priority", "market", "ttr_deadline_at")
+# The facts columns a DuckDB store's QA reviews carry, with `in_facts` (the review's appeal has
+# a facts row: the report's inner join), ordered by reviewed_at: the dashboard's filter keys and
+# the owner. A QA part that filters and groups by no other column reads the reviews alone; the
+# join to 2M facts rows of one queue was 55 ms of every dashboard report at 10M, 5 ms without
+# (metrics.engine_sql, bench/README.md). Written where the QA reviews are (metrics.refresh).
+QA_FACTS = ("queue", "priority", "market", "site", "pod", "specialist_id")
 STATE_TABLES = ("fp_appeals", "fp_appeals_by_day", "fp_enforcements", "fp_enforcements_by_day", "fp_specialists",
                 "contested_events", "report_cache")
 TABLE_NAMES = (*MODEL_TABLES.values(), "check_hits", *STATE_TABLES, "store_meta")
@@ -601,6 +607,7 @@ class StoreWarehouse(Warehouse):
     recorded: dict | None = None
     _kept: dict | None = None  # the kept answers of this state (metrics.report_cache), read once
     _span_facts: tuple[str, ...] | None = None
+    _qa_facts: tuple[str, ...] | None = None
 
     @property
     def dialect(self) -> str:
@@ -626,6 +633,13 @@ class StoreWarehouse(Warehouse):
             columns = self.db.query(f"select * from {self.tables['spans']} where 1 = 0").columns
             self._span_facts = tuple(c for c in SPAN_FACTS if c in columns)
         return self._span_facts
+
+    def qa_facts(self) -> tuple[str, ...]:
+        """The QA_FACTS the stored QA reviews carry (none: a server store's, or one written before)."""
+        if self._qa_facts is None:
+            columns = self.db.query(f"select * from {self.tables['qa_reviews']} where 1 = 0").columns
+            self._qa_facts = tuple(c for c in QA_FACTS if c in columns) if "in_facts" in columns else ()
+        return self._qa_facts
 
     def kept_key_values(self, as_of_param):
         self._check_as_of(as_of_param)

@@ -614,6 +614,11 @@ class Warehouse:
         spans keep the backlog's filter keys and deadline: metrics.store.SPAN_FACTS); none here."""
         return ()
 
+    def qa_facts(self) -> tuple[str, ...]:
+        """The facts columns that `qa_reviews_clean` rows carry beside the model's own, with
+        `in_facts` (a store's: metrics.store.QA_FACTS); none here."""
+        return ()
+
     def kept_key_values(self, as_of_param: str) -> dict[str, list[str]]:
         """The values facts columns take at as_of, kept with the state being read (a store keeps
         the filter keys' at refresh: metrics.api.key_values), by column; none here."""
