@@ -175,13 +175,13 @@ def test_a_chart_spec_is_the_one_streamlit_would_build():
     # so is the rate band (a series, a click selection) and the funnel plot (four frames)
     band = charts.rate_band(f, "overturn_rate", "week", title="Overturns", annotations=notes)
     rows = charts._with_n(charts.with_period_labels(f, "week"), ["overturn_rate"])
-    altair_band = charts._rate_band_chart(rows, charts._annotation_rows(notes, rows), "overturn_rate", "week", None,
+    altair_band = charts._rate_band_chart(rows, charts._annotation_rows(notes, rows), "overturn_rate", None,
                                           "Overturns", True, charts._period_order(rows), None)
     two = pl.concat([f.with_columns(pl.lit(s).alias("source")) for s in ("automated", "manual")])
     source_pick = charts.click_selection(["period_iso", "source"])
     series = charts.rate_band(two, "overturn_rate", "month", series="source", selection=source_pick)
     rows2 = charts._with_n(charts.with_period_labels(two, "month"), ["overturn_rate"])
-    altair_series = charts._rate_band_chart(rows2, None, "overturn_rate", "month", "source", None, True,
+    altair_series = charts._rate_band_chart(rows2, None, "overturn_rate", "source", None, True,
                                             charts._period_order(rows2), source_pick)
     points = pl.DataFrame({"name": ["Ann (s1)", "Bo (s2)"], "status": ["above 99.8% limit", "within 95% limits"],
                            "overturn_rate": [0.5, 0.2], "overturn_rate_numerator": [10, 4],
@@ -202,7 +202,7 @@ def test_a_chart_spec_is_the_one_streamlit_would_build():
                                     annotations=notes, selection=bar_pick)
     mixed = charts.with_period_labels(mix, "week")
     altair_stacked = charts._stacked_chart(mixed, charts._annotation_rows(notes, mixed), "priority", "appeals_created",
-                                           "week", "Priority", "created", None, None, None, "tableau10",
+                                           "Priority", "created", None, None, None, "tableau10",
                                            charts._period_order(mixed), bar_pick)
     per_source = pl.DataFrame({"source": ["automated", "manual"], "overturn_rate": [0.1, 0.3],
                                "overturn_rate_numerator": [2, 6], "overturn_rate_denominator": [20, 20],
@@ -259,6 +259,17 @@ def test_a_trend_chart_template_is_filled_per_call():
     # 2 metrics x 3 weeks and 2 x 2 rows, each chart its own
     assert [rows.height for rows in three["datasets"].values()] == [6]
     assert [rows.height for rows in two["datasets"].values()] == [4]
+    # the small-n note is the title's, filled per call: a chart with hollow points (week of 9
+    # Nov: 2 decided) and one without (the first week alone) share one template, each with its
+    # own title; so do the rate band's, whatever the grain
+    charts._TEMPLATES.clear()
+    hollow = charts.metric_lines(_frame(), ["overturn_rate"], "week")
+    solid = charts.metric_lines(_frame().head(1), ["overturn_rate"], "week")
+    assert len(charts._TEMPLATES) == 1
+    assert hollow["title"]["subtitle"] == charts.SMALL_N_NOTE and "title" not in solid
+    charts.rate_band(_frame(), "overturn_rate", "week", title="Overturns")
+    monthly = charts.rate_band(_frame().head(1), "overturn_rate", "month", title="Overturns")
+    assert len(charts._TEMPLATES) == 2 and monthly["title"] == "Overturns"
 
 
 @pytest.mark.parametrize("selectable", [False, True])

@@ -164,7 +164,7 @@ def _period_x(frame: pl.DataFrame, title: str | None = None, order: list[str] | 
                  axis=alt.Axis(labelAngle=0, labelOverlap="greedy", labelPadding=6))
 
 
-def _period_tip(grain: str = "") -> alt.Tooltip:
+def _period_tip() -> alt.Tooltip:
     return alt.Tooltip("period_name:N", title="Period")
 
 
@@ -279,11 +279,14 @@ _TEMPLATES: dict[str, tuple[str, dict[str, str]]] = {}
 _TEMPLATES_MAX = 256
 
 
-def _filled(kind: str, shape: list, parts: dict[str, pl.DataFrame | None], build, order: list[str] | None) -> dict:
+def _filled(kind: str, shape: list, parts: dict[str, pl.DataFrame | None], build, order: list[str] | None,
+            title: dict | None = None) -> dict:
     """The Vega-Lite spec of a chart of `kind` from its template: `build(parts, order)` makes
-    the Altair chart, called once per `shape` (everything the spec depends on but the rows
-    and the periods' order) on empty copies of the parts, with a slot for the order; each call
-    fills in `order` and hands its `parts` over as the named datasets (sent as Arrow)."""
+    the Altair chart, called once per `shape` (everything the spec depends on but the rows,
+    the periods' order and the title) on empty copies of the parts, with a slot for the order;
+    each call fills in `order` and `title` (_titled's) and hands its `parts` over as the named
+    datasets (sent as Arrow). A dashboard rerun after a grain change met new shapes when the
+    title's small-n note or the grain were part of them: 40-150 ms of Altair per chart."""
     key = json.dumps([kind, shape, [role for role, rows in parts.items() if rows is not None]])
     entry = _TEMPLATES.get(key)  # one read: another session's script may empty the cache
     if entry is None:
@@ -299,6 +302,8 @@ def _filled(kind: str, shape: list, parts: dict[str, pl.DataFrame | None], build
     spec = json.loads(template)
     if order is not None:
         spec = _with_order(spec, order)
+    if title:
+        spec["title"] = title["title"].to_dict() if isinstance(title["title"], alt.TitleParams) else title["title"]
     spec["datasets"] = {name: parts[role] for name, role in roles.items()}
     return spec
 
@@ -314,9 +319,10 @@ def metric_lines(frame: pl.DataFrame, metrics: list[str], grain: str, title: str
     rules = [{"target": v, "label": k} for k, v in (targets or {}).items() if v is not None]
     parts = {"rows": long, "rules": pl.DataFrame(rules) if rules else None, "notes": _annotation_rows(annotations, long)}
     small = "small_n" in long.columns and bool(long["small_n"].any())
-    shape = [list(metrics), list(colors or []), title, small, _selection_key(selection)]
+    shape = [list(metrics), list(colors or []), _selection_key(selection)]
     return _filled("lines", shape, parts, lambda p, order: _lines_chart(
-        p["rows"], p.get("rules"), p.get("notes"), metrics, colors, title, small, order, selection), _period_order(long))
+        p["rows"], p.get("rules"), p.get("notes"), metrics, colors, None, False, order, selection), _period_order(long),
+        _titled(title, small))
 
 
 def _selection_key(selection) -> dict | None:
@@ -391,19 +397,19 @@ def rate_band(frame: pl.DataFrame, metric: str, grain: str, series: str | None =
     A Vega-Lite spec, its rows frames in `datasets` (as metric_lines)."""
     rows = _with_n(with_period_labels(frame, grain), [metric])
     small = bool(rows["small_n"].any())
-    shape = [metric, grain, series, title, small, _selection_key(selection)]
+    shape = [metric, series, _selection_key(selection)]
     return _filled("rate_band", shape, {"rows": rows, "notes": _annotation_rows(annotations, rows)},
-                   lambda p, order: _rate_band_chart(p["rows"], p.get("notes"), metric, grain, series, title, small,
-                                                     order, selection), _period_order(rows))
+                   lambda p, order: _rate_band_chart(p["rows"], p.get("notes"), metric, series, None, False,
+                                                     order, selection), _period_order(rows), _titled(title, small))
 
 
-def _rate_band_chart(frame: pl.DataFrame, notes: pl.DataFrame | None, metric: str, grain: str, series: str | None,
+def _rate_band_chart(frame: pl.DataFrame, notes: pl.DataFrame | None, metric: str, series: str | None,
                      title: str | None, small: bool, order: list[str], selection) -> alt.LayerChart:
     m = METRICS[metric]
     enc_color = (alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="top", symbolOpacity=1, symbolType="stroke",
                                                                         symbolStrokeWidth=3))
                  if series else alt.value(BLUE))
-    tips = [_period_tip(grain)] + ([alt.Tooltip(f"{series}:N", title=series.replace("_", " ").capitalize())] if series else []) + [
+    tips = [_period_tip()] + ([alt.Tooltip(f"{series}:N", title=series.replace("_", " ").capitalize())] if series else []) + [
         _tip(metric), alt.Tooltip(f"{metric}_numerator:Q", title="Numerator", format=",d"),
         alt.Tooltip(f"{metric}_denominator:Q", title="Denominator", format=",d"),
         alt.Tooltip(f"{metric}_ci_lo:Q", title="95% CI low", format=m.fmt),
@@ -425,16 +431,16 @@ def stacked_counts(frame: pl.DataFrame, key: str, value: str, grain: str, key_ti
     """Stacked bars of a count per period and group (priority mix, overturns by theme); with
     `selection` (mark_selection) a click picks a segment. A Vega-Lite spec (as metric_lines)."""
     rows = with_period_labels(frame, grain)
-    shape = [key, value, grain, key_title, value_title, share, title, sort, scheme, _selection_key(selection)]
+    shape = [key, value, key_title, value_title, share, title, sort, scheme, _selection_key(selection)]
     return _filled("stacked_counts", shape, {"rows": rows, "notes": _annotation_rows(annotations, rows)},
-                   lambda p, order: _stacked_chart(p["rows"], p.get("notes"), key, value, grain, key_title, value_title,
+                   lambda p, order: _stacked_chart(p["rows"], p.get("notes"), key, value, key_title, value_title,
                                                    share, title, sort, scheme, order, selection), _period_order(rows))
 
 
-def _stacked_chart(frame: pl.DataFrame, notes: pl.DataFrame | None, key: str, value: str, grain: str, key_title: str,
+def _stacked_chart(frame: pl.DataFrame, notes: pl.DataFrame | None, key: str, value: str, key_title: str,
                    value_title: str, share: str | None, title: str | None, sort: list[str] | None, scheme: str,
                    order: list[str], selection):
-    tips = [_period_tip(grain), alt.Tooltip(f"{key}:N", title=key_title), alt.Tooltip(f"{value}:Q", title=value_title, format=",d")]
+    tips = [_period_tip(), alt.Tooltip(f"{key}:N", title=key_title), alt.Tooltip(f"{value}:Q", title=value_title, format=",d")]
     if share:
         tips.append(alt.Tooltip(f"{share}:Q", title="Share of period", format=".1%"))
     chart = alt.Chart(frame).mark_bar().encode(
