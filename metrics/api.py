@@ -8,6 +8,7 @@ and condition objects (metrics.conditions), never SQL text.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -199,15 +200,14 @@ def plan_report(wh: Warehouse, by=None, period="week", date_from=None, date_to=N
 def report(url=None, by=None, period: str = "week", date_from=None, date_to=None, metrics=None, tz: str = "UTC",
            as_of=None, filters: dict | None = None, engine: str = "sql") -> pl.DataFrame:
     """One row per (period, group) as `python -m metrics report` (interfaces.md)."""
-    from dataclasses import replace
-
     from metrics.report_plan import pinned_keys
 
     wh = open_warehouse(url)
     plan = plan_report(wh, by, period, date_from, date_to, metrics, tz, as_of, filters)
     schema = _report_schema(plan)
-    pinned = pinned_keys(plan.keys, plan.filters)
-    plan = replace(plan, keys=[k for k in plan.keys if k not in pinned])
+    keys = plan.keys
+    pinned = pinned_keys(keys, plan.filters)
+    plan = replace(plan, keys=[k for k in keys if k not in pinned])
     if engine == "polars":
         from metrics import engine_polars
 
@@ -217,13 +217,17 @@ def report(url=None, by=None, period: str = "week", date_from=None, date_to=None
         from metrics import engine_sql
 
         out = engine_sql.run_report(wh, plan)
-    return conform(with_pinned(out, pinned), schema)
+    return conform(with_pinned(out, keys, pinned), schema)
 
 
-def with_pinned(frame: pl.DataFrame, pinned: dict[str, str]) -> pl.DataFrame:
-    """A report asked without its pinned keys (report_plan.pinned_keys), the keys added back
-    as the constant columns they are (the caller puts the columns in order)."""
-    return frame.with_columns(pl.lit(v, pl.Utf8).alias(k) for k, v in pinned.items()) if pinned else frame
+def with_pinned(frame: pl.DataFrame, keys: list[str], pinned: dict[str, str]) -> pl.DataFrame:
+    """A report asked without its pinned keys (report_plan.pinned_keys), grouped by `keys`
+    again: the pinned ones added back as the constant columns they are, in their place."""
+    if not pinned:
+        return frame
+    rest = [c for c in frame.columns if c != "period_start" and c not in keys]
+    return frame.with_columns(pl.lit(v, pl.Utf8).alias(k) for k, v in pinned.items()).select(
+        "period_start", *keys, *rest)
 
 
 def holidays(url, start: date, end: date, as_of=None) -> dict[str, list[date]]:

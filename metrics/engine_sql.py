@@ -96,16 +96,20 @@ def report_query(wh: Warehouse, plan: ReportPlan) -> tuple[dict[str, str], str, 
             )
         elif cohort.source == "qa_reviews":
             # the reviews carry every facts column the plan reads (a store's: QA_FACTS): no join
-            carried = {*plan.filters, *keys} <= set(wh.qa_facts()) and bool(wh.qa_facts())
-            fk = "".join(f", {'q' if carried else 'f'}.{k}" for k in keys)
-            source = ("qa_reviews_clean as q\n"
-                      f"    where q.in_facts and {' and '.join(f'q.{c}' for c in filter_sql) or '1 = 1'} and "
-                      if carried else
-                      "qa_reviews_clean as q inner join report_facts as f on f.appeal_id = q.appeal_id\n    where ")
+            qa_facts = set(wh.qa_facts())
+            if qa_facts and {*plan.filters, *keys} <= qa_facts:
+                fk = "".join(f", q.{k}" for k in keys)
+                source = "qa_reviews_clean as q"
+                where = ["q.in_facts", *(f"q.{c}" for c in filter_sql)]
+            else:
+                fk = "".join(f", f.{k}" for k in keys)
+                source = "qa_reviews_clean as q inner join report_facts as f on f.appeal_id = q.appeal_id"
+                where = []
             sql = (
                 f"select {period_of('q.reviewed_at', plan.period, plan.tz, wh.dialect)} as period_start{fk},\n"
                 f"        {', '.join(aggs)}\n"
-                f"    from {source}{in_range('q.reviewed_at')}\n    group by {group_by}"
+                f"    from {source}\n    where {' and '.join([*where, in_range('q.reviewed_at')])}\n"
+                f"    group by {group_by}"
             )
         else:  # backlog at each period end
             ctes["periods"] = _periods_values(wh, plan, params)

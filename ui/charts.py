@@ -102,12 +102,6 @@ def _annotation_marks(notes: pl.DataFrame | None, order: list[str]) -> list:
     return [rule, mark]
 
 
-def _annotation_layers(annotations: pl.DataFrame | None, labelled: pl.DataFrame) -> list:
-    """Dashed vertical rules at the periods holding an annotation (metrics.annotations.frame),
-    on the chart's own period axis, the texts in the tooltip and a ◆ marker at the top."""
-    return _annotation_marks(_annotation_rows(annotations, labelled), _period_order(labelled))
-
-
 def _titled(title: str | None, small: bool) -> dict:
     if small:  # a blank title, not an empty one: Vega draws no subtitle under an empty title
         return {"title": alt.TitleParams(text=title or " ", subtitle=SMALL_N_NOTE, subtitleColor=GREY,
@@ -302,8 +296,7 @@ def _filled(kind: str, shape: list, parts: dict[str, pl.DataFrame | None], build
     spec = json.loads(template)
     if order is not None:
         spec = _with_order(spec, order)
-    if title:
-        spec["title"] = title["title"].to_dict() if isinstance(title["title"], alt.TitleParams) else title["title"]
+    spec.update({k: v.to_dict() if isinstance(v, alt.TitleParams) else v for k, v in (title or {}).items()})
     spec["datasets"] = {name: parts[role] for name, role in roles.items()}
     return spec
 

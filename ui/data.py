@@ -354,7 +354,7 @@ def report_in_zone(url: str, as_of: datetime, by: tuple[str, ...], period: str, 
     out = report(url, as_of, asked, period, date_from, date_to, metrics, filters, tz)
     if not pinned:
         return out
-    return api.with_pinned(out, pinned).select(["period_start", *by, *out.columns[1 + len(asked):]])
+    return api.with_pinned(out, list(by), pinned)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Computing the report in the warehouse…")
